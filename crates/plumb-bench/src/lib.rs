@@ -1,0 +1,1 @@
+//! plumb's command benchmark runner.

@@ -1,0 +1,5 @@
+//! Flags of `plumb demo`.
+
+/// Arguments of `plumb demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {}

@@ -1,0 +1,42 @@
+//! clap definitions of plumb's command line, and their resolution into the engines' settings.
+//!
+//! clap types stay in this crate: engines take plain typed settings (`plumb_load::LoadSettings`, ...),
+//! which are also what a plan file deserializes into, so flags and files cannot drift apart.
+
+mod bench;
+mod demo;
+mod load;
+mod profile;
+mod target;
+
+pub use bench::BenchArgs;
+pub use demo::DemoArgs;
+pub use load::LoadArgs;
+pub use profile::ProfileArgs;
+pub use target::TargetArgs;
+
+use clap::{Parser, Subcommand};
+
+/// plumb: measure first, optimize second.
+#[derive(Debug, Parser)]
+#[command(name = "plumb", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// plumb's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// HTTP load test (closed model with -c, open model with --rate).
+    Load(Box<LoadArgs>),
+    /// Serve plumb's embedded HTTP target on loopback, with knobs.
+    Target(TargetArgs),
+    /// Start the embedded target and load-test it: the whole loop in a minute.
+    Demo(DemoArgs),
+    /// Benchmark commands.
+    Bench(BenchArgs),
+    /// Profile a command or a process.
+    Profile(ProfileArgs),
+}

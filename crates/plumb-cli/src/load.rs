@@ -1,0 +1,5 @@
+//! Flags of `plumb load`.
+
+/// Arguments of `plumb load`.
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {}

@@ -1,0 +1,1 @@
+//! plumb's HTTP load engine: schedules, connections, per-thread recording.

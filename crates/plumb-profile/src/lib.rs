@@ -1,0 +1,1 @@
+//! plumb's CPU sampler and resource timeline.

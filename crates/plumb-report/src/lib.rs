@@ -1,0 +1,1 @@
+//! Renderers of plumb results: text, Markdown, JSON.

@@ -1,0 +1,1 @@
+//! Versioned, serde-only result types of plumb, with their JSON Schema.

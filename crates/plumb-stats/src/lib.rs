@@ -1,0 +1,1 @@
+//! Histograms, percentiles, thresholds and comparisons for plumb (pure: no I/O).

@@ -1,0 +1,1 @@
+//! Test support for plumb: local misbehaving servers, nginx, TLS fixtures.

@@ -1,0 +1,15 @@
+//! The `plumb` binary: parse the command line, run one subcommand, map the outcome to an exit code.
+//!
+//! Everything else lives in the library crates; each subcommand is a thin module in `commands/`.
+
+mod commands;
+mod exit;
+
+use clap::Parser;
+use plumb_cli::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = commands::run(cli);
+    std::process::exit(exit::code_for(result));
+}
