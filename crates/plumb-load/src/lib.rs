@@ -1,1 +1,34 @@
-//! plumb's HTTP load engine: schedules, connections, per-thread recording.
+//! plumb's HTTP load engine.
+//!
+//! One single-threaded tokio event loop per worker thread owns its connections and records into
+//! its own HDR histograms; once per second each thread hands its recorder to the coordinator
+//! ([`engine`]), so nothing crosses threads per request and memory stays flat however long a run
+//! lasts. HTTP/1.1 uses plumb's own client ([`http1`]): the request is serialized once and
+//! responses are parsed in place. HTTP/2 goes through hyper's low-level connection.
+//!
+//! Two load models: closed (`connections` sending back to back) and open (requests released on a
+//! precise schedule, latency measured from the *intended* send time, so a stalled target cannot
+//! hide behind a queue; the uncorrected service time is kept too).
+
+mod endpoint;
+mod engine;
+mod error;
+mod http1;
+mod http2;
+mod recorder;
+mod report;
+mod schedule;
+mod settings;
+mod timer;
+mod usage;
+mod worker;
+
+pub use endpoint::Endpoint;
+pub use engine::{run, Control, Observer, Progress, StopSignal, Unobserved};
+pub use error::LoadError;
+pub use recorder::{ErrorClass, Recorder};
+pub use report::{evaluate_thresholds, percentiles, GeneratorStats, LoadReport, WindowStats};
+pub use schedule::Ramp;
+pub use settings::{
+    default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
+};

@@ -1,1 +1,10 @@
-//! Histograms, percentiles, thresholds and comparisons for plumb (pure: no I/O).
+//! Histograms, percentiles, thresholds and comparisons for plumb.
+//!
+//! This crate is pure: it does no I/O and reads no clock, so every function here can be tested with
+//! plain values. Engines record into its histograms; renderers and the ledger read them back.
+
+mod histogram;
+mod threshold;
+
+pub use histogram::{DurationHistogram, HistogramDecodeError};
+pub use threshold::{Aggregation, Comparison, Metric, MetricSource, Threshold, ThresholdParseError};

@@ -1,0 +1,446 @@
+//! The coordinator: validates settings, starts one worker thread per event loop, merges their
+//! per-second recorders, reports progress to an [`Observer`], and assembles the [`LoadReport`].
+
+use crate::endpoint::{tls_config, Endpoint};
+use crate::error::LoadError;
+use crate::http1::encode_request;
+use crate::http2::H2Request;
+use crate::recorder::Recorder;
+use crate::report::{GeneratorStats, LoadReport, WindowStats};
+use crate::schedule::Ramp;
+use crate::settings::{HttpVersion, LoadModel, LoadSettings};
+use crate::usage::raise_open_files_limit;
+use crate::worker::{self, ExchangePlan, Pacing, WorkerDone, WorkerMessage, WorkerPlan};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Lets another thread (a Ctrl-C handler) stop a running test; the partial result is kept.
+#[derive(Clone, Default)]
+pub struct StopSignal {
+    flag: Arc<AtomicBool>,
+    reason: Arc<Mutex<Option<String>>>,
+}
+
+impl StopSignal {
+    /// A signal that has not fired.
+    pub fn new() -> StopSignal {
+        StopSignal::default()
+    }
+
+    /// Stop the test; the first reason given is the one reported.
+    pub fn stop(&self, reason: &str) {
+        if let Ok(mut slot) = self.reason.lock() {
+            slot.get_or_insert_with(|| reason.to_string());
+        }
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the signal fired.
+    pub fn is_stopped(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+/// What the observer decides after each second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Keep going.
+    Continue,
+    /// Stop now, for this reason (e.g. a threshold failed with `--abort-on-fail`).
+    Stop(String),
+}
+
+/// The state of a running test, once per second.
+pub struct Progress<'a> {
+    /// Time since the load started.
+    pub elapsed: Duration,
+    /// The planned length, when the run is time-bound.
+    pub planned: Option<Duration>,
+    /// Everything recorded so far (all threads, whole seconds).
+    pub totals: &'a Recorder,
+    /// The last whole second, once one has completed.
+    pub last_second: Option<&'a WindowStats>,
+}
+
+impl plumb_stats::MetricSource for Progress<'_> {
+    fn value(&self, metric: plumb_stats::Metric, aggregation: plumb_stats::Aggregation) -> Option<f64> {
+        crate::report::metric_value(self.totals, self.elapsed, metric, aggregation)
+    }
+}
+
+/// Receives progress once per second; may stop the run.
+pub trait Observer {
+    /// Called after each whole second of load.
+    fn on_tick(&mut self, progress: &Progress<'_>) -> Control;
+}
+
+/// An observer that watches nothing.
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn on_tick(&mut self, _: &Progress<'_>) -> Control {
+        Control::Continue
+    }
+}
+
+/// Run one load test to completion (or until stopped) and return everything measured.
+pub fn run(
+    settings: &LoadSettings,
+    observer: &mut dyn Observer,
+    stop: &StopSignal,
+) -> Result<LoadReport, LoadError> {
+    validate(settings)?;
+    let endpoint = Endpoint::resolve(&settings.url)?;
+    let tls = endpoint
+        .tls
+        .then(|| tls_config(&settings.tls, settings.http_version))
+        .transpose()?;
+    raise_open_files_limit();
+    let threads = effective_threads(settings);
+    let start = Instant::now() + Duration::from_millis(20);
+    let started_at = SystemTime::now() + Duration::from_millis(20);
+    let planned = settings.planned_duration();
+    let deadline = planned.map(|d| start + d);
+    let (to_coordinator, from_workers) = mpsc::channel();
+    let mut handles = Vec::with_capacity(threads);
+    for thread in 0..threads {
+        let plan = WorkerPlan {
+            thread,
+            threads,
+            start,
+            deadline,
+            pacing: pacing_for(settings, thread, threads),
+            exchange: exchange_plan(settings, &endpoint, tls.clone())?,
+            stop: Arc::clone(&stop.flag),
+        };
+        let sender = to_coordinator.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("plumb-load-{thread}"))
+            .spawn(move || worker::run(plan, sender))
+            .map_err(LoadError::Runtime)?;
+        handles.push(handle);
+    }
+    drop(to_coordinator);
+    let mut collector = Collector::new(threads);
+    collect(&mut collector, &from_workers, start, planned, observer, stop);
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(LoadError::Runtime(e)),
+            Err(_) => {
+                return Err(LoadError::Runtime(std::io::Error::other(
+                    "a load worker thread panicked",
+                )))
+            }
+        }
+    }
+    let requested_rate = match settings.model {
+        LoadModel::Open { rate, .. } if settings.stages.is_empty() => Some(rate),
+        _ => None,
+    };
+    Ok(collector.finish(started_at, start, stop.reason(), requested_rate))
+}
+
+/// Receive workers' messages until all are done, ticking the observer once per second.
+fn collect(
+    collector: &mut Collector,
+    from_workers: &mpsc::Receiver<WorkerMessage>,
+    start: Instant,
+    planned: Option<Duration>,
+    observer: &mut dyn Observer,
+    stop: &StopSignal,
+) {
+    // Tick a little after each second so the workers' windows have arrived.
+    let mut next_tick = start + Duration::from_millis(1_050);
+    while collector.done < collector.threads {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        match from_workers.recv_timeout(wait) {
+            Ok(WorkerMessage::Window { index, recorder }) => collector.add_window(index, &recorder),
+            Ok(WorkerMessage::Done(done)) => collector.add_done(*done),
+            Err(RecvTimeoutError::Timeout) => {
+                let progress = Progress {
+                    elapsed: start.elapsed(),
+                    planned,
+                    totals: &collector.totals,
+                    last_second: collector.series.last(),
+                };
+                if let Control::Stop(reason) = observer.on_tick(&progress) {
+                    stop.stop(&reason);
+                }
+                next_tick += Duration::from_secs(1);
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
+/// Merges workers' recorders into totals and per-second windows.
+struct Collector {
+    threads: usize,
+    done: usize,
+    totals: Recorder,
+    pending: BTreeMap<u64, (usize, Recorder)>,
+    series: Vec<WindowStats>,
+    finals: Vec<WorkerDone>,
+}
+
+impl Collector {
+    fn new(threads: usize) -> Collector {
+        Collector {
+            threads,
+            done: 0,
+            totals: Recorder::new(),
+            pending: BTreeMap::new(),
+            series: Vec::new(),
+            finals: Vec::new(),
+        }
+    }
+
+    fn add_window(&mut self, index: u64, recorder: &Recorder) {
+        self.totals.merge(recorder);
+        let entry = self.pending.entry(index).or_insert_with(|| (0, Recorder::new()));
+        entry.0 += 1;
+        entry.1.merge(recorder);
+        self.flush_complete_windows();
+    }
+
+    fn add_done(&mut self, mut done: WorkerDone) {
+        let recorder = std::mem::take(&mut done.recorder);
+        if recorder.requests > 0 || recorder.connections_opened > 0 {
+            self.add_window(done.window_index, &recorder);
+        }
+        self.done += 1;
+        self.finals.push(done);
+        self.flush_complete_windows();
+    }
+
+    /// Turn windows every live thread has reported into series points, in order.
+    fn flush_complete_windows(&mut self) {
+        let live = self.threads - self.done;
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.get().0 < live.max(1) {
+                break;
+            }
+            let (index, (_, recorder)) = entry.remove_entry();
+            self.push_window(index, &recorder);
+        }
+    }
+
+    fn push_window(&mut self, index: u64, recorder: &Recorder) {
+        // Seconds without any message (a stalled target) still get a point.
+        while (self.series.len() as u64) < index {
+            let t_s = self.series.len() as u64;
+            self.series.push(WindowStats::empty(t_s));
+        }
+        self.series.push(WindowStats::of(index, recorder));
+    }
+
+    fn finish(
+        mut self,
+        started_at: SystemTime,
+        start: Instant,
+        stop_reason: Option<String>,
+        requested_rate: Option<f64>,
+    ) -> LoadReport {
+        let pending = std::mem::take(&mut self.pending);
+        for (index, (_, recorder)) in pending {
+            self.push_window(index, &recorder);
+        }
+        let elapsed = self
+            .finals
+            .iter()
+            .map(|f| f.wall)
+            .max()
+            .unwrap_or_default()
+            .min(start.elapsed());
+        let generator = GeneratorStats {
+            user: self.finals.iter().map(|f| f.cpu_user).sum(),
+            system: self.finals.iter().map(|f| f.cpu - f.cpu_user).sum(),
+            busiest_load: self
+                .finals
+                .iter()
+                .map(|f| f.cpu.as_secs_f64() / f.wall.as_secs_f64().max(1e-9))
+                .fold(0.0, f64::max),
+        };
+        LoadReport {
+            started_at,
+            elapsed: load_phase(elapsed, start),
+            in_flight_at_end: self.finals.iter().map(|f| f.in_flight_at_end).sum(),
+            missed_sends: self.finals.iter().map(|f| f.missed_sends).sum(),
+            cap_waits: self.finals.iter().map(|f| f.cap_waits).sum(),
+            totals: self.totals,
+            series: self.series,
+            generator,
+            stop_reason,
+            requested_rate,
+        }
+    }
+}
+
+/// The workers' wall time includes the short lead before the common start; remove it.
+fn load_phase(worker_wall: Duration, start: Instant) -> Duration {
+    let lead = Duration::from_millis(20);
+    worker_wall
+        .saturating_sub(lead)
+        .min(start.elapsed())
+        .max(Duration::from_micros(1))
+}
+
+fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
+    let bad = |message: String, hint: &str| {
+        Err(LoadError::Settings {
+            message,
+            hint: hint.to_string(),
+        })
+    };
+    if settings.threads == 0 {
+        return bad("--threads must be at least 1".into(), "omit -t for one thread per core");
+    }
+    if settings.timeout.is_zero() {
+        return bad("--timeout must be positive".into(), "e.g. --timeout 5s");
+    }
+    match settings.model {
+        LoadModel::Closed { connections } if connections == 0 && settings.stages.is_empty() => bad(
+            "--connections must be at least 1".into(),
+            "e.g. -c 50, or ramp with --stages",
+        ),
+        LoadModel::Open { rate, .. } if !(rate.is_finite() && rate >= 0.0) => {
+            bad(format!("--rate {rate} is not a usable rate"), "e.g. --rate 1000")
+        }
+        LoadModel::Open { rate, .. } if rate == 0.0 && settings.stages.is_empty() => bad(
+            "--rate 0 sends nothing".into(),
+            "give a positive rate, or ramp from 0 with --stages",
+        ),
+        LoadModel::Open { max_connections: 0, .. } => bad(
+            "the connection cap must be at least 1".into(),
+            "-c sets the cap in the open model",
+        ),
+        _ if settings.requests == Some(0) => bad(
+            "--requests 0 sends nothing".into(),
+            "give a positive count, or omit -n",
+        ),
+        _ if settings.duration.is_some_and(|d| d.is_zero()) => {
+            bad("--duration must be positive".into(), "e.g. -d 10s")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// No more threads than connections in the closed model, or than requests.
+fn effective_threads(settings: &LoadSettings) -> usize {
+    let mut threads = settings.threads.max(1);
+    if let LoadModel::Closed { connections } = settings.model {
+        let peak = Ramp::new(f64::from(connections), &settings.stages).peak().ceil() as usize;
+        threads = threads.min(peak.max(1));
+    }
+    if let Some(n) = settings.requests {
+        threads = threads.min(n.max(1) as usize);
+    }
+    threads
+}
+
+fn pacing_for(settings: &LoadSettings, thread: usize, threads: usize) -> Pacing {
+    match settings.model {
+        LoadModel::Closed { connections } => {
+            let ramp = Ramp::new(f64::from(connections), &settings.stages);
+            let total = ramp.peak().ceil() as usize;
+            Pacing::Closed {
+                slots: (thread..total).step_by(threads).collect(),
+                ramp: (!settings.stages.is_empty()).then_some(ramp),
+                quota: settings.requests.map(|n| share(n, thread, threads)),
+            }
+        }
+        LoadModel::Open {
+            rate,
+            max_connections,
+        } => Pacing::Open {
+            ramp: Ramp::new(rate, &settings.stages),
+            cap: u32::try_from(share(u64::from(max_connections), thread, threads).max(1))
+                .unwrap_or(u32::MAX),
+            limit: settings.requests,
+        },
+    }
+}
+
+/// Thread `thread`'s share of `total` split as evenly as possible.
+fn share(total: u64, thread: usize, threads: usize) -> u64 {
+    let (base, extra) = (total / threads as u64, total % threads as u64);
+    base + u64::from((thread as u64) < extra)
+}
+
+fn exchange_plan(
+    settings: &LoadSettings,
+    endpoint: &Endpoint,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<ExchangePlan, LoadError> {
+    let h2_request = match settings.http_version {
+        HttpVersion::Http1 => None,
+        HttpVersion::Http2 => Some(h2_request(settings, endpoint)?),
+    };
+    Ok(ExchangePlan {
+        connector_endpoint: endpoint.clone(),
+        tls,
+        http1_request: encode_request(settings, &endpoint.authority, &endpoint.path_and_query),
+        h2_request,
+        head_request: settings.method.eq_ignore_ascii_case("HEAD"),
+        needle: settings.checks.expect_body.as_ref().map(|t| t.as_bytes().to_vec()),
+        checks: settings.checks.clone(),
+        timeout: settings.timeout,
+    })
+}
+
+fn h2_request(settings: &LoadSettings, endpoint: &Endpoint) -> Result<H2Request, LoadError> {
+    let bad_header = |name: &str| LoadError::Settings {
+        message: format!("header '{name}' is not valid for HTTP/2"),
+        hint: "header names must be tokens and values visible ASCII".into(),
+    };
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &settings.headers {
+        if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        let name_parsed = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_header(name))?;
+        let value_parsed = http::HeaderValue::from_str(value).map_err(|_| bad_header(name))?;
+        headers.append(name_parsed, value_parsed);
+    }
+    Ok(H2Request {
+        method: http::Method::from_bytes(settings.method.as_bytes()).map_err(|_| LoadError::Settings {
+            message: format!("'{}' is not a valid HTTP method", settings.method),
+            hint: "e.g. -m POST".into(),
+        })?,
+        uri: endpoint.url.parse().map_err(|_| LoadError::InvalidUrl {
+            url: endpoint.url.clone(),
+            reason: "not a valid URI".into(),
+            hint: "e.g. http://127.0.0.1:8080/".into(),
+        })?,
+        headers,
+        body: bytes::Bytes::from(settings.body.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_split_evenly() {
+        let parts: Vec<u64> = (0..3).map(|t| share(10, t, 3)).collect();
+        assert_eq!(parts, vec![4, 3, 3]);
+        assert_eq!(parts.iter().sum::<u64>(), 10);
+    }
+
+    #[test]
+    fn threads_never_exceed_connections() {
+        let mut s = LoadSettings::new("http://127.0.0.1/");
+        s.threads = 8;
+        s.model = LoadModel::Closed { connections: 3 };
+        assert_eq!(effective_threads(&s), 3);
+    }
+}

@@ -1,0 +1,121 @@
+//! HTTP/2 exchanges through hyper's low-level client connection (no pool): h2 over TLS by ALPN,
+//! or h2c with prior knowledge over plain TCP.
+
+use crate::endpoint::{classify_io, Connector, Stream};
+use crate::http1::{ExchangeError, Response};
+use crate::recorder::ErrorClass;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http2::SendRequest;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::time::Instant;
+
+/// One HTTP/2 connection's request handle; its driver runs as a task on the same event loop.
+pub(crate) struct H2Connection {
+    sender: SendRequest<Full<Bytes>>,
+}
+
+/// The parts of every request, built once.
+pub(crate) struct H2Request {
+    pub method: http::Method,
+    pub uri: http::Uri,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl H2Connection {
+    /// Handshake HTTP/2 over a connected stream.
+    pub(crate) async fn handshake(stream: Stream) -> Result<H2Connection, ErrorClass> {
+        if !Connector::negotiated_h2(&stream) {
+            return Err(ErrorClass::Tls);
+        }
+        match stream {
+            Stream::Plain(tcp) => Self::start(TokioIo::new(tcp)).await,
+            Stream::Tls(tls) => Self::start(TokioIo::new(tls)).await,
+        }
+    }
+
+    async fn start<T>(io: TokioIo<T>) -> Result<H2Connection, ErrorClass>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+            .handshake(io)
+            .await
+            .map_err(|e| classify_hyper(&e))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(H2Connection { sender })
+    }
+
+    /// Send one request and read its whole response, counting body bytes.
+    pub(crate) async fn exchange(
+        &mut self,
+        request: &H2Request,
+        needle: Option<&[u8]>,
+    ) -> Result<Response, ExchangeError> {
+        let fail = |class, bytes| ExchangeError { class, bytes };
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| fail(classify_hyper(&e), 0))?;
+        let mut builder = http::Request::builder()
+            .method(request.method.clone())
+            .uri(request.uri.clone());
+        if let Some(headers) = builder.headers_mut() {
+            headers.clone_from(&request.headers);
+        }
+        let req = builder
+            .body(Full::new(request.body.clone()))
+            .map_err(|_| fail(ErrorClass::Io, 0))?;
+        let response = self
+            .sender
+            .send_request(req)
+            .await
+            .map_err(|e| fail(classify_hyper(&e), 0))?;
+        let first_byte = Instant::now();
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut bytes = 0u64;
+        let mut kept = needle.map(|_| Vec::new());
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| fail(classify_hyper(&e), bytes))?;
+            if let Some(data) = frame.data_ref() {
+                bytes += data.len() as u64;
+                if let Some(kept) = kept.as_mut() {
+                    kept.extend_from_slice(data);
+                }
+            }
+        }
+        Ok(Response {
+            status,
+            bytes,
+            keep_alive: true,
+            first_byte,
+            body_matched: needle
+                .zip(kept)
+                .map(|(n, b)| memchr::memmem::find(&b, n).is_some()),
+        })
+    }
+}
+
+fn classify_hyper(e: &hyper::Error) -> ErrorClass {
+    use std::error::Error as _;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return classify_io(io);
+        }
+        source = cause.source();
+    }
+    if e.is_parse() || e.is_parse_status() {
+        ErrorClass::Malformed
+    } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+        ErrorClass::Closed
+    } else if e.is_timeout() {
+        ErrorClass::Timeout
+    } else {
+        ErrorClass::Reset
+    }
+}

@@ -1,0 +1,369 @@
+//! What a load test measured ([`LoadReport`]), the values thresholds read from it, and its
+//! conversion into the versioned result format of `plumb-schema`.
+
+use crate::recorder::{ErrorClass, Recorder};
+use crate::settings::{HttpVersion, LoadModel, LoadSettings};
+use plumb_schema::load::{
+    GeneratorUsage, LoadHistograms, LoadResult, LoadSettingsRecord, LoadSummary, Percentiles,
+    SecondWindow, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
+};
+use plumb_stats::{Aggregation, DurationHistogram, Metric, MetricSource, Threshold};
+use std::time::{Duration, SystemTime};
+
+/// Busiest-thread CPU share above which the generator is called saturated.
+const SATURATED_LOAD: f64 = 0.9;
+
+/// Everything one run measured.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Wall-clock start of the load phase.
+    pub started_at: SystemTime,
+    /// Length of the load phase.
+    pub elapsed: Duration,
+    /// All threads' recorders merged.
+    pub totals: Recorder,
+    /// One point per second.
+    pub series: Vec<WindowStats>,
+    /// Requests in flight when the run ended (not in the totals).
+    pub in_flight_at_end: u64,
+    /// Open model: requests due before the end that were never sent.
+    pub missed_sends: u64,
+    /// Open model: times a due request found every connection busy at the cap.
+    pub cap_waits: u64,
+    /// The generator's own CPU use.
+    pub generator: GeneratorStats,
+    /// Why the run stopped early, if it did.
+    pub stop_reason: Option<String>,
+    /// The requested constant rate (open model without stages).
+    pub requested_rate: Option<f64>,
+}
+
+/// CPU used by the generator's worker threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GeneratorStats {
+    /// User CPU time, all workers.
+    pub user: Duration,
+    /// System CPU time, all workers.
+    pub system: Duration,
+    /// The busiest worker's CPU time over its wall time.
+    pub busiest_load: f64,
+}
+
+/// Numbers of one second.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WindowStats {
+    /// Seconds since the start.
+    pub t_s: u64,
+    /// Requests completed.
+    pub requests: u64,
+    /// Requests failed.
+    pub errors: u64,
+    /// Median latency.
+    pub latency_p50: Duration,
+    /// 99th percentile latency.
+    pub latency_p99: Duration,
+    /// Largest latency.
+    pub latency_max: Duration,
+    /// Median service time.
+    pub service_p50: Duration,
+    /// Bytes received.
+    pub bytes_received: u64,
+}
+
+impl WindowStats {
+    /// A second in which nothing completed.
+    pub fn empty(t_s: u64) -> WindowStats {
+        WindowStats {
+            t_s,
+            ..WindowStats::default()
+        }
+    }
+
+    /// The numbers of one second's merged recorder.
+    pub fn of(t_s: u64, recorder: &Recorder) -> WindowStats {
+        WindowStats {
+            t_s,
+            requests: recorder.requests,
+            errors: recorder.errors,
+            latency_p50: recorder.latency.percentile(50.0),
+            latency_p99: recorder.latency.percentile(99.0),
+            latency_max: recorder.latency.max(),
+            service_p50: recorder.service.percentile(50.0),
+            bytes_received: recorder.bytes_received,
+        }
+    }
+}
+
+impl LoadReport {
+    /// Whether the run ended early.
+    pub fn interrupted(&self) -> bool {
+        self.stop_reason.is_some()
+    }
+
+    /// Completed requests per second over the load phase.
+    pub fn rps(&self) -> f64 {
+        self.totals.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Whether the generator, not the target, likely limited the run.
+    pub fn generator_saturated(&self) -> bool {
+        self.generator.busiest_load >= SATURATED_LOAD || self.generator_behind_schedule()
+    }
+
+    /// Open model: sends lagged their schedule although connections were free.
+    fn generator_behind_schedule(&self) -> bool {
+        let lag = &self.totals.send_lag;
+        !lag.is_empty() && lag.percentile(99.0) > Duration::from_millis(5) && self.cap_waits == 0
+    }
+
+    /// Evaluate thresholds against the whole run.
+    pub fn evaluate(&self, thresholds: &[Threshold]) -> Vec<ThresholdOutcome> {
+        evaluate_thresholds(thresholds, self)
+    }
+
+    /// Things a reader must know to trust (or distrust) the numbers.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.generator.busiest_load >= SATURATED_LOAD {
+            warnings.push(format!(
+                "the load generator's busiest thread used {:.0}% of a core: plumb itself may have \
+                 limited the result; add threads (-t) or run plumb on another machine",
+                self.generator.busiest_load * 100.0
+            ));
+        }
+        if self.generator_behind_schedule() {
+            warnings.push(format!(
+                "sends lagged their schedule (p99 {}) while connections were free: the generator \
+                 could not keep up with the rate",
+                fmt_ms(self.totals.send_lag.percentile(99.0))
+            ));
+        }
+        if self.missed_sends > 0 {
+            warnings.push(format!(
+                "{} requests due before the end were never sent",
+                self.missed_sends
+            ));
+        }
+        if self.cap_waits > 0 {
+            warnings.push(format!(
+                "{} requests waited for a free connection at the cap (their wait counts in latency); \
+                 raise -c to allow more connections",
+                self.cap_waits
+            ));
+        }
+        let clamped = self.totals.latency.clamped();
+        if clamped > 0 {
+            warnings.push(format!("{clamped} latencies above one hour were recorded as one hour"));
+        }
+        warnings
+    }
+
+    /// The versioned result, as written by `--json`.
+    pub fn to_result(&self, settings: &LoadSettings, thresholds: Vec<ThresholdOutcome>) -> LoadResult {
+        LoadResult {
+            schema_version: LOAD_SCHEMA_VERSION,
+            kind: "load".to_string(),
+            plumb_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: humantime::format_rfc3339_millis(self.started_at).to_string(),
+            interrupted: self.interrupted(),
+            stop_reason: self.stop_reason.clone(),
+            settings: settings_record(settings),
+            summary: self.summary(),
+            thresholds,
+            histograms: LoadHistograms {
+                latency: self.totals.latency.to_base64(),
+                service_time: self.totals.service.to_base64(),
+                connect: self.totals.connect.to_base64(),
+                ttfb: self.totals.ttfb.to_base64(),
+                send_lag: self.totals.send_lag.to_base64(),
+            },
+            timeseries: self.series.iter().map(second_window).collect(),
+            warnings: self.warnings(),
+        }
+    }
+
+    fn summary(&self) -> LoadSummary {
+        let t = &self.totals;
+        LoadSummary {
+            requests: t.requests,
+            rps: self.rps(),
+            errors: t.errors,
+            error_rate: ratio(t.errors, t.requests),
+            duration_s: self.elapsed.as_secs_f64(),
+            requested_rps: self.requested_rate,
+            latency_ms: percentiles(&t.latency),
+            service_time_ms: percentiles(&t.service),
+            connect_ms: percentiles(&t.connect),
+            ttfb_ms: percentiles(&t.ttfb),
+            send_lag_ms: (!t.send_lag.is_empty()).then(|| percentiles(&t.send_lag)),
+            missed_sends: self.missed_sends,
+            in_flight_at_end: self.in_flight_at_end,
+            connections_opened: t.connections_opened,
+            status_codes: t.statuses().map(|(c, n)| (c.to_string(), n)).collect(),
+            errors_by_class: ErrorClass::ALL
+                .iter()
+                .filter(|c| t.errors_of(**c) > 0)
+                .map(|c| (c.name().to_string(), t.errors_of(*c)))
+                .collect(),
+            bytes_sent: t.bytes_sent,
+            bytes_received: t.bytes_received,
+            generator: GeneratorUsage {
+                user_s: self.generator.user.as_secs_f64(),
+                system_s: self.generator.system.as_secs_f64(),
+                busiest_thread_load: self.generator.busiest_load,
+                saturated: self.generator_saturated(),
+            },
+        }
+    }
+}
+
+impl MetricSource for LoadReport {
+    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
+        metric_value(&self.totals, self.elapsed, metric, aggregation)
+    }
+}
+
+/// The value of `metric` reduced by `aggregation` (durations in milliseconds).
+pub fn metric_value(
+    totals: &Recorder,
+    elapsed: Duration,
+    metric: Metric,
+    aggregation: Aggregation,
+) -> Option<f64> {
+    let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(1e-9);
+    let histogram = match metric {
+        Metric::HttpReqDuration => &totals.latency,
+        Metric::HttpReqServiceTime => &totals.service,
+        Metric::HttpReqWaiting => &totals.ttfb,
+        Metric::HttpReqConnecting => &totals.connect,
+        Metric::HttpReqFailed => {
+            return (totals.requests > 0).then(|| ratio(totals.errors, totals.requests))
+        }
+        Metric::Checks => {
+            return (totals.requests > 0)
+                .then(|| 1.0 - ratio(totals.errors, totals.requests))
+        }
+        Metric::HttpReqs => return Some(count_or_rate(totals.requests, aggregation, per_second)),
+        Metric::DataReceived => {
+            return Some(count_or_rate(totals.bytes_received, aggregation, per_second))
+        }
+        Metric::DataSent => return Some(count_or_rate(totals.bytes_sent, aggregation, per_second)),
+    };
+    if histogram.is_empty() {
+        return None;
+    }
+    let value = match aggregation {
+        Aggregation::Avg => histogram.mean(),
+        Aggregation::Min => histogram.min(),
+        Aggregation::Med => histogram.percentile(50.0),
+        Aggregation::Max => histogram.max(),
+        Aggregation::Percentile(p) => histogram.percentile(p),
+        Aggregation::Rate | Aggregation::Count => return None,
+    };
+    Some(ms(value))
+}
+
+fn count_or_rate(count: u64, aggregation: Aggregation, per_second: impl Fn(u64) -> f64) -> f64 {
+    match aggregation {
+        Aggregation::Rate => per_second(count),
+        _ => count as f64,
+    }
+}
+
+/// Verdicts of `thresholds` against `source`, in order.
+pub fn evaluate_thresholds(thresholds: &[Threshold], source: &dyn MetricSource) -> Vec<ThresholdOutcome> {
+    thresholds
+        .iter()
+        .map(|t| {
+            let observed = source.value(t.metric, t.aggregation);
+            let status = match observed.map(|v| t.comparison.holds(v, t.bound)) {
+                Some(true) => "passed",
+                Some(false) => "failed",
+                None => "no data",
+            };
+            ThresholdOutcome {
+                expression: t.source.clone(),
+                status: status.to_string(),
+                observed,
+            }
+        })
+        .collect()
+}
+
+/// A histogram summarized in milliseconds.
+pub fn percentiles(h: &DurationHistogram) -> Percentiles {
+    Percentiles {
+        count: h.len(),
+        min: ms(h.min()),
+        mean: ms(h.mean()),
+        p50: ms(h.percentile(50.0)),
+        p90: ms(h.percentile(90.0)),
+        p95: ms(h.percentile(95.0)),
+        p99: ms(h.percentile(99.0)),
+        p999: ms(h.percentile(99.9)),
+        max: ms(h.max()),
+    }
+}
+
+fn second_window(w: &WindowStats) -> SecondWindow {
+    SecondWindow {
+        t_s: w.t_s,
+        requests: w.requests,
+        errors: w.errors,
+        latency_p50_ms: ms(w.latency_p50),
+        latency_p99_ms: ms(w.latency_p99),
+        latency_max_ms: ms(w.latency_max),
+        service_p50_ms: ms(w.service_p50),
+        bytes_received: w.bytes_received,
+    }
+}
+
+fn settings_record(s: &LoadSettings) -> LoadSettingsRecord {
+    let (model, connections, rate) = match s.model {
+        LoadModel::Closed { connections } => ("closed", u64::from(connections), None),
+        LoadModel::Open {
+            rate,
+            max_connections,
+        } => ("open", u64::from(max_connections), Some(rate)),
+    };
+    LoadSettingsRecord {
+        url: s.url.clone(),
+        method: s.method.clone(),
+        model: model.to_string(),
+        connections,
+        rate,
+        duration_s: s.planned_duration().map(|d| d.as_secs_f64()),
+        requests: s.requests,
+        threads: s.threads as u64,
+        stages: s
+            .stages
+            .iter()
+            .map(|st| StageRecord {
+                duration_s: st.duration.as_secs_f64(),
+                target: st.target,
+            })
+            .collect(),
+        timeout_ms: ms(s.timeout),
+        http_version: match s.http_version {
+            HttpVersion::Http1 => "1.1",
+            HttpVersion::Http2 => "2",
+        }
+        .to_string(),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn fmt_ms(d: Duration) -> String {
+    format!("{:.2} ms", ms(d))
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}

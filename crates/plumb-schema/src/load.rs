@@ -1,0 +1,203 @@
+//! The result of `plumb load`: settings, summary, thresholds, histograms and the per-second series.
+//!
+//! Times are in milliseconds (fractional, so microseconds survive) unless a field name says otherwise.
+//! Histograms are base64 of the standard HdrHistogram V2 deflate encoding, in nanoseconds, so results
+//! from several runs or segments merge exactly.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of this layout; bumped on every incompatible change.
+pub const LOAD_SCHEMA_VERSION: u32 = 1;
+
+/// One `plumb load` run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadResult {
+    /// Layout version, [`LOAD_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `"load"`.
+    pub kind: String,
+    /// Version of plumb that produced the result.
+    pub plumb_version: String,
+    /// Start of the run, RFC 3339 UTC.
+    pub started_at: String,
+    /// True when the run was stopped early (Ctrl-C or `--abort-on-fail`).
+    pub interrupted: bool,
+    /// Why the run stopped early, when it did.
+    pub stop_reason: Option<String>,
+    /// The settings the run used.
+    pub settings: LoadSettingsRecord,
+    /// The headline numbers.
+    pub summary: LoadSummary,
+    /// Threshold verdicts, in the order given.
+    pub thresholds: Vec<ThresholdOutcome>,
+    /// Full histograms, mergeable.
+    pub histograms: LoadHistograms,
+    /// One entry per second of the run.
+    pub timeseries: Vec<SecondWindow>,
+    /// Things the reader should know: generator saturation, clamped samples, missed sends.
+    pub warnings: Vec<String>,
+}
+
+/// The resolved settings of a run, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadSettingsRecord {
+    /// Target URL.
+    pub url: String,
+    /// HTTP method.
+    pub method: String,
+    /// `"closed"` (connections send back to back) or `"open"` (requests on a rate schedule).
+    pub model: String,
+    /// Connections (closed model) or the connection cap (open model).
+    pub connections: u64,
+    /// Requested rate in requests per second (open model).
+    pub rate: Option<f64>,
+    /// Requested duration in seconds.
+    pub duration_s: Option<f64>,
+    /// Requested number of requests.
+    pub requests: Option<u64>,
+    /// Worker threads (one event loop each).
+    pub threads: u64,
+    /// Stages as `duration_s:target` pairs.
+    pub stages: Vec<StageRecord>,
+    /// Per-request timeout in milliseconds.
+    pub timeout_ms: f64,
+    /// `"1.1"` or `"2"`.
+    pub http_version: String,
+}
+
+/// One ramping stage.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StageRecord {
+    /// Stage length in seconds.
+    pub duration_s: f64,
+    /// Rate (open model) or connections (closed model) reached at the end of the stage.
+    pub target: f64,
+}
+
+/// Headline numbers of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadSummary {
+    /// Completed requests (successes and failures with a response or an error).
+    pub requests: u64,
+    /// Completed requests per second over the run.
+    pub rps: f64,
+    /// Requests counted as failed (any error class).
+    pub errors: u64,
+    /// `errors / requests`.
+    pub error_rate: f64,
+    /// Wall time of the load phase, seconds.
+    pub duration_s: f64,
+    /// Requested rate (open model).
+    pub requested_rps: Option<f64>,
+    /// Latency from the intended send time (equals service time in the closed model).
+    pub latency_ms: Percentiles,
+    /// Service time: from the actual send to the end of the response.
+    pub service_time_ms: Percentiles,
+    /// TCP (+TLS) connect time.
+    pub connect_ms: Percentiles,
+    /// Time to first response byte, from the actual send.
+    pub ttfb_ms: Percentiles,
+    /// Lag of actual sends behind their intended time (open model).
+    pub send_lag_ms: Option<Percentiles>,
+    /// Requests due before the end that were never sent.
+    pub missed_sends: u64,
+    /// Requests still in flight when the run ended (not counted above).
+    pub in_flight_at_end: u64,
+    /// Connections opened during the run.
+    pub connections_opened: u64,
+    /// Responses by status code.
+    pub status_codes: BTreeMap<String, u64>,
+    /// Errors by class: refused, connect, reset, closed, timeout, tls, malformed, status, body, io.
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// Bytes written to the target.
+    pub bytes_sent: u64,
+    /// Bytes read from the target.
+    pub bytes_received: u64,
+    /// CPU used by plumb's load generator.
+    pub generator: GeneratorUsage,
+}
+
+/// The usual summary of a distribution, in milliseconds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// Smallest.
+    pub min: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// CPU used by the load generator, to tell a saturated generator from a slow target.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct GeneratorUsage {
+    /// User CPU seconds of all worker threads.
+    pub user_s: f64,
+    /// System CPU seconds of all worker threads.
+    pub system_s: f64,
+    /// Busiest worker thread's CPU time over its wall time (1.0 = one core fully used).
+    pub busiest_thread_load: f64,
+    /// True when the generator, not the target, likely limited the result.
+    pub saturated: bool,
+}
+
+/// Verdict of one threshold.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdOutcome {
+    /// The expression as given.
+    pub expression: String,
+    /// `"passed"`, `"failed"`, or `"no data"`.
+    pub status: String,
+    /// The observed value (milliseconds for durations).
+    pub observed: Option<f64>,
+}
+
+/// Serialized HDR histograms (nanoseconds).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct LoadHistograms {
+    /// Latency from the intended send time.
+    pub latency: String,
+    /// Service time.
+    pub service_time: String,
+    /// Connect time.
+    pub connect: String,
+    /// Time to first byte.
+    pub ttfb: String,
+    /// Send lag behind schedule.
+    pub send_lag: String,
+}
+
+/// Numbers of one second of the run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct SecondWindow {
+    /// Seconds since the start (the window covers `[t_s, t_s + 1)`).
+    pub t_s: u64,
+    /// Requests completed in the window.
+    pub requests: u64,
+    /// Failed requests in the window.
+    pub errors: u64,
+    /// Median latency of the window.
+    pub latency_p50_ms: f64,
+    /// 99th percentile latency of the window.
+    pub latency_p99_ms: f64,
+    /// Largest latency of the window.
+    pub latency_max_ms: f64,
+    /// Median service time of the window.
+    pub service_p50_ms: f64,
+    /// Bytes received in the window.
+    pub bytes_received: u64,
+}

@@ -1,0 +1,253 @@
+//! A full-resolution, mergeable latency histogram (HDR histogram in nanoseconds, 3 significant digits).
+//!
+//! Memory is fixed (about 270 KB) whatever the number of samples; two histograms merge exactly, so
+//! per-thread recording and per-segment results combine without losing a percentile's precision.
+
+use base64::Engine as _;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use std::time::Duration;
+
+/// Nanosecond units: 3 significant digits hold at every scale, down to loopback's microseconds.
+const LOWEST_DISCERNIBLE_NS: u64 = 1;
+/// Largest value recorded: one hour; longer values are clamped and counted as such.
+const HIGHEST_TRACKABLE_NS: u64 = 3_600 * 1_000_000_000;
+const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// A distribution of durations, recorded at nanosecond scale with 3 significant digits.
+#[derive(Clone, Debug)]
+pub struct DurationHistogram {
+    inner: Histogram<u64>,
+    clamped: u64,
+}
+
+/// A serialized histogram could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum HistogramDecodeError {
+    /// The text is not valid base64.
+    #[error("histogram is not valid base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// The bytes are not an HdrHistogram V2 (deflate) encoding.
+    #[error("histogram bytes are not a valid HdrHistogram encoding: {0:?}")]
+    Hdr(hdrhistogram::serialization::DeserializeError),
+}
+
+impl Default for DurationHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DurationHistogram {
+    /// An empty histogram covering 1 ns to 1 h.
+    pub fn new() -> Self {
+        let inner =
+            Histogram::new_with_bounds(LOWEST_DISCERNIBLE_NS, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS)
+                .expect("static histogram bounds are valid");
+        Self { inner, clamped: 0 }
+    }
+
+    /// Record one duration; values above one hour are clamped to one hour and counted in [`Self::clamped`].
+    #[inline]
+    pub fn record(&mut self, value: Duration) {
+        let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
+        let nanos = if nanos > HIGHEST_TRACKABLE_NS {
+            self.clamped += 1;
+            HIGHEST_TRACKABLE_NS
+        } else {
+            nanos
+        };
+        self.inner.saturating_record(nanos);
+    }
+
+    /// Add every sample of `other` to this histogram (exact).
+    pub fn merge(&mut self, other: &DurationHistogram) {
+        self.inner
+            .add(&other.inner)
+            .expect("histograms with identical bounds always merge");
+        self.clamped += other.clamped;
+    }
+
+    /// Forget every sample, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.inner.reset();
+        self.clamped = 0;
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    /// True when no sample was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Samples that exceeded one hour and were recorded as one hour.
+    pub fn clamped(&self) -> u64 {
+        self.clamped
+    }
+
+    /// The value at quantile `q` (0.0..=1.0), or zero when empty.
+    pub fn quantile(&self, q: f64) -> Duration {
+        self.nanos_to_duration(self.inner.value_at_quantile(q.clamp(0.0, 1.0)))
+    }
+
+    /// The value at percentile `p` (0.0..=100.0).
+    pub fn percentile(&self, p: f64) -> Duration {
+        self.quantile(p / 100.0)
+    }
+
+    /// Smallest sample (at the histogram's resolution), or zero when empty.
+    pub fn min(&self) -> Duration {
+        self.nanos_to_duration(self.inner.min())
+    }
+
+    /// Largest sample (at the histogram's resolution), or zero when empty.
+    pub fn max(&self) -> Duration {
+        self.nanos_to_duration(self.inner.max())
+    }
+
+    /// Arithmetic mean, or zero when empty.
+    pub fn mean(&self) -> Duration {
+        Duration::from_nanos(self.inner.mean().round() as u64)
+    }
+
+    /// Standard deviation, or zero when empty.
+    pub fn stdev(&self) -> Duration {
+        Duration::from_nanos(self.inner.stdev().round() as u64)
+    }
+
+    /// The percentile spectrum: (percentile, value) pairs at HDR's usual "ticks per half distance".
+    pub fn spectrum(&self) -> Vec<(f64, Duration)> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.inner
+            .iter_quantiles(5)
+            .map(|v| {
+                (
+                    v.quantile_iterated_to() * 100.0,
+                    self.nanos_to_duration(v.value_iterated_to()),
+                )
+            })
+            .collect()
+    }
+
+    /// Serialize as base64 of the standard HdrHistogram V2 deflate encoding (readable by other HDR tools).
+    pub fn to_base64(&self) -> String {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.inner, &mut bytes)
+            .expect("serializing into a Vec cannot fail");
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Read a histogram written by [`Self::to_base64`].
+    pub fn from_base64(text: &str) -> Result<Self, HistogramDecodeError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim())?;
+        let decoded: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(HistogramDecodeError::Hdr)?;
+        let mut histogram = Self::new();
+        for value in decoded.iter_recorded() {
+            histogram
+                .inner
+                .saturating_record_n(value.value_iterated_to(), value.count_at_value());
+        }
+        Ok(histogram)
+    }
+
+    fn nanos_to_duration(&self, nanos: u64) -> Duration {
+        if self.is_empty() {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos(nanos)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn percentiles_of_a_uniform_spread_are_within_resolution() {
+        let mut h = DurationHistogram::new();
+        for i in 1..=1000 {
+            h.record(Duration::from_micros(i * 100));
+        }
+        let p50 = h.percentile(50.0).as_secs_f64() * 1e3;
+        let p99 = h.percentile(99.0).as_secs_f64() * 1e3;
+        assert!((p50 - 50.0).abs() < 0.1, "p50 {p50}");
+        assert!((p99 - 99.0).abs() < 0.1, "p99 {p99}");
+        assert_eq!(h.len(), 1000);
+    }
+
+    #[test]
+    fn merge_is_exact() {
+        let (mut a, mut b, mut both) = (
+            DurationHistogram::new(),
+            DurationHistogram::new(),
+            DurationHistogram::new(),
+        );
+        for i in 0..500 {
+            a.record(ms(i));
+            both.record(ms(i));
+            b.record(ms(1000 + i));
+            both.record(ms(1000 + i));
+        }
+        a.merge(&b);
+        assert_eq!(a.len(), both.len());
+        for p in [1.0, 50.0, 90.0, 99.9] {
+            assert_eq!(a.percentile(p), both.percentile(p));
+        }
+    }
+
+    #[test]
+    fn sub_millisecond_values_keep_microsecond_resolution() {
+        let mut h = DurationHistogram::new();
+        h.record(Duration::from_micros(137));
+        let got = h.max().as_nanos() as i64;
+        assert!((got - 137_000).abs() <= 100, "{got}");
+    }
+
+    #[test]
+    fn values_beyond_an_hour_are_clamped_and_counted() {
+        let mut h = DurationHistogram::new();
+        h.record(Duration::from_secs(7200));
+        assert_eq!(h.clamped(), 1);
+        assert!(h.max() <= Duration::from_secs(3610));
+    }
+
+    #[test]
+    fn base64_round_trip_keeps_every_count() {
+        let mut h = DurationHistogram::new();
+        for i in 1..2000 {
+            h.record(Duration::from_micros(i * 37));
+        }
+        let back = DurationHistogram::from_base64(&h.to_base64()).unwrap();
+        assert_eq!(back.len(), h.len());
+        assert_eq!(back.percentile(99.0), h.percentile(99.0));
+        assert_eq!(back.min(), h.min());
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error_not_a_panic() {
+        assert!(DurationHistogram::from_base64("not base64 !!").is_err());
+        assert!(DurationHistogram::from_base64("aGVsbG8=").is_err());
+    }
+
+    #[test]
+    fn empty_histogram_reports_zero() {
+        let h = DurationHistogram::new();
+        assert_eq!(h.percentile(99.0), Duration::ZERO);
+        assert_eq!(h.min(), Duration::ZERO);
+        assert!(h.spectrum().is_empty());
+    }
+}
