@@ -6,14 +6,16 @@
 mod bench;
 mod demo;
 mod load;
+mod parse;
 mod profile;
 mod target;
 
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
-pub use load::LoadArgs;
+pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat};
+pub use parse::{parse_bytes, parse_duration, CliError};
 pub use profile::ProfileArgs;
-pub use target::TargetArgs;
+pub use target::{parse_latency, parse_stall, TargetArgs};
 
 use clap::{Parser, Subcommand};
 

@@ -1,5 +1,306 @@
-//! Flags of `plumb load`.
+//! Flags of `plumb load`, and their resolution into [`plumb_load::LoadSettings`].
+
+use crate::parse::{parse_duration, parse_size_list, CliError};
+use clap::{Args, ValueEnum};
+use plumb_load::{
+    Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
+};
+use plumb_stats::Threshold;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default connection cap of the open model.
+const OPEN_MODEL_DEFAULT_CAP: u32 = 1_000;
+/// Default connections of the closed model.
+const CLOSED_MODEL_DEFAULT_CONNECTIONS: u32 = 50;
 
 /// Arguments of `plumb load`.
-#[derive(Debug, clap::Args)]
-pub struct LoadArgs {}
+#[derive(Debug, Args)]
+#[command(after_help = "Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run.")]
+pub struct LoadArgs {
+    /// The URL to load (http:// or https://).
+    pub url: String,
+
+    /// Connections: sending back to back (closed model), or the cap of the open model
+    /// [default: 50, or 1000 with --rate]
+    #[arg(short = 'c', long, value_name = "N")]
+    pub connections: Option<u32>,
+
+    /// Requests per second on a precise schedule (open model); latency counts from the intended send time
+    #[arg(short = 'r', long, value_name = "R")]
+    pub rate: Option<f64>,
+
+    /// Duration of the test, e.g. 30s, 2m [default: 10s, or the stages' total]
+    #[arg(short = 'd', long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Stop after this many requests
+    #[arg(short = 'n', long, value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Worker threads, one event loop each [default: one per core]
+    #[arg(short = 't', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Ramping stages DURATION:TARGET,... (rate with --rate, else connections), e.g. 10s:100,30s:100,5s:0
+    #[arg(long, value_name = "STAGES")]
+    pub stages: Option<String>,
+
+    /// HTTP method
+    #[arg(short = 'm', long, default_value = "GET")]
+    pub method: String,
+
+    /// Request header 'Name: value' (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Request body
+    #[arg(short = 'b', long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Read the request body from a file
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+
+    /// Per-request timeout (connect, and the exchange)
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: String,
+
+    /// Speak HTTP/2 (h2 by ALPN over TLS, h2c with prior knowledge over plain TCP)
+    #[arg(long)]
+    pub http2: bool,
+
+    /// Accept any TLS certificate
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+
+    /// Threshold in k6 syntax, e.g. 'http_req_duration: p(95)<200ms' (repeatable)
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
+    /// Evaluate thresholds every second and stop at the first failure
+    #[arg(long)]
+    pub abort_on_fail: bool,
+
+    /// Accepted status codes, e.g. 200,201-204 [default: any 2xx or 3xx]
+    #[arg(long, value_name = "CODES")]
+    pub expect_status: Option<String>,
+
+    /// Text every response body must contain
+    #[arg(long, value_name = "TEXT")]
+    pub expect_body: Option<String>,
+
+    /// Output format on stdout
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Also write the JSON result to this file
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// No live progress on stderr
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Output formats of a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A summary for people.
+    Text,
+    /// The versioned JSON result.
+    Json,
+    /// A Markdown summary (for pull requests and wikis).
+    Markdown,
+}
+
+/// `plumb load` resolved: engine settings plus what the binary does around the engine.
+#[derive(Debug)]
+pub struct LoadPlan {
+    /// The engine's settings.
+    pub settings: LoadSettings,
+    /// Parsed thresholds.
+    pub thresholds: Vec<Threshold>,
+    /// Stop at the first failed threshold.
+    pub abort_on_fail: bool,
+    /// stdout format.
+    pub output: OutputFormat,
+    /// JSON result file.
+    pub json: Option<PathBuf>,
+    /// Hide progress.
+    pub quiet: bool,
+}
+
+impl LoadArgs {
+    /// Check every flag and build the plan; the error names the flag at fault.
+    pub fn resolve(self) -> Result<LoadPlan, CliError> {
+        let stages = match &self.stages {
+            Some(text) => parse_stages(text)?,
+            None => Vec::new(),
+        };
+        let model = self.model(!stages.is_empty())?;
+        let mut settings = LoadSettings::new(self.url.clone());
+        settings.method = self.method.to_ascii_uppercase();
+        settings.headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<_, _>>()?;
+        settings.body = self.body_bytes()?;
+        settings.model = model;
+        settings.stages = stages;
+        settings.duration = self
+            .duration
+            .as_deref()
+            .map(|d| parse_duration("--duration", d))
+            .transpose()?;
+        settings.requests = self.requests;
+        if let Some(threads) = self.threads {
+            settings.threads = threads;
+        }
+        settings.timeout = parse_duration("--timeout", &self.timeout)?;
+        settings.http_version = if self.http2 {
+            HttpVersion::Http2
+        } else {
+            HttpVersion::Http1
+        };
+        settings.tls = TlsSettings {
+            insecure: self.insecure,
+            cacert: self.cacert.clone(),
+        };
+        settings.checks = Checks {
+            expect_status: self
+                .expect_status
+                .as_deref()
+                .map(parse_status_list)
+                .transpose()?
+                .unwrap_or_default(),
+            expect_body: self.expect_body.clone(),
+        };
+        let thresholds = self
+            .thresholds
+            .iter()
+            .map(|t| Threshold::parse(t).map_err(CliError::Threshold))
+            .collect::<Result<_, _>>()?;
+        Ok(LoadPlan {
+            settings,
+            thresholds,
+            abort_on_fail: self.abort_on_fail,
+            output: self.output,
+            json: self.json,
+            quiet: self.quiet,
+        })
+    }
+
+    fn model(&self, staged: bool) -> Result<LoadModel, CliError> {
+        match self.rate {
+            Some(rate) if !(rate.is_finite() && rate >= 0.0) || (rate == 0.0 && !staged) => {
+                Err(CliError::flag(
+                    "--rate",
+                    &rate.to_string(),
+                    "must be a positive number of requests per second",
+                    "e.g. --rate 1000; to ramp up from zero use --rate 0 --stages 30s:1000",
+                ))
+            }
+            Some(rate) => Ok(LoadModel::Open {
+                rate,
+                max_connections: self.connections.unwrap_or(OPEN_MODEL_DEFAULT_CAP),
+            }),
+            None => {
+                let connections = self.connections.unwrap_or(if staged {
+                    0
+                } else {
+                    CLOSED_MODEL_DEFAULT_CONNECTIONS
+                });
+                if connections == 0 && !staged {
+                    return Err(CliError::flag(
+                        "--connections",
+                        "0",
+                        "must be at least 1",
+                        "e.g. -c 50",
+                    ));
+                }
+                Ok(LoadModel::Closed { connections })
+            }
+        }
+    }
+
+    fn body_bytes(&self) -> Result<Vec<u8>, CliError> {
+        if let Some(path) = &self.body_file {
+            return std::fs::read(path).map_err(|e| {
+                CliError::flag(
+                    "--body-file",
+                    &path.display().to_string(),
+                    &format!("cannot be read: {e}"),
+                    "give the path of a readable file",
+                )
+            });
+        }
+        Ok(self.body.clone().unwrap_or_default().into_bytes())
+    }
+}
+
+fn parse_header(text: &str) -> Result<(String, String), CliError> {
+    let bad = |why: &str| {
+        CliError::flag(
+            "--header",
+            text,
+            why,
+            "write it as -H 'Name: value', e.g. -H 'Accept: application/json'",
+        )
+    };
+    let (name, value) = text.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+        return Err(bad("has an invalid header name"));
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(bad("has a line break in its value"));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+/// Parse `DURATION:TARGET,...`.
+pub fn parse_stages(text: &str) -> Result<Vec<Stage>, CliError> {
+    let hint = "write stages as DURATION:TARGET separated by commas, e.g. 10s:100,30s:100,5s:0";
+    text.split(',')
+        .map(|part| {
+            let bad = |why: &str| CliError::flag("--stages", part.trim(), why, hint);
+            let (duration, target) = part.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
+            let duration = parse_duration("--stages", duration.trim())?;
+            let target: f64 = target
+                .trim()
+                .parse()
+                .map_err(|_| bad("has a target that is not a number"))?;
+            if !(target.is_finite() && target >= 0.0) {
+                return Err(bad("has a negative target"));
+            }
+            Ok(Stage { duration, target })
+        })
+        .collect()
+}
+
+fn parse_status_list(text: &str) -> Result<Vec<StatusRange>, CliError> {
+    parse_size_list(text)
+        .map(|ranges| {
+            ranges
+                .into_iter()
+                .map(|(from, to)| StatusRange { from, to })
+                .collect()
+        })
+        .map_err(|part| {
+            CliError::flag(
+                "--expect-status",
+                &part,
+                "is not a status code or range",
+                "e.g. --expect-status 200,201-204",
+            )
+        })
+}
+
+impl LoadPlan {
+    /// The planned duration, for progress display.
+    pub fn planned(&self) -> Option<Duration> {
+        self.settings.planned_duration()
+    }
+}

@@ -1,5 +1,104 @@
-//! Flags of `plumb target`.
+//! Flags of `plumb target`, resolved into [`plumb_target::TargetSettings`].
+
+use crate::parse::{parse_bytes, parse_duration, CliError};
+use clap::Args;
+use plumb_target::{Latency, Stall, TargetSettings};
+use std::net::{IpAddr, SocketAddr};
 
 /// Arguments of `plumb target`.
-#[derive(Debug, clap::Args)]
-pub struct TargetArgs {}
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one)
+    #[arg(short = 'p', long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Added latency: fixed (5ms) or uniformly random (1ms..10ms)
+    #[arg(long, value_name = "LATENCY")]
+    pub latency: Option<String>,
+
+    /// A periodic stall LENGTH/PERIOD, e.g. 1s/5s: requests arriving in the last second of every
+    /// five wait for it to end
+    #[arg(long, value_name = "LENGTH/PERIOD")]
+    pub stall: Option<String>,
+
+    /// Fraction of requests answered 500, 0.0 to 1.0
+    #[arg(long, default_value_t = 0.0, value_name = "RATIO")]
+    pub error_rate: f64,
+
+    /// Response body size, e.g. 1KB
+    #[arg(long, default_value = "13", value_name = "SIZE")]
+    pub size: String,
+
+    /// Server worker threads [default: one per core]
+    #[arg(short = 't', long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl TargetArgs {
+    /// The target's knobs, checked.
+    pub fn settings(&self) -> Result<TargetSettings, CliError> {
+        if !(0.0..=1.0).contains(&self.error_rate) {
+            return Err(CliError::flag(
+                "--error-rate",
+                &self.error_rate.to_string(),
+                "is not between 0 and 1",
+                "e.g. --error-rate 0.01 for 1% errors",
+            ));
+        }
+        Ok(TargetSettings {
+            latency: self.latency.as_deref().map(parse_latency).transpose()?.unwrap_or_default(),
+            stall: self.stall.as_deref().map(parse_stall).transpose()?,
+            error_rate: self.error_rate,
+            body_size: parse_bytes("--size", &self.size)?,
+        })
+    }
+
+    /// Where to listen.
+    pub fn bind(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+/// `5ms` or `1ms..10ms`.
+pub fn parse_latency(text: &str) -> Result<Latency, CliError> {
+    match text.split_once("..") {
+        Some((lo, hi)) => {
+            let (lo, hi) = (parse_duration("--latency", lo)?, parse_duration("--latency", hi)?);
+            if lo > hi {
+                return Err(CliError::flag(
+                    "--latency",
+                    text,
+                    "has its lower bound above its upper bound",
+                    "write LOW..HIGH, e.g. 1ms..10ms",
+                ));
+            }
+            Ok(Latency::Uniform(lo, hi))
+        }
+        None => Ok(Latency::Fixed(parse_duration("--latency", text)?)),
+    }
+}
+
+/// `1s/5s`.
+pub fn parse_stall(text: &str) -> Result<Stall, CliError> {
+    let hint = "write LENGTH/PERIOD, e.g. 1s/5s for a one-second stall every five seconds";
+    let (length, every) = text
+        .split_once('/')
+        .ok_or_else(|| CliError::flag("--stall", text, "is missing '/'", hint))?;
+    let stall = Stall {
+        length: parse_duration("--stall", length)?,
+        every: parse_duration("--stall", every)?,
+    };
+    if stall.every.is_zero() || stall.length >= stall.every {
+        return Err(CliError::flag(
+            "--stall",
+            text,
+            "needs a stall shorter than its period",
+            hint,
+        ));
+    }
+    Ok(stall)
+}

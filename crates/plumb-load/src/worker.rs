@@ -376,6 +376,11 @@ impl Worker {
     /// Perform one request on this connection, connecting first if needed, and record the outcome.
     async fn perform(&self, conn: &mut Option<Connection>, buf: &mut BytesMut, intended: Option<Instant>) {
         let plan = &self.plan.exchange;
+        if let Some(at) = intended {
+            // Dispatch lag: how late a connection picked the request up (connecting comes after).
+            let lag = Instant::now().saturating_duration_since(at);
+            self.recorder.borrow_mut().send_lag.record(lag);
+        }
         if conn.is_none() {
             match tokio::time::timeout(plan.timeout, self.open_connection()).await {
                 Ok(Ok(opened)) => *conn = Some(opened),
@@ -390,13 +395,7 @@ impl Worker {
         }
         let Some(open) = conn.as_mut() else { return };
         let sent = Instant::now();
-        let intended = match intended {
-            Some(at) => {
-                self.recorder.borrow_mut().send_lag.record(sent.saturating_duration_since(at));
-                at
-            }
-            None => sent,
-        };
+        let intended = intended.unwrap_or(sent);
         let result = tokio::time::timeout(plan.timeout, exchange_on(open, plan, buf))
             .await
             .unwrap_or(Err(ExchangeError {

@@ -1,1 +1,7 @@
-//! Renderers of plumb results: text, Markdown, JSON.
+//! Renderers of plumb results into text, Markdown and JSON.
+//!
+//! Renderers take the versioned `plumb-schema` types and return strings; they never measure,
+//! print, or read the clock, so their output is snapshot-tested from fixed inputs.
+
+pub mod format;
+pub mod load;

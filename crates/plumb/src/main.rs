@@ -4,6 +4,8 @@
 
 mod commands;
 mod exit;
+mod interrupt;
+mod progress;
 
 use clap::Parser;
 use plumb_cli::Cli;

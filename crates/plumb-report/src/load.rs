@@ -1,0 +1,212 @@
+//! Renderers of a `plumb load` result: a text summary, Markdown, and the JSON document.
+
+use crate::format::{bytes, count, ms, percent, rate};
+use plumb_schema::load::{LoadResult, Percentiles};
+use std::fmt::Write;
+
+/// The JSON document, pretty-printed.
+pub fn json(result: &LoadResult) -> String {
+    let mut text = serde_json::to_string_pretty(result).expect("results always serialize");
+    text.push('\n');
+    text
+}
+
+/// The rows of the latency table: label, distribution.
+fn latency_rows(result: &LoadResult) -> Vec<(&'static str, &Percentiles)> {
+    let s = &result.summary;
+    let open = result.settings.model == "open";
+    let mut rows = vec![(if open { "latency (from intended send)" } else { "latency" }, &s.latency_ms)];
+    if open {
+        rows.push(("service time", &s.service_time_ms));
+    }
+    rows.push(("time to first byte", &s.ttfb_ms));
+    rows.push(("connect", &s.connect_ms));
+    if let Some(lag) = &s.send_lag_ms {
+        rows.push(("send lag", lag));
+    }
+    rows
+}
+
+/// A summary for people.
+pub fn text(result: &LoadResult) -> String {
+    let mut out = String::new();
+    let s = &result.summary;
+    let _ = writeln!(out, "{}", headline(result));
+    if result.interrupted {
+        let reason = result.stop_reason.as_deref().unwrap_or("stopped early");
+        let _ = writeln!(out, "INTERRUPTED: {reason}; the numbers below cover the part that ran");
+    }
+    let _ = writeln!(out);
+    let achieved = match s.requested_rps {
+        Some(asked) => format!("{}/s achieved of {}/s requested", rate(s.rps), rate(asked)),
+        None => format!("{}/s", rate(s.rps)),
+    };
+    let _ = writeln!(out, "  requests   {} in {:.2} s, {}", count(s.requests), s.duration_s, achieved);
+    let _ = writeln!(out, "  errors     {} ({})", count(s.errors), percent(s.error_rate));
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {:<30} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "ms", "min", "p50", "p90", "p95", "p99", "p99.9", "max"
+    );
+    for (label, p) in latency_rows(result) {
+        if p.count == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  {:<30} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            label,
+            ms(p.min),
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p95),
+            ms(p.p99),
+            ms(p.p999),
+            ms(p.max)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  status     {}", joined_counts(&s.status_codes, "none"));
+    let _ = writeln!(out, "  errors by  {}", joined_counts(&s.errors_by_class, "none"));
+    let _ = writeln!(
+        out,
+        "  data       sent {}, received {}; {} connections opened",
+        bytes(s.bytes_sent),
+        bytes(s.bytes_received),
+        count(s.connections_opened)
+    );
+    if s.in_flight_at_end > 0 || s.missed_sends > 0 {
+        let _ = writeln!(
+            out,
+            "  unfinished {} in flight at the end, {} due but never sent",
+            count(s.in_flight_at_end),
+            count(s.missed_sends)
+        );
+    }
+    let g = &s.generator;
+    let _ = writeln!(
+        out,
+        "  generator  cpu user {:.2} s, system {:.2} s; busiest thread {:.0}% of a core",
+        g.user_s,
+        g.system_s,
+        g.busiest_thread_load * 100.0
+    );
+    write_thresholds(&mut out, result);
+    if !result.warnings.is_empty() {
+        let _ = writeln!(out);
+        for warning in &result.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+    }
+    out
+}
+
+fn headline(result: &LoadResult) -> String {
+    let st = &result.settings;
+    let shape = match (st.model.as_str(), st.rate) {
+        ("open", Some(r)) if st.stages.is_empty() => {
+            format!("open model, {}/s, up to {} connections", rate(r), st.connections)
+        }
+        ("open", _) => format!("open model, staged, up to {} connections", st.connections),
+        _ if !st.stages.is_empty() => "closed model, staged connections".to_string(),
+        _ => format!("closed model, {} connections", st.connections),
+    };
+    format!(
+        "plumb load {} {}: {}, {} thread{}, HTTP/{}",
+        st.method,
+        st.url,
+        shape,
+        st.threads,
+        if st.threads == 1 { "" } else { "s" },
+        st.http_version
+    )
+}
+
+fn write_thresholds(out: &mut String, result: &LoadResult) {
+    if result.thresholds.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  thresholds");
+    for t in &result.thresholds {
+        let mark = match t.status.as_str() {
+            "passed" => "PASS",
+            "failed" => "FAIL",
+            _ => "NO DATA",
+        };
+        let observed = t.observed.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let _ = writeln!(out, "    {mark:<7} {}   (observed {observed})", t.expression);
+    }
+}
+
+fn joined_counts(map: &std::collections::BTreeMap<String, u64>, empty: &str) -> String {
+    if map.is_empty() {
+        return empty.to_string();
+    }
+    map.iter()
+        .map(|(k, v)| format!("{k}: {}", count(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A Markdown summary.
+pub fn markdown(result: &LoadResult) -> String {
+    let mut out = String::new();
+    let s = &result.summary;
+    let _ = writeln!(out, "### {}", headline(result));
+    let _ = writeln!(out);
+    if result.interrupted {
+        let _ = writeln!(
+            out,
+            "> **Interrupted**: {}\n",
+            result.stop_reason.as_deref().unwrap_or("stopped early")
+        );
+    }
+    let _ = writeln!(out, "| requests | rate | errors | duration |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| {} | {}/s | {} ({}) | {:.2} s |",
+        count(s.requests),
+        rate(s.rps),
+        count(s.errors),
+        percent(s.error_rate),
+        s.duration_s
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "| ms | min | p50 | p90 | p95 | p99 | p99.9 | max |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, p) in latency_rows(result) {
+        if p.count == 0 {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} | {} |",
+            ms(p.min),
+            ms(p.p50),
+            ms(p.p90),
+            ms(p.p95),
+            ms(p.p99),
+            ms(p.p999),
+            ms(p.max)
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Status codes: {}  ", joined_counts(&s.status_codes, "none"));
+    let _ = writeln!(out, "Errors: {}", joined_counts(&s.errors_by_class, "none"));
+    if !result.thresholds.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| threshold | result | observed |");
+        let _ = writeln!(out, "|---|---|---:|");
+        for t in &result.thresholds {
+            let observed = t.observed.map_or("-".to_string(), |v| format!("{v:.3}"));
+            let _ = writeln!(out, "| `{}` | {} | {observed} |", t.expression, t.status);
+        }
+    }
+    for warning in &result.warnings {
+        let _ = writeln!(out, "\n> **Warning**: {warning}");
+    }
+    out
+}
