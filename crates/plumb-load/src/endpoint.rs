@@ -40,6 +40,9 @@ impl Endpoint {
             reason: reason.to_string(),
             hint: hint.to_string(),
         };
+        if !url.contains("://") {
+            return Err(invalid("missing scheme", &format!("add one: http://{url}")));
+        }
         let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
             invalid(&e.to_string(), "write a full URL such as http://127.0.0.1:8080/path")
         })?;
@@ -52,12 +55,7 @@ impl Endpoint {
                     "plumb load speaks http:// and https://",
                 ))
             }
-            None => {
-                return Err(invalid(
-                    "missing scheme",
-                    &format!("add one: http://{url}"),
-                ))
-            }
+            None => return Err(invalid("missing scheme", &format!("add one: http://{url}"))),
         };
         let authority = uri
             .authority()

@@ -213,9 +213,7 @@ impl Collector {
 
     fn add_done(&mut self, mut done: WorkerDone) {
         let recorder = std::mem::take(&mut done.recorder);
-        if recorder.requests > 0 || recorder.connections_opened > 0 {
-            self.add_window(done.window_index, &recorder);
-        }
+        self.add_window(done.window_index, &recorder);
         self.done += 1;
         self.finals.push(done);
         self.flush_complete_windows();

@@ -197,9 +197,11 @@ impl Worker {
             }
             None => 0,
         };
+        // The window holding the last instant of the run (an end exactly on a boundary closes
+        // the window before it).
         let elapsed = Instant::now().saturating_duration_since(self.plan.start);
         Ok(DriveSummary {
-            window_index: elapsed.as_secs(),
+            window_index: elapsed.saturating_sub(Duration::from_nanos(1)).as_secs(),
             missed_sends,
         })
     }

@@ -1,0 +1,70 @@
+//! Servers that misbehave on purpose: one that resets, one that speaks garbage, one that never
+//! answers, one that speaks only HTTP/2, and a port where nothing listens.
+
+use crate::{accept_each, Background};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// An address on 127.0.0.1 where nothing listens (bound, then released).
+pub fn closed_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    addr
+}
+
+/// Reads each request, then resets the connection (RST, via SO_LINGER 0).
+pub fn reset_server() -> Background {
+    Background::start(|listener, stop| {
+        accept_each(listener, stop, |mut stream: TcpStream| async move {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        })
+    })
+}
+
+/// Answers every request with bytes that are not HTTP.
+pub fn garbage_server() -> Background {
+    Background::start(|listener, stop| {
+        accept_each(listener, stop, |mut stream: TcpStream| async move {
+            let mut buf = [0u8; 4096];
+            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
+                if stream.write_all(b"\x16\x03\x01 this is not http\r\n\r\n").await.is_err() {
+                    return;
+                }
+            }
+        })
+    })
+}
+
+/// Accepts and reads, but never answers.
+pub fn silent_server() -> Background {
+    Background::start(|listener, stop| {
+        accept_each(listener, stop, |mut stream: TcpStream| async move {
+            let mut buf = [0u8; 4096];
+            while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        })
+    })
+}
+
+/// Speaks only HTTP/2 with prior knowledge (h2c): an HTTP/1.1 client gets nothing useful.
+pub fn h2_only_server() -> Background {
+    Background::start(|listener, stop| {
+        accept_each(listener, stop, |stream: TcpStream| async move {
+            let service = hyper::service::service_fn(|_request| async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                    b"h2 only\n",
+                ))))
+            });
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        })
+    })
+}

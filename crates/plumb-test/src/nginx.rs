@@ -1,0 +1,102 @@
+//! A real nginx (Debian's nginx-light, installed by .ci/run) on a free loopback port.
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running nginx with one worker serving a fixed 13-byte body; killed when dropped.
+pub struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Start nginx; panics with a hint when it is not installed (tests must not skip silently).
+    pub fn start() -> Nginx {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("nginx is not installed: run .ci/run, or apt-get install nginx-light");
+        for _ in 0..5 {
+            if let Some(nginx) = Self::try_start(binary) {
+                return nginx;
+            }
+        }
+        panic!("nginx did not start on a free port after 5 attempts");
+    }
+
+    fn try_start(binary: &str) -> Option<Nginx> {
+        let port = crate::closed_port().port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+        let config = dir.path().join("nginx.conf");
+        std::fs::write(&config, config_text(dir.path(), port)).expect("write nginx.conf");
+        let child = Command::new(binary)
+            .arg("-c")
+            .arg(&config)
+            .arg("-p")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn nginx");
+        let mut nginx = Nginx {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(nginx);
+            }
+            if let Ok(Some(_)) = nginx.child.try_wait() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = nginx.child.kill();
+        None
+    }
+
+    /// `http://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM lets the master stop its worker too.
+        // SAFETY: kill with a pid we spawned and a valid signal number.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn config_text(dir: &Path, port: u16) -> String {
+    let dir = dir.display();
+    format!(
+        "worker_processes 1;\n\
+         daemon off;\n\
+         master_process on;\n\
+         pid {dir}/nginx.pid;\n\
+         error_log {dir}/logs/error.log warn;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{\n\
+           access_log off;\n\
+           keepalive_requests 100000000;\n\
+           client_body_temp_path {dir}/body;\n\
+           proxy_temp_path {dir}/proxy;\n\
+           fastcgi_temp_path {dir}/fastcgi;\n\
+           uwsgi_temp_path {dir}/uwsgi;\n\
+           scgi_temp_path {dir}/scgi;\n\
+           server {{\n\
+             listen 127.0.0.1:{port};\n\
+             location / {{ return 200 \"hello, plumb\\n\"; }}\n\
+           }}\n\
+         }}\n"
+    )
+}
