@@ -2,9 +2,7 @@
 
 use crate::parse::{parse_duration, parse_size_list, CliError};
 use clap::{Args, ValueEnum};
-use plumb_load::{
-    Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
-};
+use plumb_load::{Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings};
 use plumb_stats::Threshold;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +14,9 @@ const CLOSED_MODEL_DEFAULT_CONNECTIONS: u32 = 50;
 
 /// Arguments of `plumb load`.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run.")]
+#[command(
+    after_help = "Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run."
+)]
 pub struct LoadArgs {
     /// The URL to load (http:// or https://).
     pub url: String,
@@ -27,7 +27,7 @@ pub struct LoadArgs {
     pub connections: Option<u32>,
 
     /// Requests per second on a precise schedule (open model); latency counts from the intended send time
-    #[arg(short = 'r', long, value_name = "R")]
+    #[arg(short = 'r', long, value_name = "R", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 
     /// Duration of the test, e.g. 30s, 2m [default: 10s, or the stages' total]
@@ -145,7 +145,11 @@ impl LoadArgs {
         let model = self.model(!stages.is_empty())?;
         let mut settings = LoadSettings::new(self.url.clone());
         settings.method = self.method.to_ascii_uppercase();
-        settings.headers = self.headers.iter().map(|h| parse_header(h)).collect::<Result<_, _>>()?;
+        settings.headers = self
+            .headers
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<_, _>>()?;
         settings.body = self.body_bytes()?;
         settings.model = model;
         settings.stages = stages;
@@ -251,7 +255,11 @@ fn parse_header(text: &str) -> Result<(String, String), CliError> {
     };
     let (name, value) = text.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
     let name = name.trim();
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
         return Err(bad("has an invalid header name"));
     }
     if value.contains(['\r', '\n']) {

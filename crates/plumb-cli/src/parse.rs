@@ -55,7 +55,9 @@ pub fn parse_duration(flag: &str, text: &str) -> Result<Duration, CliError> {
 /// Parse a byte size such as `1024`, `4KB`, `1MiB`.
 pub fn parse_bytes(flag: &str, text: &str) -> Result<usize, CliError> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
@@ -83,7 +85,12 @@ pub fn parse_size_list(text: &str) -> Result<Vec<(u16, u16)>, String> {
     text.split(',')
         .map(|part| {
             let part = part.trim();
-            let parse = |s: &str| s.trim().parse::<u16>().ok().filter(|c| (100..600).contains(c));
+            let parse = |s: &str| {
+                s.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|c| (100..600).contains(c))
+            };
             let range = match part.split_once('-') {
                 Some((a, b)) => parse(a).zip(parse(b)).filter(|(a, b)| a <= b),
                 None => parse(part).map(|c| (c, c)),
@@ -99,9 +106,18 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("-d", "10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("-d", "2.5").unwrap(), Duration::from_millis(2500));
-        assert_eq!(parse_duration("-d", "1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("-d", "10s").unwrap(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            parse_duration("-d", "2.5").unwrap(),
+            Duration::from_millis(2500)
+        );
+        assert_eq!(
+            parse_duration("-d", "1m30s").unwrap(),
+            Duration::from_secs(90)
+        );
         let e = parse_duration("--duration", "ten").unwrap_err().to_string();
         assert!(e.contains("--duration") && e.contains("hint:"), "{e}");
     }
@@ -115,7 +131,10 @@ mod tests {
 
     #[test]
     fn status_lists() {
-        assert_eq!(parse_size_list("200,201-204").unwrap(), vec![(200, 200), (201, 204)]);
+        assert_eq!(
+            parse_size_list("200,201-204").unwrap(),
+            vec![(200, 200), (201, 204)]
+        );
         assert_eq!(parse_size_list("200,abc").unwrap_err(), "abc");
         assert_eq!(parse_size_list("204-201").unwrap_err(), "204-201");
     }

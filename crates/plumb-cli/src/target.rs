@@ -50,7 +50,12 @@ impl TargetArgs {
             ));
         }
         Ok(TargetSettings {
-            latency: self.latency.as_deref().map(parse_latency).transpose()?.unwrap_or_default(),
+            latency: self
+                .latency
+                .as_deref()
+                .map(parse_latency)
+                .transpose()?
+                .unwrap_or_default(),
             stall: self.stall.as_deref().map(parse_stall).transpose()?,
             error_rate: self.error_rate,
             body_size: parse_bytes("--size", &self.size)?,
@@ -67,7 +72,10 @@ impl TargetArgs {
 pub fn parse_latency(text: &str) -> Result<Latency, CliError> {
     match text.split_once("..") {
         Some((lo, hi)) => {
-            let (lo, hi) = (parse_duration("--latency", lo)?, parse_duration("--latency", hi)?);
+            let (lo, hi) = (
+                parse_duration("--latency", lo)?,
+                parse_duration("--latency", hi)?,
+            );
             if lo > hi {
                 return Err(CliError::flag(
                     "--latency",

@@ -44,7 +44,10 @@ impl Endpoint {
             return Err(invalid("missing scheme", &format!("add one: http://{url}")));
         }
         let uri: http::Uri = url.parse().map_err(|e: http::uri::InvalidUri| {
-            invalid(&e.to_string(), "write a full URL such as http://127.0.0.1:8080/path")
+            invalid(
+                &e.to_string(),
+                "write a full URL such as http://127.0.0.1:8080/path",
+            )
         })?;
         let tls = match uri.scheme_str() {
             Some("http") => false,
@@ -177,8 +180,7 @@ fn classify_connect(e: &io::Error) -> ErrorClass {
 
 /// Map an I/O error of an exchange or handshake to its class.
 pub(crate) fn classify_io(e: &io::Error) -> ErrorClass {
-    if e
-        .get_ref()
+    if e.get_ref()
         .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
     {
         return ErrorClass::Tls;

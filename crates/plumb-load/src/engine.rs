@@ -70,7 +70,11 @@ pub struct Progress<'a> {
 }
 
 impl plumb_stats::MetricSource for Progress<'_> {
-    fn value(&self, metric: plumb_stats::Metric, aggregation: plumb_stats::Aggregation) -> Option<f64> {
+    fn value(
+        &self,
+        metric: plumb_stats::Metric,
+        aggregation: plumb_stats::Aggregation,
+    ) -> Option<f64> {
         crate::report::metric_value(self.totals, self.elapsed, metric, aggregation)
     }
 }
@@ -98,10 +102,11 @@ pub fn run(
 ) -> Result<LoadReport, LoadError> {
     validate(settings)?;
     let endpoint = Endpoint::resolve(&settings.url)?;
-    let tls = endpoint
-        .tls
+    // Build the TLS configuration for https, and also to check a --cacert given with http.
+    let tls = (endpoint.tls || settings.tls.cacert.is_some())
         .then(|| tls_config(&settings.tls, settings.http_version))
-        .transpose()?;
+        .transpose()?
+        .filter(|_| endpoint.tls);
     raise_open_files_limit();
     let threads = effective_threads(settings);
     let start = Instant::now() + Duration::from_millis(20);
@@ -129,7 +134,14 @@ pub fn run(
     }
     drop(to_coordinator);
     let mut collector = Collector::new(threads);
-    collect(&mut collector, &from_workers, start, planned, observer, stop);
+    collect(
+        &mut collector,
+        &from_workers,
+        start,
+        planned,
+        observer,
+        stop,
+    );
     for handle in handles {
         match handle.join() {
             Ok(Ok(())) => {}
@@ -205,7 +217,10 @@ impl Collector {
 
     fn add_window(&mut self, index: u64, recorder: &Recorder) {
         self.totals.merge(recorder);
-        let entry = self.pending.entry(index).or_insert_with(|| (0, Recorder::new()));
+        let entry = self
+            .pending
+            .entry(index)
+            .or_insert_with(|| (0, Recorder::new()));
         entry.0 += 1;
         entry.1.merge(recorder);
         self.flush_complete_windows();
@@ -299,7 +314,10 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         })
     };
     if settings.threads == 0 {
-        return bad("--threads must be at least 1".into(), "omit -t for one thread per core");
+        return bad(
+            "--threads must be at least 1".into(),
+            "omit -t for one thread per core",
+        );
     }
     if settings.timeout.is_zero() {
         return bad("--timeout must be positive".into(), "e.g. --timeout 5s");
@@ -309,14 +327,17 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
             "--connections must be at least 1".into(),
             "e.g. -c 50, or ramp with --stages",
         ),
-        LoadModel::Open { rate, .. } if !(rate.is_finite() && rate >= 0.0) => {
-            bad(format!("--rate {rate} is not a usable rate"), "e.g. --rate 1000")
-        }
+        LoadModel::Open { rate, .. } if !(rate.is_finite() && rate >= 0.0) => bad(
+            format!("--rate {rate} is not a usable rate"),
+            "e.g. --rate 1000",
+        ),
         LoadModel::Open { rate, .. } if rate == 0.0 && settings.stages.is_empty() => bad(
             "--rate 0 sends nothing".into(),
             "give a positive rate, or ramp from 0 with --stages",
         ),
-        LoadModel::Open { max_connections: 0, .. } => bad(
+        LoadModel::Open {
+            max_connections: 0, ..
+        } => bad(
             "the connection cap must be at least 1".into(),
             "-c sets the cap in the open model",
         ),
@@ -335,7 +356,9 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
 fn effective_threads(settings: &LoadSettings) -> usize {
     let mut threads = settings.threads.max(1);
     if let LoadModel::Closed { connections } = settings.model {
-        let peak = Ramp::new(f64::from(connections), &settings.stages).peak().ceil() as usize;
+        let peak = Ramp::new(f64::from(connections), &settings.stages)
+            .peak()
+            .ceil() as usize;
         threads = threads.min(peak.max(1));
     }
     if let Some(n) = settings.requests {
@@ -388,7 +411,11 @@ fn exchange_plan(
         http1_request: encode_request(settings, &endpoint.authority, &endpoint.path_and_query),
         h2_request,
         head_request: settings.method.eq_ignore_ascii_case("HEAD"),
-        needle: settings.checks.expect_body.as_ref().map(|t| t.as_bytes().to_vec()),
+        needle: settings
+            .checks
+            .expect_body
+            .as_ref()
+            .map(|t| t.as_bytes().to_vec()),
         checks: settings.checks.clone(),
         timeout: settings.timeout,
     })
@@ -404,14 +431,17 @@ fn h2_request(settings: &LoadSettings, endpoint: &Endpoint) -> Result<H2Request,
         if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
             continue;
         }
-        let name_parsed = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_header(name))?;
+        let name_parsed =
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad_header(name))?;
         let value_parsed = http::HeaderValue::from_str(value).map_err(|_| bad_header(name))?;
         headers.append(name_parsed, value_parsed);
     }
     Ok(H2Request {
-        method: http::Method::from_bytes(settings.method.as_bytes()).map_err(|_| LoadError::Settings {
-            message: format!("'{}' is not a valid HTTP method", settings.method),
-            hint: "e.g. -m POST".into(),
+        method: http::Method::from_bytes(settings.method.as_bytes()).map_err(|_| {
+            LoadError::Settings {
+                message: format!("'{}' is not a valid HTTP method", settings.method),
+                hint: "e.g. -m POST".into(),
+            }
         })?,
         uri: endpoint.url.parse().map_err(|_| LoadError::InvalidUrl {
             url: endpoint.url.clone(),

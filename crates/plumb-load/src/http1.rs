@@ -36,7 +36,10 @@ pub(crate) fn encode_request(settings: &LoadSettings, authority: &str, path: &st
     for (name, value) in &settings.headers {
         out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
     }
-    let method_has_body = !matches!(settings.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS");
+    let method_has_body = !matches!(
+        settings.method.as_str(),
+        "GET" | "HEAD" | "DELETE" | "OPTIONS"
+    );
     if !has("content-length") && (!settings.body.is_empty() || method_has_body) {
         out.extend_from_slice(format!("Content-Length: {}\r\n", settings.body.len()).as_bytes());
     }
@@ -201,7 +204,8 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                 }
             }
         }
-        let no_body = head_request || status == 204 || status == 304 || (100..200).contains(&status);
+        let no_body =
+            head_request || status == 204 || status == 304 || (100..200).contains(&status);
         let framing = match (no_body, chunked, length) {
             (true, _, _) => Framing::Empty,
             (false, true, _) => Framing::Chunked,
@@ -294,7 +298,10 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
         Ok(())
     }
 
-    async fn body_until_close(&mut self, mut body: Option<&mut Vec<u8>>) -> Result<(), ExchangeError> {
+    async fn body_until_close(
+        &mut self,
+        mut body: Option<&mut Vec<u8>>,
+    ) -> Result<(), ExchangeError> {
         loop {
             if let Some(body) = body.as_deref_mut() {
                 body.extend_from_slice(self.buf);
@@ -359,7 +366,14 @@ mod tests {
                 }
             });
             let mut buf = BytesMut::with_capacity(8192);
-            let got = exchange(&mut client, b"GET / HTTP/1.1\r\n\r\n", &mut buf, false, needle).await;
+            let got = exchange(
+                &mut client,
+                b"GET / HTTP/1.1\r\n\r\n",
+                &mut buf,
+                false,
+                needle,
+            )
+            .await;
             drop(client);
             let _ = writer.await;
             got.map_err(|e| e.class)
@@ -371,7 +385,10 @@ mod tests {
         let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
         for chunk in [1, 3, 7, resp.len()] {
             let r = read(resp, chunk, None).unwrap();
-            assert_eq!((r.status, r.keep_alive, r.bytes), (200, true, resp.len() as u64));
+            assert_eq!(
+                (r.status, r.keep_alive, r.bytes),
+                (200, true, resp.len() as u64)
+            );
         }
     }
 
@@ -388,7 +405,12 @@ mod tests {
 
     #[test]
     fn connection_close_and_http10_are_not_kept_alive() {
-        let r = read(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 100, None).unwrap();
+        let r = read(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            100,
+            None,
+        )
+        .unwrap();
         assert!(!r.keep_alive);
         let r = read(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 100, None).unwrap();
         assert!(!r.keep_alive);
@@ -403,13 +425,21 @@ mod tests {
 
     #[test]
     fn interim_100_continue_is_skipped() {
-        let r = read(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 5, None).unwrap();
+        let r = read(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+            5,
+            None,
+        )
+        .unwrap();
         assert_eq!(r.status, 201);
     }
 
     #[test]
     fn garbage_is_malformed() {
-        assert_eq!(read(b"SSH-2.0-OpenSSH\r\n\r\n", 100, None).unwrap_err(), ErrorClass::Malformed);
+        assert_eq!(
+            read(b"SSH-2.0-OpenSSH\r\n\r\n", 100, None).unwrap_err(),
+            ErrorClass::Malformed
+        );
         assert_eq!(
             read(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 100, None).unwrap_err(),
             ErrorClass::Malformed
@@ -420,14 +450,24 @@ mod tests {
     fn truncated_responses_are_closed() {
         assert_eq!(read(b"", 1, None).unwrap_err(), ErrorClass::Closed);
         assert_eq!(
-            read(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", 100, None).unwrap_err(),
+            read(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+                100,
+                None
+            )
+            .unwrap_err(),
             ErrorClass::Closed
         );
     }
 
     #[test]
     fn missing_body_text_is_reported() {
-        let r = read(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 100, Some(b"bye")).unwrap();
+        let r = read(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            100,
+            Some(b"bye"),
+        )
+        .unwrap();
         assert_eq!(r.body_matched, Some(false));
     }
 
@@ -438,7 +478,13 @@ mod tests {
         s.body = b"{}".to_vec();
         s.headers.push(("X-A".into(), "1".into()));
         let text = String::from_utf8(encode_request(&s, "127.0.0.1:8080", "/p?q=1")).unwrap();
-        assert!(text.starts_with("POST /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"), "{text}");
-        assert!(text.contains("X-A: 1\r\n") && text.ends_with("Content-Length: 2\r\n\r\n{}"), "{text}");
+        assert!(
+            text.starts_with("POST /p?q=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("X-A: 1\r\n") && text.ends_with("Content-Length: 2\r\n\r\n{}"),
+            "{text}"
+        );
     }
 }

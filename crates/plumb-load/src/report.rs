@@ -153,13 +153,19 @@ impl LoadReport {
         }
         let clamped = self.totals.latency.clamped();
         if clamped > 0 {
-            warnings.push(format!("{clamped} latencies above one hour were recorded as one hour"));
+            warnings.push(format!(
+                "{clamped} latencies above one hour were recorded as one hour"
+            ));
         }
         warnings
     }
 
     /// The versioned result, as written by `--json`.
-    pub fn to_result(&self, settings: &LoadSettings, thresholds: Vec<ThresholdOutcome>) -> LoadResult {
+    pub fn to_result(
+        &self,
+        settings: &LoadSettings,
+        thresholds: Vec<ThresholdOutcome>,
+    ) -> LoadResult {
         LoadResult {
             schema_version: LOAD_SCHEMA_VERSION,
             kind: "load".to_string(),
@@ -240,12 +246,15 @@ pub fn metric_value(
             return (totals.requests > 0).then(|| ratio(totals.errors, totals.requests))
         }
         Metric::Checks => {
-            return (totals.requests > 0)
-                .then(|| 1.0 - ratio(totals.errors, totals.requests))
+            return (totals.requests > 0).then(|| 1.0 - ratio(totals.errors, totals.requests))
         }
         Metric::HttpReqs => return Some(count_or_rate(totals.requests, aggregation, per_second)),
         Metric::DataReceived => {
-            return Some(count_or_rate(totals.bytes_received, aggregation, per_second))
+            return Some(count_or_rate(
+                totals.bytes_received,
+                aggregation,
+                per_second,
+            ))
         }
         Metric::DataSent => return Some(count_or_rate(totals.bytes_sent, aggregation, per_second)),
     };
@@ -271,7 +280,10 @@ fn count_or_rate(count: u64, aggregation: Aggregation, per_second: impl Fn(u64) 
 }
 
 /// Verdicts of `thresholds` against `source`, in order.
-pub fn evaluate_thresholds(thresholds: &[Threshold], source: &dyn MetricSource) -> Vec<ThresholdOutcome> {
+pub fn evaluate_thresholds(
+    thresholds: &[Threshold],
+    source: &dyn MetricSource,
+) -> Vec<ThresholdOutcome> {
     thresholds
         .iter()
         .map(|t| {

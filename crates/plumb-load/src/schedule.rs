@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn ramp_down_to_zero_ends_the_schedule() {
-        let ramp = Ramp::new(0.0, &[stage(10.0, 100.0), stage(30.0, 100.0), stage(5.0, 0.0)]);
+        let ramp = Ramp::new(
+            0.0,
+            &[stage(10.0, 100.0), stage(30.0, 100.0), stage(5.0, 0.0)],
+        );
         let total = 500.0 + 3000.0 + 250.0;
         assert!((secs(ramp.time_of_count(total)) - 45.0).abs() < 1e-6);
         assert_eq!(ramp.time_of_count(total + 1.0), None);
@@ -163,7 +166,10 @@ mod tests {
 
     #[test]
     fn send_times_never_go_backwards_on_any_ramp() {
-        let ramp = Ramp::new(50.0, &[stage(2.0, 500.0), stage(1.0, 20.0), stage(3.0, 300.0)]);
+        let ramp = Ramp::new(
+            50.0,
+            &[stage(2.0, 500.0), stage(1.0, 20.0), stage(3.0, 300.0)],
+        );
         let mut last = Duration::ZERO;
         for k in 0..1500 {
             let t = ramp.time_of_count(k as f64).expect("due");

@@ -23,7 +23,10 @@ impl PreciseTimer {
         lower_timer_slack();
         // SAFETY: timerfd_create has no memory-safety preconditions; we check its result.
         let raw = unsafe {
-            libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
         };
         if raw < 0 {
             return Err(io::Error::last_os_error());
@@ -132,7 +135,11 @@ mod tests {
             }
             late.sort();
             // A quarter of the wake-ups land well under tokio's 1 ms tick, even on a busy machine.
-            assert!(late[10] < Duration::from_micros(900), "lower-quartile lateness {:?}", late[10]);
+            assert!(
+                late[10] < Duration::from_micros(900),
+                "lower-quartile lateness {:?}",
+                late[10]
+            );
         });
     }
 }

@@ -48,7 +48,11 @@ pub(crate) enum Pacing {
         quota: Option<u64>,
     },
     /// On the global schedule; this thread sends indices `thread, thread + threads, ...`.
-    Open { ramp: Ramp, cap: u32, limit: Option<u64> },
+    Open {
+        ramp: Ramp,
+        cap: u32,
+        limit: Option<u64>,
+    },
 }
 
 /// Everything one worker thread needs, all owned or shared read-only.
@@ -144,7 +148,14 @@ async fn exchange_on(
             http1::exchange(tcp, &plan.http1_request, buf, plan.head_request, needle).await
         }
         Connection::H1(Stream::Tls(tls)) => {
-            http1::exchange(&mut **tls, &plan.http1_request, buf, plan.head_request, needle).await
+            http1::exchange(
+                &mut **tls,
+                &plan.http1_request,
+                buf,
+                plan.head_request,
+                needle,
+            )
+            .await
         }
         Connection::H2(h2) => match &plan.h2_request {
             Some(request) => h2.exchange(request, needle).await,
@@ -158,7 +169,8 @@ async fn exchange_on(
 
 impl Worker {
     fn new(plan: WorkerPlan) -> Worker {
-        let connector = Connector::new(&plan.exchange.connector_endpoint, plan.exchange.tls.clone());
+        let connector =
+            Connector::new(&plan.exchange.connector_endpoint, plan.exchange.tls.clone());
         let plan_thread = plan.thread as u64;
         let quota = match &plan.pacing {
             Pacing::Closed { quota, .. } => *quota,
@@ -184,7 +196,10 @@ impl Worker {
 
     /// Start the connections (and the scheduler), then wait for the end: all work done,
     /// the deadline, or a stop request. Returns the last window's index.
-    async fn drive(self: Rc<Self>, to_coordinator: Sender<WorkerMessage>) -> std::io::Result<DriveSummary> {
+    async fn drive(
+        self: Rc<Self>,
+        to_coordinator: Sender<WorkerMessage>,
+    ) -> std::io::Result<DriveSummary> {
         tokio::time::sleep_until(self.plan.start.into()).await;
         let windows = tokio::task::spawn_local(Rc::clone(&self).send_windows(to_coordinator));
         let scheduler = self.start_pacing()?;
@@ -376,7 +391,12 @@ impl Worker {
     }
 
     /// Perform one request on this connection, connecting first if needed, and record the outcome.
-    async fn perform(&self, conn: &mut Option<Connection>, buf: &mut BytesMut, intended: Option<Instant>) {
+    async fn perform(
+        &self,
+        conn: &mut Option<Connection>,
+        buf: &mut BytesMut,
+        intended: Option<Instant>,
+    ) {
         let plan = &self.plan.exchange;
         if let Some(at) = intended {
             // Dispatch lag: how late a connection picked the request up (connecting comes after).
@@ -423,7 +443,9 @@ impl Worker {
                     bytes_sent,
                     bytes_received: response.bytes,
                 };
-                self.recorder.borrow_mut().record_exchange(&exchange, failed);
+                self.recorder
+                    .borrow_mut()
+                    .record_exchange(&exchange, failed);
                 if !response.keep_alive {
                     *conn = None;
                 }

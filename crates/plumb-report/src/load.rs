@@ -15,7 +15,14 @@ pub fn json(result: &LoadResult) -> String {
 fn latency_rows(result: &LoadResult) -> Vec<(&'static str, &Percentiles)> {
     let s = &result.summary;
     let open = result.settings.model == "open";
-    let mut rows = vec![(if open { "latency (from intended send)" } else { "latency" }, &s.latency_ms)];
+    let mut rows = vec![(
+        if open {
+            "latency (from intended send)"
+        } else {
+            "latency"
+        },
+        &s.latency_ms,
+    )];
     if open {
         rows.push(("service time", &s.service_time_ms));
     }
@@ -34,15 +41,29 @@ pub fn text(result: &LoadResult) -> String {
     let _ = writeln!(out, "{}", headline(result));
     if result.interrupted {
         let reason = result.stop_reason.as_deref().unwrap_or("stopped early");
-        let _ = writeln!(out, "INTERRUPTED: {reason}; the numbers below cover the part that ran");
+        let _ = writeln!(
+            out,
+            "INTERRUPTED: {reason}; the numbers below cover the part that ran"
+        );
     }
     let _ = writeln!(out);
     let achieved = match s.requested_rps {
         Some(asked) => format!("{}/s achieved of {}/s requested", rate(s.rps), rate(asked)),
         None => format!("{}/s", rate(s.rps)),
     };
-    let _ = writeln!(out, "  requests   {} in {:.2} s, {}", count(s.requests), s.duration_s, achieved);
-    let _ = writeln!(out, "  errors     {} ({})", count(s.errors), percent(s.error_rate));
+    let _ = writeln!(
+        out,
+        "  requests   {} in {:.2} s, {}",
+        count(s.requests),
+        s.duration_s,
+        achieved
+    );
+    let _ = writeln!(
+        out,
+        "  errors     {} ({})",
+        count(s.errors),
+        percent(s.error_rate)
+    );
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -67,8 +88,16 @@ pub fn text(result: &LoadResult) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "  status     {}", joined_counts(&s.status_codes, "none"));
-    let _ = writeln!(out, "  errors by  {}", joined_counts(&s.errors_by_class, "none"));
+    let _ = writeln!(
+        out,
+        "  status     {}",
+        joined_counts(&s.status_codes, "none")
+    );
+    let _ = writeln!(
+        out,
+        "  errors by  {}",
+        joined_counts(&s.errors_by_class, "none")
+    );
     let _ = writeln!(
         out,
         "  data       sent {}, received {}; {} connections opened",
@@ -106,7 +135,11 @@ fn headline(result: &LoadResult) -> String {
     let st = &result.settings;
     let shape = match (st.model.as_str(), st.rate) {
         ("open", Some(r)) if st.stages.is_empty() => {
-            format!("open model, {}/s, up to {} connections", rate(r), st.connections)
+            format!(
+                "open model, {}/s, up to {} connections",
+                rate(r),
+                st.connections
+            )
         }
         ("open", _) => format!("open model, staged, up to {} connections", st.connections),
         _ if !st.stages.is_empty() => "closed model, staged connections".to_string(),
@@ -136,7 +169,11 @@ fn write_thresholds(out: &mut String, result: &LoadResult) {
             _ => "NO DATA",
         };
         let observed = t.observed.map_or("-".to_string(), |v| format!("{v:.3}"));
-        let _ = writeln!(out, "    {mark:<7} {}   (observed {observed})", t.expression);
+        let _ = writeln!(
+            out,
+            "    {mark:<7} {}   (observed {observed})",
+            t.expression
+        );
     }
 }
 
@@ -194,7 +231,11 @@ pub fn markdown(result: &LoadResult) -> String {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "Status codes: {}  ", joined_counts(&s.status_codes, "none"));
+    let _ = writeln!(
+        out,
+        "Status codes: {}  ",
+        joined_counts(&s.status_codes, "none")
+    );
     let _ = writeln!(out, "Errors: {}", joined_counts(&s.errors_by_class, "none"));
     if !result.thresholds.is_empty() {
         let _ = writeln!(out);

@@ -41,9 +41,12 @@ impl Default for DurationHistogram {
 impl DurationHistogram {
     /// An empty histogram covering 1 ns to 1 h.
     pub fn new() -> Self {
-        let inner =
-            Histogram::new_with_bounds(LOWEST_DISCERNIBLE_NS, HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS)
-                .expect("static histogram bounds are valid");
+        let inner = Histogram::new_with_bounds(
+            LOWEST_DISCERNIBLE_NS,
+            HIGHEST_TRACKABLE_NS,
+            SIGNIFICANT_DIGITS,
+        )
+        .expect("static histogram bounds are valid");
         Self { inner, clamped: 0 }
     }
 

@@ -7,4 +7,6 @@ mod histogram;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
-pub use threshold::{Aggregation, Comparison, Metric, MetricSource, Threshold, ThresholdParseError};
+pub use threshold::{
+    Aggregation, Comparison, Metric, MetricSource, Threshold, ThresholdParseError,
+};

@@ -392,7 +392,9 @@ fn parse_aggregation(word: &str) -> Option<Aggregation> {
         _ => {
             let inner = word.strip_prefix("p(")?.strip_suffix(')')?;
             let p: f64 = inner.trim().parse().ok()?;
-            (0.0..=100.0).contains(&p).then_some(Aggregation::Percentile(p))
+            (0.0..=100.0)
+                .contains(&p)
+                .then_some(Aggregation::Percentile(p))
         }
     }
 }
@@ -439,27 +441,75 @@ mod tests {
         use Aggregation::*;
         use Comparison::*;
         use Metric::*;
-        check("http_req_duration: p(95)<200ms", HttpReqDuration, Percentile(95.0), Less, 200.0);
-        check("http_req_duration:p(99.9)<=1.5s", HttpReqDuration, Percentile(99.9), LessOrEqual, 1500.0);
-        check("http_req_duration: avg < 250", HttpReqDuration, Avg, Less, 250.0);
-        check("http_req_waiting: med<300us", HttpReqWaiting, Med, Less, 0.3);
-        check("http_req_failed: rate<0.01", HttpReqFailed, Rate, Less, 0.01);
+        check(
+            "http_req_duration: p(95)<200ms",
+            HttpReqDuration,
+            Percentile(95.0),
+            Less,
+            200.0,
+        );
+        check(
+            "http_req_duration:p(99.9)<=1.5s",
+            HttpReqDuration,
+            Percentile(99.9),
+            LessOrEqual,
+            1500.0,
+        );
+        check(
+            "http_req_duration: avg < 250",
+            HttpReqDuration,
+            Avg,
+            Less,
+            250.0,
+        );
+        check(
+            "http_req_waiting: med<300us",
+            HttpReqWaiting,
+            Med,
+            Less,
+            0.3,
+        );
+        check(
+            "http_req_failed: rate<0.01",
+            HttpReqFailed,
+            Rate,
+            Less,
+            0.01,
+        );
         check("http_req_failed: rate<1%", HttpReqFailed, Rate, Less, 0.01);
         check("http_reqs: rate>1000", HttpReqs, Rate, Greater, 1000.0);
-        check("http_reqs: count>=10", HttpReqs, Count, GreaterOrEqual, 10.0);
+        check(
+            "http_reqs: count>=10",
+            HttpReqs,
+            Count,
+            GreaterOrEqual,
+            10.0,
+        );
         check("checks: rate==1", Checks, Rate, Equal, 1.0);
     }
 
     #[test]
     fn errors_point_at_the_bad_part() {
-        check_error("http_req_duraton: p(95)<200ms", "http_req_duraton", "unknown metric");
+        check_error(
+            "http_req_duraton: p(95)<200ms",
+            "http_req_duraton",
+            "unknown metric",
+        );
         check_error("http_req_duration: p(95)<200xs", "xs", "unknown unit");
-        check_error("http_req_duration: q(95)<200ms", "q(95)", "unknown aggregation");
+        check_error(
+            "http_req_duration: q(95)<200ms",
+            "q(95)",
+            "unknown aggregation",
+        );
         check_error("http_req_duration: p(95)", "p(95)", "missing comparison");
         check_error("http_req_duration: p(95)<", "<", "missing value");
         check_error("http_req_failed: p(95)<0.1", "p(95)", "does not apply");
         check_error("http_req_duration: rate<0.1", "rate", "does not apply");
-        check_error("http_req_duration p(95)<200", "http_req_duration p(95)<200", "missing ':'");
+        check_error(
+            "http_req_duration p(95)<200",
+            "http_req_duration p(95)<200",
+            "missing ':'",
+        );
         check_error("http_reqs: rate>abc", "abc", "not a number");
     }
 

@@ -196,7 +196,11 @@ pub fn spawn(
 }
 
 /// Serve connections from `listener` until `stop` turns true.
-pub async fn serve(listener: TcpListener, settings: TargetSettings, mut stop: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: TcpListener,
+    settings: TargetSettings,
+    mut stop: watch::Receiver<bool>,
+) {
     let behaviour = Arc::new(Behaviour::new(settings));
     loop {
         tokio::select! {
@@ -242,7 +246,10 @@ mod tests {
             length: Duration::from_secs(1),
             every: Duration::from_secs(5),
         };
-        assert_eq!(stall_remaining(Duration::from_millis(3_900), stall), Duration::ZERO);
+        assert_eq!(
+            stall_remaining(Duration::from_millis(3_900), stall),
+            Duration::ZERO
+        );
         assert_eq!(
             stall_remaining(Duration::from_millis(4_250), stall),
             Duration::from_millis(750)

@@ -31,7 +31,9 @@ impl Background {
         Fut: Future<Output = ()> + 'static,
     {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        std_listener.set_nonblocking(true).expect("nonblocking listener");
+        std_listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
         let addr = std_listener.local_addr().expect("local address");
         let (stop, stopped) = watch::channel(false);
         let thread = std::thread::spawn(move || {

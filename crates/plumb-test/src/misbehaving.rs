@@ -35,7 +35,11 @@ pub fn garbage_server() -> Background {
         accept_each(listener, stop, |mut stream: TcpStream| async move {
             let mut buf = [0u8; 4096];
             while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {
-                if stream.write_all(b"\x16\x03\x01 this is not http\r\n\r\n").await.is_err() {
+                if stream
+                    .write_all(b"\x16\x03\x01 this is not http\r\n\r\n")
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -58,9 +62,9 @@ pub fn h2_only_server() -> Background {
     Background::start(|listener, stop| {
         accept_each(listener, stop, |stream: TcpStream| async move {
             let service = hyper::service::service_fn(|_request| async {
-                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
-                    b"h2 only\n",
-                ))))
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                    Bytes::from_static(b"h2 only\n"),
+                )))
             });
             let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

@@ -63,8 +63,8 @@ fn server_config(alpn: &[&[u8]]) -> (rustls::ServerConfig, String) {
     let leaf = leaf_params
         .signed_by(&leaf_key, &ca, &ca_key)
         .expect("leaf certificate");
-    let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der())
-        .expect("private key");
+    let key =
+        rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).expect("private key");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

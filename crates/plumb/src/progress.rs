@@ -19,11 +19,9 @@ impl<'a> LoadProgress<'a> {
             Some(d) => ProgressBar::new(d.as_millis() as u64),
             None => ProgressBar::new_spinner(),
         };
-        let style = ProgressStyle::with_template(
-            "{spinner} [{bar:24}] {msg}",
-        )
-        .expect("static template")
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template("{spinner} [{bar:24}] {msg}")
+            .expect("static template")
+            .progress_chars("=> ");
         bar.set_style(style);
         bar.set_draw_target(if quiet {
             ProgressDrawTarget::hidden()
@@ -65,7 +63,12 @@ fn describe(progress: &Progress<'_>) -> String {
     let t = progress.totals;
     let remaining = progress
         .planned
-        .map(|p| format!(", {:.0}s left", p.saturating_sub(progress.elapsed).as_secs_f64()))
+        .map(|p| {
+            format!(
+                ", {:.0}s left",
+                p.saturating_sub(progress.elapsed).as_secs_f64()
+            )
+        })
         .unwrap_or_default();
     let current = progress.last_second.map_or(0, |w| w.requests);
     format!(

@@ -12,7 +12,10 @@ fn only_class(url: &str, class: ErrorClass, timeout: Option<Duration>) {
     }
     let report = run(&s);
     assert!(report.totals.requests > 0, "{url}: nothing was attempted");
-    assert_eq!(report.totals.errors, report.totals.requests, "{url}: some requests succeeded");
+    assert_eq!(
+        report.totals.errors, report.totals.requests,
+        "{url}: some requests succeeded"
+    );
     assert_eq!(
         report.totals.errors_of(class),
         report.totals.errors,
@@ -23,7 +26,11 @@ fn only_class(url: &str, class: ErrorClass, timeout: Option<Duration>) {
 
 #[test]
 fn closed_port_is_refused() {
-    only_class(&format!("http://{}/", closed_port()), ErrorClass::Refused, None);
+    only_class(
+        &format!("http://{}/", closed_port()),
+        ErrorClass::Refused,
+        None,
+    );
 }
 
 #[test]
@@ -44,8 +51,15 @@ fn silence_is_a_timeout() {
     let mut s = settings(&server.url(), LoadModel::Closed { connections: 2 }, 700);
     s.timeout = Duration::from_millis(150);
     let report = run(&s);
-    assert!(report.totals.errors_of(ErrorClass::Timeout) >= 4, "{:?}", report.totals.errors_by_class);
-    assert_eq!(report.totals.errors, report.totals.errors_of(ErrorClass::Timeout));
+    assert!(
+        report.totals.errors_of(ErrorClass::Timeout) >= 4,
+        "{:?}",
+        report.totals.errors_by_class
+    );
+    assert_eq!(
+        report.totals.errors,
+        report.totals.errors_of(ErrorClass::Timeout)
+    );
 }
 
 #[test]

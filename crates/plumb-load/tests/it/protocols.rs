@@ -12,7 +12,11 @@ fn h2c_with_prior_knowledge() {
     s.http_version = HttpVersion::Http2;
     let report = run(&s);
     assert!(report.totals.requests > 20);
-    assert_eq!(report.totals.errors, 0, "{:?}", report.totals.errors_by_class);
+    assert_eq!(
+        report.totals.errors, 0,
+        "{:?}",
+        report.totals.errors_by_class
+    );
     // The same server does not answer HTTP/1.1: proof the h2 path was used above.
     s.http_version = HttpVersion::Http1;
     let h1 = run(&s);
@@ -27,7 +31,11 @@ fn h2_over_tls_by_alpn() {
     s.tls.cacert = Some(tls.ca_file().clone());
     let report = run(&s);
     assert!(report.totals.requests > 20);
-    assert_eq!(report.totals.errors, 0, "{:?}", report.totals.errors_by_class);
+    assert_eq!(
+        report.totals.errors, 0,
+        "{:?}",
+        report.totals.errors_by_class
+    );
 }
 
 #[test]
@@ -37,7 +45,11 @@ fn https_with_cacert_with_insecure_and_untrusted() {
     s.tls.cacert = Some(tls.ca_file().clone());
     let trusted = run(&s);
     assert!(trusted.totals.requests > 10);
-    assert_eq!(trusted.totals.errors, 0, "{:?}", trusted.totals.errors_by_class);
+    assert_eq!(
+        trusted.totals.errors, 0,
+        "{:?}",
+        trusted.totals.errors_by_class
+    );
     assert_eq!(trusted.totals.connections_opened, 2);
 
     s.tls.cacert = None;
@@ -47,27 +59,59 @@ fn https_with_cacert_with_insecure_and_untrusted() {
     s.tls.insecure = false;
     let untrusted = run(&s);
     assert!(untrusted.totals.requests > 0);
-    assert_eq!(untrusted.totals.errors_of(ErrorClass::Tls), untrusted.totals.requests);
+    assert_eq!(
+        untrusted.totals.errors_of(ErrorClass::Tls),
+        untrusted.totals.requests
+    );
 }
 
 #[test]
 fn h2c_against_the_embedded_target() {
     let t = target(TargetSettings::default());
-    let mut s = settings(&t.url("/"), LoadModel::Open { rate: 200.0, max_connections: 20 }, 1_000);
+    let mut s = settings(
+        &t.url("/"),
+        LoadModel::Open {
+            rate: 200.0,
+            max_connections: 20,
+        },
+        1_000,
+    );
     s.http_version = HttpVersion::Http2;
     let report = run(&s);
-    assert!((report.totals.requests as f64 - 200.0).abs() <= 10.0, "{}", report.totals.requests);
+    assert!(
+        (report.totals.requests as f64 - 200.0).abs() <= 10.0,
+        "{}",
+        report.totals.requests
+    );
     assert_eq!(report.totals.errors, 0);
 }
 
 #[test]
 fn real_nginx_closed_and_open() {
     let nginx = Nginx::start();
-    let closed = run(&settings(&nginx.url(), LoadModel::Closed { connections: 10 }, 1_000));
+    let closed = run(&settings(
+        &nginx.url(),
+        LoadModel::Closed { connections: 10 },
+        1_000,
+    ));
     assert!(closed.totals.requests > 1_000, "{}", closed.totals.requests);
     assert_eq!(closed.totals.errors, 0);
-    assert_eq!(closed.totals.connections_opened, 10, "keep-alive connections were not reused");
-    let open = run(&settings(&nginx.url(), LoadModel::Open { rate: 1_000.0, max_connections: 50 }, 1_000));
-    assert!((open.totals.requests as f64 - 1_000.0).abs() <= 20.0, "{}", open.totals.requests);
+    assert_eq!(
+        closed.totals.connections_opened, 10,
+        "keep-alive connections were not reused"
+    );
+    let open = run(&settings(
+        &nginx.url(),
+        LoadModel::Open {
+            rate: 1_000.0,
+            max_connections: 50,
+        },
+        1_000,
+    ));
+    assert!(
+        (open.totals.requests as f64 - 1_000.0).abs() <= 20.0,
+        "{}",
+        open.totals.requests
+    );
     assert_eq!(open.totals.errors, 0);
 }

@@ -22,16 +22,31 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let stop = crate::interrupt::stop_on_ctrl_c();
     println!("plumb demo: the embedded target at {url} answers in 1-3 ms, but stalls 300 ms every 2 s.\n");
 
-    println!("1/2  Closed model: 20 connections sending back to back (what wrk and oha measure).\n");
-    let closed = load::execute(&demo_plan(&url, LoadModel::Closed { connections: 20 }, phase, args.quiet), &stop)?;
+    println!(
+        "1/2  Closed model: 20 connections sending back to back (what wrk and oha measure).\n"
+    );
+    let closed = load::execute(
+        &demo_plan(
+            &url,
+            LoadModel::Closed { connections: 20 },
+            phase,
+            args.quiet,
+        ),
+        &stop,
+    )?;
     print!("{}", plumb_report::load::text(&closed));
     if stop.is_stopped() {
         return Ok(Outcome::Passed);
     }
 
     let rate = (closed.summary.rps / 2.0).max(10.0).round();
-    println!("\n2/2  Open model: {rate} requests/s on a schedule, half the closed model's throughput.\n");
-    let open_model = LoadModel::Open { rate, max_connections: 1_000 };
+    println!(
+        "\n2/2  Open model: {rate} requests/s on a schedule, half the closed model's throughput.\n"
+    );
+    let open_model = LoadModel::Open {
+        rate,
+        max_connections: 1_000,
+    };
     let open = load::execute(&demo_plan(&url, open_model, phase, args.quiet), &stop)?;
     print!("{}", plumb_report::load::text(&open));
     println!("{}", lesson(&closed, &open));
@@ -41,7 +56,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
 fn planted_bottleneck() -> TargetSettings {
     TargetSettings {
         latency: Latency::Uniform(Duration::from_millis(1), Duration::from_millis(3)),
-        stall: Some(Stall { length: Duration::from_millis(300), every: Duration::from_secs(2) }),
+        stall: Some(Stall {
+            length: Duration::from_millis(300),
+            every: Duration::from_secs(2),
+        }),
         error_rate: 0.0,
         body_size: 1024,
     }

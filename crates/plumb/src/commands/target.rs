@@ -11,15 +11,19 @@ pub fn run(args: TargetArgs) -> anyhow::Result<Outcome> {
     let settings = args.settings()?;
     let threads = args.threads.unwrap_or_else(plumb_load::default_threads);
     let bind = args.bind();
-    let target = plumb_target::spawn(settings.clone(), bind, threads)
-        .with_context(|| format!("cannot listen on {bind}\nhint: pick a free port with --port, or --port 0 for any"))?;
+    let target = plumb_target::spawn(settings.clone(), bind, threads).with_context(|| {
+        format!("cannot listen on {bind}\nhint: pick a free port with --port, or --port 0 for any")
+    })?;
     let stop = crate::interrupt::stop_on_ctrl_c();
     // The URL is data (scripts read it); the description is a log line.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", target.url("/"))?;
     stdout.flush()?;
     drop(stdout);
-    eprintln!("plumb target listening on {} ({settings:?}); Ctrl-C to stop", target.addr());
+    eprintln!(
+        "plumb target listening on {} ({settings:?}); Ctrl-C to stop",
+        target.addr()
+    );
     while !stop.is_stopped() {
         std::thread::sleep(Duration::from_millis(100));
     }

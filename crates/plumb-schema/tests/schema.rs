@@ -1,0 +1,34 @@
+//! The committed JSON Schemas are exactly what the types generate (run with UPDATE_SCHEMA=1 to
+//! rewrite them after an intended change, and bump the schema version).
+
+use plumb_schema::load::LoadResult;
+use std::path::Path;
+
+fn check(name: &str, generated: serde_json::Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schema")
+        .join(name);
+    let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run UPDATE_SCHEMA=1 cargo test -p plumb-schema",
+            path.display()
+        )
+    });
+    assert_eq!(
+        committed, text,
+        "{name} is stale: run UPDATE_SCHEMA=1 cargo test -p plumb-schema"
+    );
+}
+
+#[test]
+fn load_schema_is_current() {
+    check(
+        "load.schema.json",
+        plumb_schema::json_schema::<LoadResult>(),
+    );
+}

@@ -1,0 +1,320 @@
+//! `plumb load` from the outside: thresholds and exit codes, bad input, JSON result, Ctrl-C.
+
+use crate::support::{plumb, run, stderr, stdout};
+use plumb_target::TargetSettings;
+use std::time::{Duration, Instant};
+
+fn target() -> plumb_target::RunningTarget {
+    plumb_target::spawn(TargetSettings::default(), "127.0.0.1:0".parse().unwrap(), 1).unwrap()
+}
+
+#[test]
+fn passing_thresholds_exit_zero_and_print_a_summary() {
+    let t = target();
+    let out = run(&[
+        "load",
+        &t.url("/"),
+        "-c",
+        "2",
+        "-d",
+        "500ms",
+        "-t",
+        "1",
+        "--threshold",
+        "http_req_failed: rate<0.01",
+        "--threshold",
+        "http_req_duration: p(99)<5s",
+        "--threshold",
+        "http_reqs: count>10",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("PASS    http_req_failed: rate<0.01"),
+        "{text}"
+    );
+    assert!(text.contains("status     200: "), "{text}");
+}
+
+#[test]
+fn a_failed_threshold_exits_one() {
+    let t = target();
+    let out = run(&[
+        "load",
+        &t.url("/"),
+        "-c",
+        "1",
+        "-d",
+        "300ms",
+        "--threshold",
+        "http_req_duration: p(95)<1ns",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("FAIL    http_req_duration: p(95)<1ns"));
+}
+
+#[test]
+fn abort_on_fail_stops_early_and_exits_one() {
+    let t = target();
+    let started = Instant::now();
+    let out = run(&[
+        "load",
+        &t.url("/"),
+        "-c",
+        "1",
+        "-d",
+        "20s",
+        "-q",
+        "--threshold",
+        "http_req_duration: max<1ns",
+        "--abort-on-fail",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "did not stop early"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("INTERRUPTED: threshold 'http_req_duration: max<1ns' failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn invalid_threshold_points_at_the_bad_part_and_exits_two() {
+    let out = run(&[
+        "load",
+        "http://127.0.0.1:1/",
+        "--threshold",
+        "http_req_duration: p(95)<200xs",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown unit 'xs'"), "{err}");
+    assert!(err.contains("                            ^^"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn bad_flags_and_urls_name_the_culprit_with_a_hint() {
+    for (args, culprit) in [
+        (
+            vec!["load", "http://127.0.0.1:1/", "-d", "ten"],
+            "--duration",
+        ),
+        (
+            vec!["load", "http://127.0.0.1:1/", "--rate", "-5"],
+            "--rate",
+        ),
+        (
+            vec!["load", "http://127.0.0.1:1/", "--stages", "10s"],
+            "--stages",
+        ),
+        (
+            vec!["load", "http://127.0.0.1:1/", "-H", "NoColon"],
+            "--header",
+        ),
+        (
+            vec!["load", "http://127.0.0.1:1/", "--expect-status", "2xx"],
+            "--expect-status",
+        ),
+        (
+            vec![
+                "load",
+                "http://127.0.0.1:1/",
+                "--body-file",
+                "/no/such/file",
+            ],
+            "--body-file",
+        ),
+        (
+            vec!["load", "gopher://127.0.0.1/"],
+            "unsupported scheme 'gopher'",
+        ),
+        (vec!["load", "localhost:8080"], "missing scheme"),
+        (
+            vec!["load", "http://127.0.0.1:1/", "--cacert", "/no/such.pem"],
+            "/no/such.pem",
+        ),
+    ] {
+        let mut full = args.clone();
+        full.extend(["-d", "1s"].iter().filter(|_| !args.contains(&"-d")));
+        let out = run(&full);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(culprit) && err.contains("hint:"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_refused_target_is_counted_not_a_crash() {
+    let out = run(&[
+        "load",
+        "http://127.0.0.1:1/",
+        "-c",
+        "1",
+        "-d",
+        "200ms",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let refused = json["summary"]["errors_by_class"]["refused"]
+        .as_u64()
+        .unwrap();
+    assert!(refused > 0);
+    assert_eq!(json["summary"]["errors"].as_u64(), Some(refused));
+}
+
+#[test]
+fn json_result_matches_the_committed_schema() {
+    let t = target();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("result.json");
+    let out = run(&[
+        "load",
+        &t.url("/"),
+        "--rate",
+        "200",
+        "-d",
+        "1s",
+        "-q",
+        "--json",
+        file.to_str().unwrap(),
+        "--threshold",
+        "http_req_failed: rate<0.01",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../plumb-schema/schema/load.schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&result)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let summary = &result["summary"];
+    assert_eq!(result["schema_version"], 1);
+    for key in ["min", "p50", "p90", "p95", "p99", "p999", "max"] {
+        assert!(
+            summary["latency_ms"][key].as_f64().unwrap() > 0.0,
+            "latency_ms.{key}"
+        );
+        assert!(
+            summary["service_time_ms"][key].as_f64().unwrap() > 0.0,
+            "service_time_ms.{key}"
+        );
+    }
+    let requests = summary["requests"].as_u64().unwrap();
+    assert!((190..=210).contains(&requests), "{requests}");
+    // The histogram travels whole: it decodes back to the same count.
+    let histogram = plumb_stats::DurationHistogram::from_base64(
+        result["histograms"]["latency"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        histogram.len(),
+        summary["latency_ms"]["count"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn ctrl_c_keeps_and_reports_the_partial_result() {
+    let t = target();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("partial.json");
+    let child = plumb()
+        .args([
+            "load",
+            &t.url("/"),
+            "-c",
+            "2",
+            "-d",
+            "30s",
+            "-q",
+            "--json",
+            file.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
+    // SAFETY: sending SIGINT to the child we spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("INTERRUPTED: interrupted (Ctrl-C)"));
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(result["interrupted"], true);
+    assert!(result["summary"]["requests"].as_u64().unwrap() > 0);
+    assert!(result["summary"]["duration_s"].as_f64().unwrap() < 10.0);
+}
+
+#[test]
+fn markdown_output_has_the_tables() {
+    let t = target();
+    let out = run(&[
+        "load",
+        &t.url("/"),
+        "-c",
+        "1",
+        "-d",
+        "200ms",
+        "-o",
+        "markdown",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("### plumb load GET"), "{text}");
+    assert!(
+        text.contains("| ms | min | p50 | p90 | p95 | p99 | p99.9 | max |"),
+        "{text}"
+    );
+}
+
+#[test]
+fn demo_runs_both_models_against_the_embedded_target() {
+    let out = run(&["demo", "-d", "1s", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("closed model, 20 connections"), "{text}");
+    assert!(text.contains("latency (from intended send)"), "{text}");
+    assert!(text.contains("What this shows"), "{text}");
+}
+
+#[test]
+fn target_command_serves_until_interrupted() {
+    let mut child = plumb()
+        .args(["target", "--port", "0", "--size", "1KB"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let out = run(&["load", &url, "-n", "50", "-c", "2", "-o", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["summary"]["requests"], 50);
+    assert!(json["summary"]["bytes_received"].as_u64().unwrap() >= 50 * 1000);
+    // SAFETY: SIGINT to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert!(child.wait().unwrap().success());
+}
