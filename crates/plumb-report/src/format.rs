@@ -53,6 +53,19 @@ pub fn bytes(value: u64) -> String {
     }
 }
 
+/// A plain value with three significant digits, for observed threshold values: `1.94`, `6.00e-5`.
+pub fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return format!("{value}");
+    }
+    let magnitude = value.abs().log10().floor() as i32;
+    if !(-3..6).contains(&magnitude) {
+        return format!("{value:.2e}");
+    }
+    let decimals = (2 - magnitude).max(0) as usize;
+    format!("{value:.decimals$}")
+}
+
 /// A fraction as a percentage: `0.12%`.
 pub fn percent(fraction: f64) -> String {
     format!("{:.2}%", fraction * 100.0)
@@ -75,5 +88,9 @@ mod tests {
         assert_eq!(bytes(512), "512 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(percent(0.0012), "0.12%");
+        assert_eq!(significant(1.94), "1.94");
+        assert_eq!(significant(1234.6), "1235");
+        assert_eq!(significant(0.0123), "0.0123");
+        assert_eq!(significant(0.00006), "6.00e-5");
     }
 }

@@ -1,6 +1,6 @@
 //! Renderers of a `plumb load` result: a text summary, Markdown, and the JSON document.
 
-use crate::format::{bytes, count, ms, percent, rate};
+use crate::format::{bytes, count, ms, percent, rate, significant};
 use plumb_schema::load::{LoadResult, Percentiles};
 use std::fmt::Write;
 
@@ -168,7 +168,7 @@ fn write_thresholds(out: &mut String, result: &LoadResult) {
             "failed" => "FAIL",
             _ => "NO DATA",
         };
-        let observed = t.observed.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let observed = t.observed.map_or("-".to_string(), significant);
         let _ = writeln!(
             out,
             "    {mark:<7} {}   (observed {observed})",
@@ -242,7 +242,7 @@ pub fn markdown(result: &LoadResult) -> String {
         let _ = writeln!(out, "| threshold | result | observed |");
         let _ = writeln!(out, "|---|---|---:|");
         for t in &result.thresholds {
-            let observed = t.observed.map_or("-".to_string(), |v| format!("{v:.3}"));
+            let observed = t.observed.map_or("-".to_string(), significant);
             let _ = writeln!(out, "| `{}` | {} | {observed} |", t.expression, t.status);
         }
     }

@@ -1,0 +1,116 @@
+//! `plumb load` renderers: text, Markdown and JSON of an open-model run with thresholds.
+
+use plumb_schema::load::*;
+use std::collections::BTreeMap;
+
+fn percentiles(scale: f64) -> Percentiles {
+    Percentiles {
+        count: 176_082,
+        min: 0.041 * scale,
+        mean: 0.52 * scale,
+        p50: 0.163 * scale,
+        p90: 0.871 * scale,
+        p95: 1.94 * scale,
+        p99: 12.4 * scale,
+        p999: 301.2 * scale,
+        max: 1_204.5 * scale,
+    }
+}
+
+fn result(interrupted: bool) -> LoadResult {
+    LoadResult {
+        schema_version: LOAD_SCHEMA_VERSION,
+        kind: "load".into(),
+        plumb_version: "0.1.0".into(),
+        started_at: "2026-11-23T12:00:00.000Z".into(),
+        interrupted,
+        stop_reason: interrupted.then(|| "interrupted (Ctrl-C)".into()),
+        settings: LoadSettingsRecord {
+            url: "http://127.0.0.1:8080/api/orders".into(),
+            method: "GET".into(),
+            model: "open".into(),
+            connections: 1000,
+            rate: Some(20_000.0),
+            duration_s: Some(10.0),
+            requests: None,
+            threads: 2,
+            stages: vec![],
+            timeout_ms: 10_000.0,
+            http_version: "1.1".into(),
+        },
+        summary: LoadSummary {
+            requests: 199_987,
+            rps: 19_998.7,
+            errors: 12,
+            error_rate: 12.0 / 199_987.0,
+            duration_s: 10.0,
+            requested_rps: Some(20_000.0),
+            latency_ms: percentiles(1.0),
+            service_time_ms: percentiles(0.5),
+            connect_ms: percentiles(0.1),
+            ttfb_ms: percentiles(0.45),
+            send_lag_ms: Some(percentiles(0.01)),
+            missed_sends: 0,
+            in_flight_at_end: 3,
+            connections_opened: 41,
+            status_codes: BTreeMap::from([("200".into(), 199_975), ("503".into(), 12)]),
+            errors_by_class: BTreeMap::from([("status".into(), 12)]),
+            bytes_sent: 12_799_168,
+            bytes_received: 30_398_024,
+            generator: GeneratorUsage {
+                user_s: 1.14,
+                system_s: 4.08,
+                busiest_thread_load: 0.31,
+                saturated: false,
+            },
+        },
+        thresholds: vec![
+            ThresholdOutcome {
+                expression: "http_req_duration: p(95)<200ms".into(),
+                status: "passed".into(),
+                observed: Some(1.94),
+            },
+            ThresholdOutcome {
+                expression: "http_req_failed: rate<0.00001".into(),
+                status: "failed".into(),
+                observed: Some(12.0 / 199_987.0),
+            },
+        ],
+        histograms: LoadHistograms::default(),
+        timeseries: vec![SecondWindow {
+            t_s: 0,
+            requests: 20_001,
+            errors: 1,
+            latency_p50_ms: 0.16,
+            latency_p99_ms: 12.1,
+            latency_max_ms: 1204.5,
+            service_p50_ms: 0.08,
+            bytes_received: 3_040_152,
+        }],
+        warnings: vec!["12 requests waited for a free connection at the cap".into()],
+    }
+}
+
+#[test]
+fn text_summary() {
+    insta::assert_snapshot!(plumb_report::load::text(&result(false)));
+}
+
+#[test]
+fn text_summary_of_an_interrupted_run() {
+    let text = plumb_report::load::text(&result(true));
+    assert!(text.lines().nth(1).unwrap().starts_with("INTERRUPTED: interrupted (Ctrl-C)"));
+}
+
+#[test]
+fn markdown_summary() {
+    insta::assert_snapshot!(plumb_report::load::markdown(&result(false)));
+}
+
+#[test]
+fn json_round_trips() {
+    let text = plumb_report::load::json(&result(false));
+    let back: LoadResult = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.summary.latency_ms, result(false).summary.latency_ms);
+    insta::assert_snapshot!(text);
+}

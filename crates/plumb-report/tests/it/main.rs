@@ -1,0 +1,3 @@
+//! Snapshot tests of every renderer, from fixed results (no clock, no network).
+
+mod load;
