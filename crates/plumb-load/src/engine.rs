@@ -115,7 +115,10 @@ pub fn run(
     let deadline = planned.map(|d| start + d);
     let (to_coordinator, from_workers) = mpsc::channel();
     let mut handles = Vec::with_capacity(threads);
+    let mut returns = Vec::with_capacity(threads);
     for thread in 0..threads {
+        let (give_back, recycled) = mpsc::channel();
+        returns.push(give_back);
         let plan = WorkerPlan {
             thread,
             threads,
@@ -124,6 +127,7 @@ pub fn run(
             pacing: pacing_for(settings, thread, threads),
             exchange: exchange_plan(settings, &endpoint, tls.clone())?,
             stop: Arc::clone(&stop.flag),
+            recycled,
         };
         let sender = to_coordinator.clone();
         let handle = std::thread::Builder::new()
@@ -133,7 +137,7 @@ pub fn run(
         handles.push(handle);
     }
     drop(to_coordinator);
-    let mut collector = Collector::new(threads);
+    let mut collector = Collector::new(threads, returns);
     collect(
         &mut collector,
         &from_workers,
@@ -174,7 +178,14 @@ fn collect(
     while collector.done < collector.threads {
         let wait = next_tick.saturating_duration_since(Instant::now());
         match from_workers.recv_timeout(wait) {
-            Ok(WorkerMessage::Window { index, recorder }) => collector.add_window(index, &recorder),
+            Ok(WorkerMessage::Window {
+                thread,
+                index,
+                recorder,
+            }) => {
+                collector.add_window(index, &recorder);
+                collector.give_back(thread, recorder);
+            }
             Ok(WorkerMessage::Done(done)) => collector.add_done(*done),
             Err(RecvTimeoutError::Timeout) => {
                 let progress = Progress {
@@ -193,7 +204,7 @@ fn collect(
     }
 }
 
-/// Merges workers' recorders into totals and per-second windows.
+/// Merges workers' recorders into totals and per-second windows, recycling their memory.
 struct Collector {
     threads: usize,
     done: usize,
@@ -201,10 +212,14 @@ struct Collector {
     pending: BTreeMap<u64, (usize, Recorder)>,
     series: Vec<WindowStats>,
     finals: Vec<WorkerDone>,
+    /// Where each worker takes back cleared recorders.
+    returns: Vec<mpsc::Sender<Box<Recorder>>>,
+    /// Cleared window recorders, reused for the next pending window.
+    spare_windows: Vec<Recorder>,
 }
 
 impl Collector {
-    fn new(threads: usize) -> Collector {
+    fn new(threads: usize, returns: Vec<mpsc::Sender<Box<Recorder>>>) -> Collector {
         Collector {
             threads,
             done: 0,
@@ -212,18 +227,28 @@ impl Collector {
             pending: BTreeMap::new(),
             series: Vec::new(),
             finals: Vec::new(),
+            returns,
+            spare_windows: Vec::new(),
         }
     }
 
+    /// Merge one recorder into the totals and its second's window.
     fn add_window(&mut self, index: u64, recorder: &Recorder) {
         self.totals.merge(recorder);
+        let spare = &mut self.spare_windows;
         let entry = self
             .pending
             .entry(index)
-            .or_insert_with(|| (0, Recorder::new()));
+            .or_insert_with(|| (0, spare.pop().unwrap_or_default()));
         entry.0 += 1;
         entry.1.merge(recorder);
         self.flush_complete_windows();
+    }
+
+    /// Hand a merged recorder back to its worker, cleared, so its memory is reused.
+    fn give_back(&self, thread: usize, mut recorder: Box<Recorder>) {
+        recorder.clear();
+        let _ = self.returns[thread].send(recorder);
     }
 
     fn add_done(&mut self, mut done: WorkerDone) {
@@ -241,8 +266,10 @@ impl Collector {
             if entry.get().0 < live.max(1) {
                 break;
             }
-            let (index, (_, recorder)) = entry.remove_entry();
+            let (index, (_, mut recorder)) = entry.remove_entry();
             self.push_window(index, &recorder);
+            recorder.clear();
+            self.spare_windows.push(recorder);
         }
     }
 

@@ -171,6 +171,26 @@ impl Recorder {
         self.connections_opened += 1;
     }
 
+    /// Forget everything, keeping the histograms' memory.
+    pub fn clear(&mut self) {
+        for histogram in [
+            &mut self.latency,
+            &mut self.service,
+            &mut self.connect,
+            &mut self.ttfb,
+            &mut self.send_lag,
+        ] {
+            histogram.clear();
+        }
+        self.requests = 0;
+        self.errors = 0;
+        self.errors_by_class = [0; ErrorClass::ALL.len()];
+        self.status_codes.fill(0);
+        self.bytes_sent = 0;
+        self.bytes_received = 0;
+        self.connections_opened = 0;
+    }
+
     /// Failed requests of one class.
     pub fn errors_of(&self, class: ErrorClass) -> u64 {
         self.errors_by_class[class.index()]

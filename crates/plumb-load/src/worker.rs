@@ -14,15 +14,19 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 /// What a worker sends to the coordinator.
 pub(crate) enum WorkerMessage {
-    /// The recorder of one whole second (window `index`).
-    Window { index: u64, recorder: Box<Recorder> },
+    /// The recorder of one whole second (window `index`) of worker `thread`.
+    Window {
+        thread: usize,
+        index: u64,
+        recorder: Box<Recorder>,
+    },
     /// The worker ended: its last partial window and its accounting.
     Done(Box<WorkerDone>),
 }
@@ -64,6 +68,8 @@ pub(crate) struct WorkerPlan {
     pub pacing: Pacing,
     pub exchange: ExchangePlan,
     pub stop: Arc<AtomicBool>,
+    /// Recorders the coordinator has merged, cleared and handed back, so memory is reused.
+    pub recycled: Receiver<Box<Recorder>>,
 }
 
 /// How to perform one exchange, shared by all of a thread's connections.
@@ -280,8 +286,10 @@ impl Worker {
         for index in 0u64.. {
             let boundary = self.plan.start + Duration::from_secs(index + 1);
             tokio::time::sleep_until(boundary.into()).await;
-            let full = std::mem::take(&mut *self.recorder.borrow_mut());
+            let fresh = self.plan.recycled.try_recv().unwrap_or_default();
+            let full = std::mem::replace(&mut *self.recorder.borrow_mut(), *fresh);
             let message = WorkerMessage::Window {
+                thread: self.plan.thread,
                 index,
                 recorder: Box::new(full),
             };

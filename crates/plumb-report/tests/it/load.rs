@@ -99,7 +99,11 @@ fn text_summary() {
 #[test]
 fn text_summary_of_an_interrupted_run() {
     let text = plumb_report::load::text(&result(true));
-    assert!(text.lines().nth(1).unwrap().starts_with("INTERRUPTED: interrupted (Ctrl-C)"));
+    assert!(text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("INTERRUPTED: interrupted (Ctrl-C)"));
 }
 
 #[test]
