@@ -1,1 +1,3 @@
 //! Histograms, percentiles, thresholds and comparisons for plumb (pure: no I/O).
+
+pub mod sample;
