@@ -9,7 +9,7 @@ mod load;
 mod profile;
 mod target;
 
-pub use bench::BenchArgs;
+pub use bench::{BenchArgs, BenchArgsError};
 pub use demo::DemoArgs;
 pub use load::LoadArgs;
 pub use profile::ProfileArgs;
