@@ -195,9 +195,10 @@ impl BenchArgs {
             return Err(BenchArgsError::new(
                 "-n/--name",
                 format!(
-                    "{} names for {} commands",
+                    "{} names for {} command{}",
                     self.options.name.len(),
-                    self.commands.len()
+                    self.commands.len(),
+                    if self.commands.len() == 1 { "" } else { "s" }
                 ),
                 "give at most one --name per command, in the order of the commands",
             ));
