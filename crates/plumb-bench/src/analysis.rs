@@ -39,6 +39,7 @@ pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
         settings: settings_record(settings, raw.seed),
         shell_overhead: raw.overhead.map(shell_overhead),
         comparison: comparison(&raw.samples, raw.seed),
+        peak_rss_floor_bytes: raw.peak_rss_floor,
         benchmarks,
     }
 }

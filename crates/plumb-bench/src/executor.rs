@@ -78,6 +78,12 @@ pub struct Measurement {
 pub trait Executor {
     /// Run `invocation` to completion and measure it.
     fn execute(&mut self, invocation: &Invocation) -> io::Result<Measurement>;
+
+    /// The least peak RSS a child can report: the measuring process's own peak, which the
+    /// kernel folds into every child's. `None` when unknown.
+    fn peak_rss_floor(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Runs real processes, with stdin, stdout and stderr on `/dev/null`.
@@ -96,6 +102,14 @@ impl Executor for ProcessExecutor {
         let (status, usage) = wait_for(child.id())?;
         let wall = start.elapsed();
         Ok(measurement(wall, status, &usage))
+    }
+
+    fn peak_rss_floor(&self) -> Option<u64> {
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `usage` is valid and writable for the call.
+        let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+        (status == 0).then(|| non_negative(usage.ru_maxrss) * MAXRSS_UNIT)
     }
 }
 

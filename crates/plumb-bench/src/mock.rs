@@ -13,6 +13,8 @@ pub struct MockExecutor {
     script: Script,
     /// Every invocation so far, in order.
     pub invocations: Vec<Invocation>,
+    /// What [`Executor::peak_rss_floor`] answers.
+    pub peak_rss_floor: Option<u64>,
 }
 
 impl MockExecutor {
@@ -23,6 +25,7 @@ impl MockExecutor {
         MockExecutor {
             script: Box::new(script),
             invocations: Vec::new(),
+            peak_rss_floor: None,
         }
     }
 
@@ -41,5 +44,9 @@ impl Executor for MockExecutor {
         let index = self.invocations.len();
         self.invocations.push(invocation.clone());
         (self.script)(invocation, index)
+    }
+
+    fn peak_rss_floor(&self) -> Option<u64> {
+        self.peak_rss_floor
     }
 }

@@ -88,6 +88,8 @@ pub struct RawResults {
     pub overhead: Option<Overhead>,
     /// The seed that was used.
     pub seed: u64,
+    /// The executor's peak-RSS floor after the last run.
+    pub peak_rss_floor: Option<u64>,
 }
 
 /// Per-benchmark bookkeeping while measuring.
@@ -162,6 +164,7 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(RawResults {
+            peak_rss_floor: self.executor.peak_rss_floor(),
             benchmarks: self.benchmarks,
             samples: self.tallies.into_iter().map(|t| t.samples).collect(),
             overhead: self.overhead,

@@ -90,9 +90,10 @@ fn benchmark_text(
     );
     let _ = writeln!(
         out,
-        "  Peak memory:          {} (max {})",
+        "  Peak memory:          {} (max {}){}",
         bytes(b.stats.peak_rss_median_bytes),
         bytes(b.stats.peak_rss_max_bytes),
+        floor_note(b, report),
     );
     let _ = writeln!(
         out,
@@ -101,6 +102,22 @@ fn benchmark_text(
     );
     for warning in warnings(b, report) {
         let _ = writeln!(out, "  {} {warning}", colors.paint("Warning:", "33;1"));
+    }
+}
+
+/// Peak RSS within this fraction above plumb's own peak is "at the floor".
+const FLOOR_MARGIN: f64 = 1.05;
+
+/// A note when the command's peak is plumb's own: the command used that much or less.
+fn floor_note(b: &BenchmarkRecord, report: &BenchReport) -> String {
+    match report.peak_rss_floor_bytes {
+        Some(floor) if b.stats.peak_rss_median_bytes as f64 <= floor as f64 * FLOOR_MARGIN => {
+            format!(
+                ", at plumb's own peak of {}: the command used this or less",
+                bytes(floor)
+            )
+        }
+        _ => String::new(),
     }
 }
 

@@ -24,6 +24,10 @@ pub struct BenchReport {
     pub settings: SettingsRecord,
     /// The measured cost of starting the shell, subtracted from every run; absent without a shell.
     pub shell_overhead: Option<ShellOverhead>,
+    /// plumb's own peak RSS while measuring, when known. Linux folds the peak of the image that
+    /// `exec` replaces into the child's, so no child's `peak_rss_bytes` is below this floor: a
+    /// command at the floor used this much or less.
+    pub peak_rss_floor_bytes: Option<u64>,
     /// One entry per benchmarked command (after parameter expansion), in command-line order.
     pub benchmarks: Vec<BenchmarkRecord>,
     /// How the commands compare; absent with fewer than two commands.

@@ -71,6 +71,13 @@ fn peak_rss_is_per_child_and_does_not_carry_over_from_a_bigger_one() {
         small.peak_rss_max_bytes < 48 * MIB,
         "the big child's peak leaked into the small one: {small:?}"
     );
+    let floor = report
+        .peak_rss_floor_bytes
+        .expect("the real executor knows its own peak");
+    assert!(
+        floor > 0 && floor < 96 * MIB,
+        "plumb's own peak is not the child's: {floor}"
+    );
 }
 
 #[test]
