@@ -40,6 +40,7 @@ pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
         shell_overhead: raw.overhead.map(shell_overhead),
         comparison: comparison(&raw.samples, raw.seed),
         peak_rss_floor_bytes: raw.peak_rss_floor,
+        interrupted: raw.interrupted,
         benchmarks,
     }
 }

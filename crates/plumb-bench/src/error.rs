@@ -72,6 +72,9 @@ pub enum BenchError {
         #[source]
         source: io::Error,
     },
+    /// The user interrupted the benchmark before any run was measured.
+    #[error("interrupted before any run was measured")]
+    Interrupted,
     /// A process ran and failed.
     #[error("{role} `{command}` failed with {exit}")]
     Failed {
@@ -91,6 +94,7 @@ impl BenchError {
     pub fn hint(&self) -> String {
         match self {
             BenchError::NoCommands => "give at least one command: plumb bench 'sleep 0.1'".into(),
+            BenchError::Interrupted => "let the warmup and the first runs finish to get a partial report".into(),
             BenchError::Split { .. } => "check the quotes in the command, or drop -N/--no-shell".into(),
             BenchError::Shell { .. } => "check the quotes in --shell".into(),
             BenchError::Spawn { source, .. } if source.kind() == io::ErrorKind::NotFound => {

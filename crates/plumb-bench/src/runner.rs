@@ -45,6 +45,12 @@ pub struct Progress<'a> {
 pub trait Observer {
     /// Called after each run.
     fn progress(&mut self, progress: &Progress<'_>);
+
+    /// Whether the user asked to stop (Ctrl-C); checked after every process. The run that was
+    /// going on is discarded and the report covers the runs measured until then.
+    fn should_stop(&self) -> bool {
+        false
+    }
 }
 
 /// An observer that ignores everything.
@@ -88,6 +94,8 @@ pub struct RawResults {
     pub overhead: Option<Overhead>,
     /// The seed that was used.
     pub seed: u64,
+    /// Whether the user interrupted the benchmark; the samples are those measured until then.
+    pub interrupted: bool,
     /// The executor's peak-RSS floor after the last run.
     pub peak_rss_floor: Option<u64>,
 }
@@ -154,22 +162,29 @@ impl<'a> Runner<'a> {
         if self.shell.is_some() {
             self.overhead = Some(self.calibrate()?);
         }
-        let all: Vec<usize> = (0..self.benchmarks.len()).collect();
-        match self.settings.order {
-            Order::Interleaved => self.run_group(&all)?,
-            Order::Sequential => {
-                for index in all {
-                    self.run_group(&[index])?;
-                }
+        let interrupted = match self.run_all() {
+            Ok(()) => false,
+            Err(BenchError::Interrupted) if self.tallies.iter().any(|t| !t.samples.is_empty()) => {
+                true
             }
-        }
+            Err(error) => return Err(error),
+        };
         Ok(RawResults {
+            interrupted,
             peak_rss_floor: self.executor.peak_rss_floor(),
             benchmarks: self.benchmarks,
             samples: self.tallies.into_iter().map(|t| t.samples).collect(),
             overhead: self.overhead,
             seed: self.seed,
         })
+    }
+
+    fn run_all(&mut self) -> Result<(), BenchError> {
+        let all: Vec<usize> = (0..self.benchmarks.len()).collect();
+        match self.settings.order {
+            Order::Interleaved => self.run_group(&all),
+            Order::Sequential => all.iter().try_for_each(|&index| self.run_group(&[index])),
+        }
     }
 
     /// Setup, warmup, measure and clean up a group of benchmarks that run interleaved.
@@ -353,6 +368,10 @@ impl<'a> Runner<'a> {
                     program: invocation.program.clone(),
                     source,
                 })?;
+        if self.observer.should_stop() {
+            // The interrupt most likely reached the child too: this run does not count.
+            return Err(BenchError::Interrupted);
+        }
         let tolerated = matches!(role, Role::Measured | Role::Warmup)
             && self.settings.failure == FailurePolicy::Ignore;
         if !measurement.exit.is_success() && !tolerated {

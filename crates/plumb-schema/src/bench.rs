@@ -22,6 +22,8 @@ pub struct BenchReport {
     pub plumb_version: String,
     /// How the benchmark was run.
     pub settings: SettingsRecord,
+    /// Whether the user interrupted the benchmark (Ctrl-C): the runs are those measured until then.
+    pub interrupted: bool,
     /// The measured cost of starting the shell, subtracted from every run; absent without a shell.
     pub shell_overhead: Option<ShellOverhead>,
     /// plumb's own peak RSS while measuring, when known. Linux folds the peak of the image that

@@ -181,3 +181,54 @@ fn no_commands_is_an_error() {
     let error = plumb_bench::run(&direct(&[], 1), &mut executor, &mut Silent).unwrap_err();
     assert!(matches!(error, plumb_bench::BenchError::NoCommands));
 }
+
+/// Asks to stop once `after` processes have run, as Ctrl-C would.
+struct StopAfter {
+    after: usize,
+    seen: std::cell::Cell<usize>,
+}
+
+impl plumb_bench::Observer for StopAfter {
+    fn progress(&mut self, _: &plumb_bench::Progress<'_>) {}
+
+    fn should_stop(&self) -> bool {
+        self.seen.set(self.seen.get() + 1);
+        self.seen.get() > self.after
+    }
+}
+
+#[test]
+fn an_interrupt_keeps_the_runs_measured_until_then() {
+    let mut executor = MockExecutor::new(by_name);
+    let mut observer = StopAfter {
+        after: 5,
+        seen: Default::default(),
+    };
+    let report = plumb_bench::run(
+        &direct(&["cmd-10", "cmd-20"], 100),
+        &mut executor,
+        &mut observer,
+    )
+    .unwrap();
+    assert!(report.interrupted);
+    let measured: usize = report.benchmarks.iter().map(|b| b.runs.len()).sum();
+    assert_eq!(
+        measured, 5,
+        "the sixth run was going on when the interrupt came: it does not count"
+    );
+}
+
+#[test]
+fn an_interrupt_before_any_run_is_an_error() {
+    let mut executor = MockExecutor::new(by_name);
+    let mut observer = StopAfter {
+        after: 0,
+        seen: Default::default(),
+    };
+    let error =
+        plumb_bench::run(&direct(&["cmd-10"], 100), &mut executor, &mut observer).unwrap_err();
+    assert!(
+        matches!(error, plumb_bench::BenchError::Interrupted),
+        "{error:?}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,20 +23,52 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
              hint: send at most one export to '-' and the others to files"
         );
     }
+    catch_interrupts();
     let mut progress = ProgressBarObserver::new();
     let result = plumb_bench::run(&settings, &mut ProcessExecutor, &mut progress);
     progress.bar.finish_and_clear();
     let report = match result {
         Ok(report) => report,
+        Err(error @ BenchError::Interrupted) => {
+            eprintln!("error: {error}\nhint: {}", error.hint());
+            return Ok(Outcome::Interrupted);
+        }
         Err(error) if is_benchmark_failure(&error) => {
             eprintln!("error: {error}\nhint: {}", error.hint());
             return Ok(Outcome::BenchmarkFailed);
         }
         Err(error) => return Err(with_hint(&error, &error.hint())),
     };
+    if report.interrupted {
+        eprintln!("warning: interrupted; reporting the runs measured until then");
+    }
     print_summary(&report, args.stdout_exports() > 0)?;
     write_exports(&args, &report)?;
-    Ok(Outcome::Passed)
+    Ok(if report.interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Passed
+    })
+}
+
+/// Set by the first Ctrl-C; the runner stops after the current process and reports.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_signal: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Catch the first SIGINT to report what was measured; a second one kills plumb as usual.
+fn catch_interrupts() {
+    // SAFETY: `action` is fully initialized before use; the handler only stores to an atomic,
+    // which is async-signal-safe; SA_RESETHAND restores the default action after one signal.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+    }
 }
 
 fn with_hint(error: &dyn std::fmt::Display, hint: &str) -> anyhow::Error {
@@ -127,6 +160,10 @@ impl ProgressBarObserver {
 }
 
 impl Observer for ProgressBarObserver {
+    fn should_stop(&self) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst)
+    }
+
     fn progress(&mut self, progress: &Progress<'_>) {
         let prefix = match progress.phase {
             Phase::Calibrating => "shell",

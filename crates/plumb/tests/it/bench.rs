@@ -222,3 +222,47 @@ fn clap_rejects_a_zero_run_count() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--runs"), "{}", stderr(&output));
 }
+
+#[test]
+fn ctrl_c_reports_the_runs_measured_so_far_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs_log = dir.path().join("runs");
+    let json = dir.path().join("out.json");
+    let command = format!("echo run >> {}; sleep 0.02", runs_log.display());
+    let child = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(["bench", "-r", "100000", "--json"])
+        .arg(&json)
+        .arg(&command)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait (however long the machine needs) until two runs have certainly finished: a third began.
+    while std::fs::read_to_string(&runs_log).map_or(0, |log| log.lines().count()) < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "stderr: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("warning: interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("Benchmark 1:"),
+        "{}",
+        stdout(&output)
+    );
+    let report = read_json(&json);
+    assert_eq!(report["interrupted"], true);
+    let runs = report["benchmarks"][0]["runs"].as_array().unwrap().len();
+    assert!((2..100_000).contains(&runs), "{runs} runs");
+}
