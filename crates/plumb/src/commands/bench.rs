@@ -140,6 +140,8 @@ fn write_export(flag: &str, path: &Path, contents: &str) -> anyhow::Result<()> {
 /// Draws progress on stderr when it is a terminal; hidden otherwise.
 struct ProgressBarObserver {
     bar: ProgressBar,
+    /// The phase on display; a new phase restarts the bar so its ETA is that phase's.
+    phase: Option<Phase>,
 }
 
 impl ProgressBarObserver {
@@ -147,6 +149,7 @@ impl ProgressBarObserver {
         if !std::io::stderr().is_terminal() {
             return ProgressBarObserver {
                 bar: ProgressBar::hidden(),
+                phase: None,
             };
         }
         let bar = ProgressBar::new(1);
@@ -155,7 +158,7 @@ impl ProgressBarObserver {
                 .expect("the template is valid")
                 .progress_chars("=> ");
         bar.set_style(style);
-        ProgressBarObserver { bar }
+        ProgressBarObserver { bar, phase: None }
     }
 }
 
@@ -171,6 +174,11 @@ impl Observer for ProgressBarObserver {
             Phase::Measuring => "measuring",
         };
         self.bar.set_prefix(prefix);
+        if self.phase != Some(progress.phase) {
+            self.phase = Some(progress.phase);
+            self.bar.reset();
+            self.bar.set_length(progress.total);
+        }
         self.bar.set_length(progress.total);
         self.bar.set_position(progress.done);
         let estimate = progress.estimate.map(|median| {
