@@ -30,7 +30,7 @@ impl std::fmt::Display for Role {
             Role::Prepare => "--prepare command",
             Role::Setup => "--setup command",
             Role::Cleanup => "--cleanup command",
-            Role::ShellCalibration => "the shell calibration with",
+            Role::ShellCalibration => "-S/--shell calibration run of",
         })
     }
 }
@@ -97,6 +97,10 @@ impl BenchError {
             BenchError::Interrupted => "let the warmup and the first runs finish to get a partial report".into(),
             BenchError::Split { .. } => "check the quotes in the command, or drop -N/--no-shell".into(),
             BenchError::Shell { .. } => "check the quotes in --shell".into(),
+            BenchError::Spawn { role: Role::ShellCalibration, .. }
+            | BenchError::Failed { role: Role::ShellCalibration, .. } => {
+                "check -S/--shell: it must name a shell that runs `SHELL -c COMMAND`, or use -N/--no-shell".into()
+            }
             BenchError::Spawn { source, .. } if source.kind() == io::ErrorKind::NotFound => {
                 "check the spelling and that the program is on PATH".into()
             }

@@ -205,9 +205,8 @@ fn a_parameter_scan_runs_one_benchmark_per_value_in_order() {
 
 #[test]
 fn hooks_run_in_order_setup_prepare_and_cleanup() {
-    let dir = std::env::temp_dir().join(format!("plumb-bench-hooks-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("log");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
     let log = log.display();
     let mut settings = direct(&[&format!("sh -c 'echo run >> {log}'")], 2);
     settings.setup = Some(format!("sh -c 'echo setup >> {log}'"));
@@ -215,8 +214,7 @@ fn hooks_run_in_order_setup_prepare_and_cleanup() {
     settings.cleanup = Some(format!("sh -c 'echo cleanup >> {log}'"));
     settings.warmup = 1;
     run(&settings).unwrap();
-    let lines = std::fs::read_to_string(dir.join("log")).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let lines = std::fs::read_to_string(dir.path().join("log")).unwrap();
     let lines: Vec<&str> = lines.lines().collect();
     assert_eq!(
         lines,

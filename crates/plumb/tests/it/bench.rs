@@ -197,6 +197,10 @@ fn bad_flags_are_named_with_a_hint() {
             "cannot split the command `echo 'oops` into words: unterminated single quote",
         ),
         (
+            &["-S", "plumb-no-such-shell", "true"],
+            "could not start `plumb-no-such-shell` for -S/--shell calibration run",
+        ),
+        (
             &["-r", "1", "--json", "/nonexistent/dir/out.json", "true"],
             "cannot write --json file `/nonexistent/dir/out.json`",
         ),
