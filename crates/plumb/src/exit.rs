@@ -10,8 +10,6 @@ pub const THRESHOLD_FAILED: i32 = 1;
 pub const COULD_NOT_RUN: i32 = 2;
 /// A benchmarked command failed (exited non-zero or was killed) and `--ignore-failure` was not given.
 pub const BENCHMARK_FAILED: i32 = 3;
-/// The user interrupted the run (Ctrl-C) and what was measured until then was reported (128 + SIGINT).
-pub const INTERRUPTED: i32 = 130;
 
 /// What a subcommand reports when it did run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +21,6 @@ pub enum Outcome {
     ThresholdFailed,
     /// A benchmarked command failed; the subcommand has already said which and why.
     BenchmarkFailed,
-    /// The user interrupted the run; the partial result was reported.
-    Interrupted,
 }
 
 /// Map a subcommand's result to the process exit code, printing the error chain if any.
@@ -33,7 +29,6 @@ pub fn code_for(result: anyhow::Result<Outcome>) -> i32 {
         Ok(Outcome::Passed) => SUCCESS,
         Ok(Outcome::ThresholdFailed) => THRESHOLD_FAILED,
         Ok(Outcome::BenchmarkFailed) => BENCHMARK_FAILED,
-        Ok(Outcome::Interrupted) => INTERRUPTED,
         Err(err) if is_broken_pipe(&err) => SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();

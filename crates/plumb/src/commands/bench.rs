@@ -29,10 +29,6 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     progress.bar.finish_and_clear();
     let report = match result {
         Ok(report) => report,
-        Err(error @ BenchError::Interrupted) => {
-            eprintln!("error: {error}\nhint: {}", error.hint());
-            return Ok(Outcome::Interrupted);
-        }
         Err(error) if is_benchmark_failure(&error) => {
             eprintln!("error: {error}\nhint: {}", error.hint());
             return Ok(Outcome::BenchmarkFailed);
@@ -44,11 +40,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     }
     print_summary(&report, args.stdout_exports() > 0)?;
     write_exports(&args, &report)?;
-    Ok(if report.interrupted {
-        Outcome::Interrupted
-    } else {
-        Outcome::Passed
-    })
+    // As with `plumb load`, the first Ctrl-C stops and reports (exit 0); a second one kills plumb
+    // with the default action, which the shell reports as 130.
+    Ok(Outcome::Passed)
 }
 
 /// Set by the first Ctrl-C; the runner stops after the current process and reports.
