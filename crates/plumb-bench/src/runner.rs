@@ -37,7 +37,7 @@ pub struct Progress<'a> {
     pub done: u64,
     /// Runs this phase is expected to take (a moving estimate with an automatic run count).
     pub total: u64,
-    /// Current median of the benchmark's measured wall times.
+    /// Current mean of the benchmark's measured wall times (kept as a running sum: O(1) a run).
     pub estimate: Option<Duration>,
 }
 
@@ -104,6 +104,8 @@ pub struct RawResults {
 #[derive(Debug, Default, Clone)]
 struct Tally {
     samples: Vec<Sample>,
+    /// Sum of the samples' (corrected) wall times, for the running estimate.
+    measured: Duration,
     /// Raw time spent on measured runs and their `--prepare`, for the run-count budget.
     spent: Duration,
 }
@@ -238,6 +240,7 @@ impl<'a> Runner<'a> {
 
     fn measure(&mut self, group: &[usize]) -> Result<(), BenchError> {
         let mut done = 0;
+        self.round = 0;
         loop {
             let mut order: Vec<usize> = group
                 .iter()
@@ -256,7 +259,7 @@ impl<'a> Runner<'a> {
                     .map(|&i| self.planned_runs(i))
                     .sum::<u64>()
                     .max(done);
-                let estimate = self.current_median(index);
+                let estimate = self.current_mean(index);
                 self.report(
                     Phase::Measuring,
                     &self.benchmarks[index].name.clone(),
@@ -276,6 +279,7 @@ impl<'a> Runner<'a> {
         let tally = &mut self.tallies[index];
         tally.spent += raw.wall + prepare_time;
         let measurement = subtract(raw, self.overhead.unwrap_or_default());
+        tally.measured += measurement.wall;
         tally.samples.push(Sample {
             round: self.round,
             measurement,
@@ -330,13 +334,10 @@ impl<'a> Runner<'a> {
         planned.max(runs)
     }
 
-    fn current_median(&self, index: usize) -> Option<Duration> {
-        let walls: Vec<f64> = self.tallies[index]
-            .samples
-            .iter()
-            .map(|s| s.measurement.wall.as_secs_f64())
-            .collect();
-        (!walls.is_empty()).then(|| Duration::from_secs_f64(plumb_stats::sample::median(&walls)))
+    fn current_mean(&self, index: usize) -> Option<Duration> {
+        let tally = &self.tallies[index];
+        let runs = u32::try_from(tally.samples.len()).ok().filter(|&n| n > 0)?;
+        Some(tally.measured / runs)
     }
 
     /// Run `--prepare` if there is one; how long it took.

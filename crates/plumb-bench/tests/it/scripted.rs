@@ -62,6 +62,12 @@ fn sequential_order_runs_each_command_to_the_end_first() {
         3,
         "warmups are not measured"
     );
+    let rounds: Vec<u32> = report.benchmarks[1].runs.iter().map(|r| r.round).collect();
+    assert_eq!(
+        rounds,
+        [0, 1, 2],
+        "sequential runs are numbered per command"
+    );
 }
 
 #[test]

@@ -175,15 +175,15 @@ impl Observer for ProgressBarObserver {
         }
         self.bar.set_length(progress.total);
         self.bar.set_position(progress.done);
-        let estimate = progress.estimate.map(|median| {
-            let seconds = median.as_secs_f64();
+        let estimate = progress.estimate.map(|mean| {
+            let seconds = mean.as_secs_f64();
             TimeUnit::for_seconds(seconds)
                 .format(seconds)
                 .trim()
                 .to_owned()
         });
         self.bar.set_message(match estimate {
-            Some(estimate) => format!("{}: median {estimate}", progress.name),
+            Some(estimate) => format!("{}: mean {estimate}", progress.name),
             None => progress.name.to_owned(),
         });
     }
