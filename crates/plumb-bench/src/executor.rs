@@ -11,6 +11,7 @@
 //! peak RSS of the image that `exec` replaces into the child's `ru_maxrss`, so a child's peak is
 //! never below plumb's own peak (a few MiB); that is a floor, not an offset added to large children.
 
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,16 +89,40 @@ pub trait Executor {
 
 /// Runs real processes, with stdin, stdout and stderr on `/dev/null`.
 #[derive(Debug, Default)]
-pub struct ProcessExecutor;
+pub struct ProcessExecutor {
+    /// `/dev/null`, opened once: duplicating a descriptor is cheaper than three `open`s a run.
+    dev_null: Option<File>,
+}
+
+impl ProcessExecutor {
+    /// An executor; `/dev/null` is opened on first use.
+    pub fn new() -> Self {
+        ProcessExecutor::default()
+    }
+
+    fn null(&mut self) -> io::Result<Stdio> {
+        let file = match &self.dev_null {
+            Some(file) => file,
+            None => self.dev_null.insert(
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/null")?,
+            ),
+        };
+        Ok(Stdio::from(file.try_clone()?))
+    }
+}
 
 impl Executor for ProcessExecutor {
     fn execute(&mut self, invocation: &Invocation) -> io::Result<Measurement> {
+        let (stdin, stdout, stderr) = (self.null()?, self.null()?, self.null()?);
         let start = Instant::now();
         let child = Command::new(&invocation.program)
             .args(&invocation.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdin(stdin)
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()?;
         let (status, usage) = wait_for(child.id())?;
         let wall = start.elapsed();

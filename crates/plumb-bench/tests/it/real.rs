@@ -13,7 +13,7 @@ use crate::{direct, fixture};
 const MIB: u64 = 1024 * 1024;
 
 fn run(settings: &plumb_bench::BenchSettings) -> Result<BenchReport, BenchError> {
-    plumb_bench::run(settings, &mut ProcessExecutor, &mut Silent)
+    plumb_bench::run(settings, &mut ProcessExecutor::new(), &mut Silent)
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     }
     catch_interrupts();
     let mut progress = ProgressBarObserver::new();
-    let result = plumb_bench::run(&settings, &mut ProcessExecutor, &mut progress);
+    let result = plumb_bench::run(&settings, &mut ProcessExecutor::new(), &mut progress);
     progress.bar.finish_and_clear();
     let report = match result {
         Ok(report) => report,
