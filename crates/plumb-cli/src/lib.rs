@@ -10,7 +10,7 @@ mod parse;
 mod profile;
 mod target;
 
-pub use bench::BenchArgs;
+pub use bench::{BenchArgs, BenchArgsError};
 pub use demo::DemoArgs;
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat};
 pub use parse::{parse_bytes, parse_duration, CliError};

@@ -3,5 +3,6 @@
 //! Renderers take the versioned `plumb-schema` types and return strings; they never measure,
 //! print, or read the clock, so their output is snapshot-tested from fixed inputs.
 
+pub mod bench;
 pub mod format;
 pub mod load;

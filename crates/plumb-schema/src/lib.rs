@@ -4,6 +4,7 @@
 //! `plumb compare` reads them back. Every change bumps the module's schema version and is checked
 //! against the committed JSON Schema in `schema/` by a test.
 
+pub mod bench;
 pub mod load;
 
 /// Generate the JSON Schema of a result type, as committed under `schema/`.

@@ -4,6 +4,7 @@
 //! plain values. Engines record into its histograms; renderers and the ledger read them back.
 
 mod histogram;
+pub mod sample;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};

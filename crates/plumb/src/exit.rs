@@ -8,6 +8,8 @@ pub const SUCCESS: i32 = 0;
 pub const THRESHOLD_FAILED: i32 = 1;
 /// plumb could not run: bad input, an unreachable file, an internal error.
 pub const COULD_NOT_RUN: i32 = 2;
+/// A benchmarked command failed (exited non-zero or was killed) and `--ignore-failure` was not given.
+pub const BENCHMARK_FAILED: i32 = 3;
 
 /// What a subcommand reports when it did run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +17,10 @@ pub enum Outcome {
     /// All thresholds passed (or there were none).
     Passed,
     /// At least one threshold failed.
+    #[allow(dead_code, reason = "returned by `plumb load`, which lands from main")]
     ThresholdFailed,
+    /// A benchmarked command failed; the subcommand has already said which and why.
+    BenchmarkFailed,
 }
 
 /// Map a subcommand's result to the process exit code, printing the error chain if any.
@@ -23,6 +28,7 @@ pub fn code_for(result: anyhow::Result<Outcome>) -> i32 {
     match result {
         Ok(Outcome::Passed) => SUCCESS,
         Ok(Outcome::ThresholdFailed) => THRESHOLD_FAILED,
+        Ok(Outcome::BenchmarkFailed) => BENCHMARK_FAILED,
         Err(err) if is_broken_pipe(&err) => SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();

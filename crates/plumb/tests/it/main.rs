@@ -1,4 +1,6 @@
-//! End-to-end tests of the `plumb` binary: exit codes, errors, outputs, interrupts.
+//! End-to-end tests of the `plumb` binary: each module runs the built binary as a user would and
+//! checks its exit code, stdout, stderr and the files it writes.
 
+mod bench;
 mod load;
 mod support;
