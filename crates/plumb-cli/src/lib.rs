@@ -21,7 +21,12 @@ use clap::{Parser, Subcommand};
 
 /// plumb: measure first, optimize second.
 #[derive(Debug, Parser)]
-#[command(name = "plumb", version, about, propagate_version = true)]
+#[command(
+    name = "plumb",
+    version,
+    about = "Measure first, optimize second: HTTP load tests, command benchmarks, profiles and their history in one tool",
+    propagate_version = true
+)]
 pub struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]

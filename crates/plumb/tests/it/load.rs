@@ -318,3 +318,9 @@ fn target_command_serves_until_interrupted() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn load_help_is_stable() {
+    let load = run(&["load", "--help"]);
+    insta::assert_snapshot!("load_help", stdout(&load));
+}
