@@ -29,6 +29,7 @@ impl<'a> LoadProgress<'a> {
             ProgressDrawTarget::stderr()
         });
         bar.set_message("starting");
+        bar.enable_steady_tick(Duration::from_millis(120));
         LoadProgress { bar, abort_on }
     }
 
