@@ -350,17 +350,21 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         return bad("--timeout must be positive".into(), "e.g. --timeout 5s");
     }
     match settings.model {
-        LoadModel::Closed { connections } if connections == 0 && settings.stages.is_empty() => bad(
-            "--connections must be at least 1".into(),
-            "e.g. -c 50, or ramp with --stages",
-        ),
+        LoadModel::Closed { connections }
+            if Ramp::new(f64::from(connections), &settings.stages).peak() < 1.0 =>
+        {
+            bad(
+                "no connection would ever be open".into(),
+                "e.g. -c 50, or ramp up with --stages 10s:50",
+            )
+        }
         LoadModel::Open { rate, .. } if !(rate.is_finite() && rate >= 0.0) => bad(
             format!("--rate {rate} is not a usable rate"),
             "e.g. --rate 1000",
         ),
-        LoadModel::Open { rate, .. } if rate == 0.0 && settings.stages.is_empty() => bad(
-            "--rate 0 sends nothing".into(),
-            "give a positive rate, or ramp from 0 with --stages",
+        LoadModel::Open { rate, .. } if Ramp::new(rate, &settings.stages).peak() <= 0.0 => bad(
+            "the rate never rises above 0, so nothing would be sent".into(),
+            "give a positive --rate, or ramp up with --stages, e.g. --rate 0 --stages 30s:1000",
         ),
         LoadModel::Open {
             max_connections: 0, ..
