@@ -59,6 +59,9 @@ impl PreciseTimer {
                 )
             };
             if n == 8 {
+                // One-shot timer: nothing more to read until it is re-armed, so drop the stale
+                // readiness now instead of paying a futile read on the next sleep.
+                guard.clear_ready();
                 return Ok(());
             }
             let err = io::Error::last_os_error();
