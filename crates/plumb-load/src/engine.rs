@@ -175,7 +175,7 @@ fn collect(
 ) {
     // Tick a little after each second so the workers' windows have arrived.
     let mut next_tick = start + Duration::from_millis(1_050);
-    while collector.done < collector.threads {
+    while !collector.all_done() {
         let wait = next_tick.saturating_duration_since(Instant::now());
         match from_workers.recv_timeout(wait) {
             Ok(WorkerMessage::Window {
@@ -183,7 +183,7 @@ fn collect(
                 index,
                 recorder,
             }) => {
-                collector.add_window(index, &recorder);
+                collector.add_window(thread, index, &recorder);
                 collector.give_back(thread, recorder);
             }
             Ok(WorkerMessage::Done(done)) => collector.add_done(*done),
@@ -206,10 +206,13 @@ fn collect(
 
 /// Merges workers' recorders into totals and per-second windows, recycling their memory.
 struct Collector {
-    threads: usize,
-    done: usize,
     totals: Recorder,
-    pending: BTreeMap<u64, (usize, Recorder)>,
+    /// Windows not yet final: second -> merged recorder.
+    pending: BTreeMap<u64, Recorder>,
+    /// Per worker: the last second it reported (workers report seconds in order).
+    reported_up_to: Vec<Option<u64>>,
+    /// Per worker: whether it sent its final report.
+    finished: Vec<bool>,
     series: Vec<WindowStats>,
     finals: Vec<WorkerDone>,
     /// Where each worker takes back cleared recorders.
@@ -221,10 +224,10 @@ struct Collector {
 impl Collector {
     fn new(threads: usize, returns: Vec<mpsc::Sender<Box<Recorder>>>) -> Collector {
         Collector {
-            threads,
-            done: 0,
             totals: Recorder::new(),
             pending: BTreeMap::new(),
+            reported_up_to: vec![None; threads],
+            finished: vec![false; threads],
             series: Vec::new(),
             finals: Vec::new(),
             returns,
@@ -232,16 +235,20 @@ impl Collector {
         }
     }
 
-    /// Merge one recorder into the totals and its second's window.
-    fn add_window(&mut self, index: u64, recorder: &Recorder) {
+    fn all_done(&self) -> bool {
+        self.finished.iter().all(|f| *f)
+    }
+
+    /// Merge worker `thread`'s recorder of second `index` into the totals and that second.
+    fn add_window(&mut self, thread: usize, index: u64, recorder: &Recorder) {
         self.totals.merge(recorder);
         let spare = &mut self.spare_windows;
-        let entry = self
-            .pending
+        self.pending
             .entry(index)
-            .or_insert_with(|| (0, spare.pop().unwrap_or_default()));
-        entry.0 += 1;
-        entry.1.merge(recorder);
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+            .merge(recorder);
+        let seen = &mut self.reported_up_to[thread];
+        *seen = (*seen).max(Some(index));
         self.flush_complete_windows();
     }
 
@@ -253,20 +260,25 @@ impl Collector {
 
     fn add_done(&mut self, mut done: WorkerDone) {
         let recorder = std::mem::take(&mut done.recorder);
-        self.add_window(done.window_index, &recorder);
-        self.done += 1;
+        self.add_window(done.thread, done.window_index, &recorder);
+        self.finished[done.thread] = true;
         self.finals.push(done);
         self.flush_complete_windows();
     }
 
-    /// Turn windows every live thread has reported into series points, in order.
+    /// A second is final once every worker still running has reported it.
     fn flush_complete_windows(&mut self) {
-        let live = self.threads - self.done;
         while let Some(entry) = self.pending.first_entry() {
-            if entry.get().0 < live.max(1) {
+            let index = *entry.key();
+            let complete = self
+                .reported_up_to
+                .iter()
+                .zip(&self.finished)
+                .all(|(seen, finished)| *finished || *seen >= Some(index));
+            if !complete {
                 break;
             }
-            let (index, (_, mut recorder)) = entry.remove_entry();
+            let mut recorder = entry.remove();
             self.push_window(index, &recorder);
             recorder.clear();
             self.spare_windows.push(recorder);
@@ -290,16 +302,13 @@ impl Collector {
         requested_rate: Option<f64>,
     ) -> LoadReport {
         let pending = std::mem::take(&mut self.pending);
-        for (index, (_, recorder)) in pending {
+        for (index, recorder) in pending {
             self.push_window(index, &recorder);
         }
-        let elapsed = self
-            .finals
-            .iter()
-            .map(|f| f.wall)
-            .max()
-            .unwrap_or_default()
-            .min(start.elapsed());
+        let ended = self.finals.iter().map(|f| f.ended).max().unwrap_or(start);
+        let elapsed = ended
+            .saturating_duration_since(start)
+            .max(Duration::from_micros(1));
         let generator = GeneratorStats {
             user: self.finals.iter().map(|f| f.cpu_user).sum(),
             system: self.finals.iter().map(|f| f.cpu - f.cpu_user).sum(),
@@ -311,7 +320,7 @@ impl Collector {
         };
         LoadReport {
             started_at,
-            elapsed: load_phase(elapsed, start),
+            elapsed,
             in_flight_at_end: self.finals.iter().map(|f| f.in_flight_at_end).sum(),
             missed_sends: self.finals.iter().map(|f| f.missed_sends).sum(),
             cap_waits: self.finals.iter().map(|f| f.cap_waits).sum(),
@@ -322,15 +331,6 @@ impl Collector {
             requested_rate,
         }
     }
-}
-
-/// The workers' wall time includes the short lead before the common start; remove it.
-fn load_phase(worker_wall: Duration, start: Instant) -> Duration {
-    let lead = Duration::from_millis(20);
-    worker_wall
-        .saturating_sub(lead)
-        .min(start.elapsed())
-        .max(Duration::from_micros(1))
 }
 
 fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
@@ -501,5 +501,78 @@ mod tests {
         s.threads = 8;
         s.model = LoadModel::Closed { connections: 3 };
         assert_eq!(effective_threads(&s), 3);
+    }
+}
+
+#[cfg(test)]
+mod collector_tests {
+    use super::*;
+    use crate::recorder::Exchange;
+
+    fn recorder(requests: u64) -> Recorder {
+        let mut r = Recorder::new();
+        for _ in 0..requests {
+            let d = Duration::from_millis(1);
+            let exchange = Exchange {
+                latency: d,
+                service: d,
+                ttfb: d,
+                status: 200,
+                bytes_sent: 1,
+                bytes_received: 1,
+            };
+            r.record_exchange(&exchange, None);
+        }
+        r
+    }
+
+    fn done(thread: usize, window_index: u64, requests: u64) -> WorkerDone {
+        WorkerDone {
+            thread,
+            window_index,
+            recorder: recorder(requests),
+            in_flight_at_end: 1,
+            missed_sends: 0,
+            cap_waits: 0,
+            cpu: Duration::from_millis(10),
+            cpu_user: Duration::from_millis(4),
+            wall: Duration::from_secs(3),
+            ended: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn windows_merge_across_threads_and_gaps_become_empty_seconds() {
+        let (a, _ra) = mpsc::channel();
+        let (b, _rb) = mpsc::channel();
+        let mut collector = Collector::new(2, vec![a, b]);
+        collector.add_window(0, 0, &recorder(3));
+        assert!(
+            collector.series.is_empty(),
+            "window 0 must wait for both threads"
+        );
+        collector.add_window(1, 0, &recorder(4));
+        assert_eq!(collector.series.len(), 1);
+        assert_eq!(collector.series[0].requests, 7);
+        // Thread A ends in second 2 (second 1 passed with no message at all); B in second 1.
+        collector.add_done(done(0, 2, 5));
+        assert_eq!(collector.series.len(), 1, "second 1 must wait for thread 1");
+        collector.add_done(done(1, 1, 1));
+        let report = collector.finish(SystemTime::now(), Instant::now(), None, None);
+        let counts: Vec<u64> = report.series.iter().map(|w| w.requests).collect();
+        assert_eq!(counts, vec![7, 1, 5]);
+        assert_eq!(report.totals.requests, 13);
+        assert_eq!(report.in_flight_at_end, 2);
+        assert!((report.generator.busiest_load - 0.01 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn merged_recorders_go_back_to_their_worker_cleared() {
+        let (a, returned) = mpsc::channel();
+        let collector = Collector::new(1, vec![a]);
+        collector.give_back(0, Box::new(recorder(9)));
+        let back = returned.try_recv().unwrap();
+        assert_eq!(back.requests, 0);
+        assert!(back.latency.is_empty());
     }
 }

@@ -33,6 +33,7 @@ pub(crate) enum WorkerMessage {
 
 /// A worker's final report.
 pub(crate) struct WorkerDone {
+    pub thread: usize,
     pub window_index: u64,
     pub recorder: Recorder,
     pub in_flight_at_end: u64,
@@ -41,6 +42,8 @@ pub(crate) struct WorkerDone {
     pub cpu: Duration,
     pub cpu_user: Duration,
     pub wall: Duration,
+    /// When the load phase ended on this thread.
+    pub ended: Instant,
 }
 
 /// How this thread paces its requests.
@@ -96,6 +99,7 @@ pub(crate) fn run(plan: WorkerPlan, to_coordinator: Sender<WorkerMessage>) -> st
     let summary = local.block_on(&runtime, Rc::clone(&worker).drive(to_coordinator.clone()))?;
     let (cpu_user, cpu_system) = crate::usage::thread_cpu().since(cpu_before);
     let done = WorkerDone {
+        thread: worker.plan.thread,
         window_index: summary.window_index,
         recorder: std::mem::take(&mut *worker.recorder.borrow_mut()),
         in_flight_at_end: worker.in_flight.get(),
@@ -104,6 +108,7 @@ pub(crate) fn run(plan: WorkerPlan, to_coordinator: Sender<WorkerMessage>) -> st
         cpu: cpu_user + cpu_system,
         cpu_user,
         wall: thread_started.elapsed(),
+        ended: summary.ended,
     };
     drop(local);
     drop(runtime);
@@ -112,6 +117,7 @@ pub(crate) fn run(plan: WorkerPlan, to_coordinator: Sender<WorkerMessage>) -> st
 }
 
 struct DriveSummary {
+    ended: Instant,
     window_index: u64,
     missed_sends: u64,
 }
@@ -220,8 +226,10 @@ impl Worker {
         };
         // The window holding the last instant of the run (an end exactly on a boundary closes
         // the window before it).
-        let elapsed = Instant::now().saturating_duration_since(self.plan.start);
+        let ended = Instant::now();
+        let elapsed = ended.saturating_duration_since(self.plan.start);
         Ok(DriveSummary {
+            ended,
             window_index: elapsed.saturating_sub(Duration::from_nanos(1)).as_secs(),
             missed_sends,
         })
