@@ -11,6 +11,11 @@ pub fn json(result: &LoadResult) -> String {
     text
 }
 
+/// min, p50, p90, p95, p99, p99.9, max, formatted.
+fn cells(p: &Percentiles) -> [String; 7] {
+    [p.min, p.p50, p.p90, p.p95, p.p99, p.p999, p.max].map(ms)
+}
+
 /// The rows of the latency table: label, distribution.
 fn latency_rows(result: &LoadResult) -> Vec<(&'static str, &Percentiles)> {
     let s = &result.summary;
@@ -74,18 +79,8 @@ pub fn text(result: &LoadResult) -> String {
         if p.count == 0 {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "  {:<30} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            label,
-            ms(p.min),
-            ms(p.p50),
-            ms(p.p90),
-            ms(p.p95),
-            ms(p.p99),
-            ms(p.p999),
-            ms(p.max)
-        );
+        let cells: Vec<String> = cells(p).iter().map(|c| format!("{c:>9}")).collect();
+        let _ = writeln!(out, "  {label:<30} {}", cells.join(" "));
     }
     let _ = writeln!(out);
     let _ = writeln!(
@@ -218,17 +213,7 @@ pub fn markdown(result: &LoadResult) -> String {
         if p.count == 0 {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "| {label} | {} | {} | {} | {} | {} | {} | {} |",
-            ms(p.min),
-            ms(p.p50),
-            ms(p.p90),
-            ms(p.p95),
-            ms(p.p99),
-            ms(p.p999),
-            ms(p.max)
-        );
+        let _ = writeln!(out, "| {label} | {} |", cells(p).join(" | "));
     }
     let _ = writeln!(out);
     let _ = writeln!(
