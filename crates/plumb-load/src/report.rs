@@ -379,3 +379,94 @@ fn ratio(part: u64, whole: u64) -> f64 {
         part as f64 / whole as f64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recorder::Exchange;
+
+    fn report(requests: u64, failed: u64, busiest_load: f64) -> LoadReport {
+        let mut totals = Recorder::new();
+        for i in 0..requests {
+            let d = Duration::from_millis(1 + i % 10);
+            let exchange = Exchange {
+                latency: d,
+                service: d / 2,
+                ttfb: d / 4,
+                status: if i < failed { 500 } else { 200 },
+                bytes_sent: 100,
+                bytes_received: 1000,
+            };
+            totals.record_exchange(&exchange, (i < failed).then_some(ErrorClass::Status));
+        }
+        LoadReport {
+            started_at: SystemTime::UNIX_EPOCH,
+            elapsed: Duration::from_secs(2),
+            totals,
+            series: Vec::new(),
+            in_flight_at_end: 0,
+            missed_sends: 0,
+            cap_waits: 0,
+            generator: GeneratorStats {
+                busiest_load,
+                ..GeneratorStats::default()
+            },
+            stop_reason: None,
+            requested_rate: None,
+        }
+    }
+
+    fn value(r: &LoadReport, metric: Metric, aggregation: Aggregation) -> f64 {
+        r.value(metric, aggregation).expect("a value")
+    }
+
+    #[test]
+    fn metric_values_for_thresholds() {
+        let r = report(1000, 10, 0.5);
+        assert_eq!(value(&r, Metric::HttpReqs, Aggregation::Count), 1000.0);
+        assert_eq!(value(&r, Metric::HttpReqs, Aggregation::Rate), 500.0);
+        assert!((value(&r, Metric::HttpReqFailed, Aggregation::Rate) - 0.01).abs() < 1e-12);
+        assert!((value(&r, Metric::Checks, Aggregation::Rate) - 0.99).abs() < 1e-12);
+        assert_eq!(
+            value(&r, Metric::DataReceived, Aggregation::Count),
+            1_000_000.0
+        );
+        let max = value(&r, Metric::HttpReqDuration, Aggregation::Max);
+        assert!((max - 10.0).abs() < 0.01, "{max}");
+        let service_max = value(&r, Metric::HttpReqServiceTime, Aggregation::Max);
+        assert!((service_max - 5.0).abs() < 0.01, "{service_max}");
+    }
+
+    #[test]
+    fn no_samples_means_no_data_not_zero() {
+        let r = report(0, 0, 0.1);
+        assert_eq!(
+            r.value(Metric::HttpReqDuration, Aggregation::Percentile(95.0)),
+            None
+        );
+        assert_eq!(r.value(Metric::HttpReqFailed, Aggregation::Rate), None);
+        let t = Threshold::parse("http_req_duration: p(95)<1s").unwrap();
+        assert_eq!(r.evaluate(&[t])[0].status, "no data");
+    }
+
+    #[test]
+    fn a_saturated_generator_is_said_plainly() {
+        let busy = report(10, 0, 0.97);
+        assert!(busy.generator_saturated());
+        assert!(busy.warnings()[0].contains("97% of a core"));
+        let idle = report(10, 0, 0.3);
+        assert!(!idle.generator_saturated());
+        assert!(idle.warnings().is_empty());
+    }
+
+    #[test]
+    fn result_carries_histograms_that_decode_to_the_totals() {
+        let r = report(100, 0, 0.2);
+        let result = r.to_result(&LoadSettings::new("http://127.0.0.1/"), Vec::new());
+        assert_eq!(result.summary.requests, 100);
+        assert_eq!(result.summary.rps, 50.0);
+        let back = DurationHistogram::from_base64(&result.histograms.latency).unwrap();
+        assert_eq!(back.len(), 100);
+        assert_eq!(result.summary.status_codes.get("200"), Some(&100));
+    }
+}
