@@ -1,7 +1,8 @@
 //! A full-resolution, mergeable latency histogram (HDR histogram in nanoseconds, 3 significant digits).
 //!
-//! Memory is fixed (about 270 KB) whatever the number of samples; two histograms merge exactly, so
-//! per-thread recording and per-segment results combine without losing a percentile's precision.
+//! Memory is fixed (about 270 KB, allocated at the first sample, so a histogram that never records
+//! costs nothing) whatever the number of samples; two histograms merge exactly, so per-thread
+//! recording and per-segment results combine without losing a percentile's precision.
 
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
@@ -17,7 +18,8 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 /// A distribution of durations, recorded at nanosecond scale with 3 significant digits.
 #[derive(Clone, Debug)]
 pub struct DurationHistogram {
-    inner: Histogram<u64>,
+    /// `None` until the first sample (or merge of a non-empty histogram).
+    inner: Option<Histogram<u64>>,
     clamped: u64,
 }
 
@@ -39,15 +41,23 @@ impl Default for DurationHistogram {
 }
 
 impl DurationHistogram {
-    /// An empty histogram covering 1 ns to 1 h.
+    /// An empty histogram covering 1 ns to 1 h (its counts are allocated at the first sample).
     pub fn new() -> Self {
-        let inner = Histogram::new_with_bounds(
-            LOWEST_DISCERNIBLE_NS,
-            HIGHEST_TRACKABLE_NS,
-            SIGNIFICANT_DIGITS,
-        )
-        .expect("static histogram bounds are valid");
-        Self { inner, clamped: 0 }
+        Self {
+            inner: None,
+            clamped: 0,
+        }
+    }
+
+    fn allocated(&mut self) -> &mut Histogram<u64> {
+        self.inner.get_or_insert_with(|| {
+            Histogram::new_with_bounds(
+                LOWEST_DISCERNIBLE_NS,
+                HIGHEST_TRACKABLE_NS,
+                SIGNIFICANT_DIGITS,
+            )
+            .expect("static histogram bounds are valid")
+        })
     }
 
     /// Record one duration; values above one hour are clamped to one hour and counted in [`Self::clamped`].
@@ -60,31 +70,35 @@ impl DurationHistogram {
         } else {
             nanos
         };
-        self.inner.saturating_record(nanos);
+        self.allocated().saturating_record(nanos);
     }
 
     /// Add every sample of `other` to this histogram (exact).
     pub fn merge(&mut self, other: &DurationHistogram) {
-        self.inner
-            .add(&other.inner)
-            .expect("histograms with identical bounds always merge");
+        if let Some(theirs) = other.inner.as_ref().filter(|h| !h.is_empty()) {
+            self.allocated()
+                .add(theirs)
+                .expect("histograms with identical bounds always merge");
+        }
         self.clamped += other.clamped;
     }
 
     /// Forget every sample, keeping the allocation.
     pub fn clear(&mut self) {
-        self.inner.reset();
+        if let Some(inner) = self.inner.as_mut() {
+            inner.reset();
+        }
         self.clamped = 0;
     }
 
     /// Number of samples.
     pub fn len(&self) -> u64 {
-        self.inner.len()
+        self.inner.as_ref().map_or(0, |h| h.len())
     }
 
     /// True when no sample was recorded.
     pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+        self.len() == 0
     }
 
     /// Samples that exceeded one hour and were recorded as one hour.
@@ -94,7 +108,7 @@ impl DurationHistogram {
 
     /// The value at quantile `q` (0.0..=1.0), or zero when empty.
     pub fn quantile(&self, q: f64) -> Duration {
-        self.nanos_to_duration(self.inner.value_at_quantile(q.clamp(0.0, 1.0)))
+        self.read(|h| h.value_at_quantile(q.clamp(0.0, 1.0)))
     }
 
     /// The value at percentile `p` (0.0..=100.0).
@@ -104,45 +118,50 @@ impl DurationHistogram {
 
     /// Smallest sample (at the histogram's resolution), or zero when empty.
     pub fn min(&self) -> Duration {
-        self.nanos_to_duration(self.inner.min())
+        self.read(|h| h.min())
     }
 
     /// Largest sample (at the histogram's resolution), or zero when empty.
     pub fn max(&self) -> Duration {
-        self.nanos_to_duration(self.inner.max())
+        self.read(|h| h.max())
     }
 
     /// Arithmetic mean, or zero when empty.
     pub fn mean(&self) -> Duration {
-        Duration::from_nanos(self.inner.mean().round() as u64)
+        self.read(|h| h.mean().round() as u64)
     }
 
     /// Standard deviation, or zero when empty.
     pub fn stdev(&self) -> Duration {
-        Duration::from_nanos(self.inner.stdev().round() as u64)
+        self.read(|h| h.stdev().round() as u64)
     }
 
     /// The percentile spectrum: (percentile, value) pairs at HDR's usual "ticks per half distance".
     pub fn spectrum(&self) -> Vec<(f64, Duration)> {
-        if self.is_empty() {
-            return Vec::new();
+        match self.inner.as_ref().filter(|h| !h.is_empty()) {
+            None => Vec::new(),
+            Some(h) => h
+                .iter_quantiles(5)
+                .map(|v| {
+                    (
+                        v.quantile_iterated_to() * 100.0,
+                        Duration::from_nanos(v.value_iterated_to()),
+                    )
+                })
+                .collect(),
         }
-        self.inner
-            .iter_quantiles(5)
-            .map(|v| {
-                (
-                    v.quantile_iterated_to() * 100.0,
-                    self.nanos_to_duration(v.value_iterated_to()),
-                )
-            })
-            .collect()
     }
 
     /// Serialize as base64 of the standard HdrHistogram V2 deflate encoding (readable by other HDR tools).
     pub fn to_base64(&self) -> String {
         let mut bytes = Vec::new();
+        let mut empty = DurationHistogram::new();
+        let histogram = match &self.inner {
+            Some(h) => h,
+            None => empty.allocated(),
+        };
         V2DeflateSerializer::new()
-            .serialize(&self.inner, &mut bytes)
+            .serialize(histogram, &mut bytes)
             .expect("serializing into a Vec cannot fail");
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
@@ -156,17 +175,17 @@ impl DurationHistogram {
         let mut histogram = Self::new();
         for value in decoded.iter_recorded() {
             histogram
-                .inner
+                .allocated()
                 .saturating_record_n(value.value_iterated_to(), value.count_at_value());
         }
         Ok(histogram)
     }
 
-    fn nanos_to_duration(&self, nanos: u64) -> Duration {
-        if self.is_empty() {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos(nanos)
+    /// A reading of a non-empty histogram, in nanoseconds; zero when empty.
+    fn read(&self, reading: impl Fn(&Histogram<u64>) -> u64) -> Duration {
+        match self.inner.as_ref().filter(|h| !h.is_empty()) {
+            Some(h) => Duration::from_nanos(reading(h)),
+            None => Duration::ZERO,
         }
     }
 }
@@ -244,6 +263,17 @@ mod tests {
     fn garbage_is_a_decode_error_not_a_panic() {
         assert!(DurationHistogram::from_base64("not base64 !!").is_err());
         assert!(DurationHistogram::from_base64("aGVsbG8=").is_err());
+    }
+
+    #[test]
+    fn an_unused_histogram_allocates_nothing_and_still_round_trips() {
+        let h = DurationHistogram::new();
+        assert!(h.inner.is_none());
+        let mut merged = DurationHistogram::new();
+        merged.merge(&h);
+        assert!(merged.inner.is_none());
+        let back = DurationHistogram::from_base64(&h.to_base64()).unwrap();
+        assert!(back.is_empty());
     }
 
     #[test]
