@@ -1,1 +1,3 @@
 //! Renderers of plumb results: text, Markdown, JSON.
+
+pub mod profile;

@@ -1,1 +1,3 @@
 //! Versioned, serde-only result types of plumb, with their JSON Schema.
+
+pub mod profile;

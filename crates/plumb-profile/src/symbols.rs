@@ -1,0 +1,179 @@
+//! From sampled addresses to demangled function names: which file is mapped where in each
+//! process, and the symbols and DWARF (with inlined frames) of those files, read in-process.
+//!
+//! Symbolization happens once, after sampling, and is cached per address: no subprocess per
+//! address (the slow `perf script` path people complain about).
+
+use crate::perf::records::Mapping;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The executable mappings of every sampled process.
+#[derive(Debug, Default)]
+pub(crate) struct AddressSpaces {
+    by_pid: HashMap<u32, Vec<Mapping>>,
+}
+
+impl AddressSpaces {
+    /// Record a mapping; a later mapping over the same start address replaces the earlier one.
+    pub fn add(&mut self, mapping: Mapping) {
+        let mappings = self.by_pid.entry(mapping.pid).or_default();
+        mappings.retain(|known| known.start != mapping.start);
+        mappings.push(mapping);
+    }
+
+    /// The mapping of `pid` that contains `address`.
+    pub fn find(&self, pid: u32, address: u64) -> Option<&Mapping> {
+        self.by_pid
+            .get(&pid)?
+            .iter()
+            .rev()
+            .find(|mapping| (mapping.start..mapping.end).contains(&address))
+    }
+}
+
+/// The executable mappings of a running process, from `/proc/PID/maps`.
+pub(crate) fn read_proc_maps(pid: u32) -> Vec<Mapping> {
+    let Ok(process) = procfs::process::Process::new(pid as i32) else {
+        return Vec::new();
+    };
+    let Ok(maps) = process.maps() else {
+        return Vec::new();
+    };
+    maps.into_iter()
+        .filter(|map| map.perms.contains(procfs::process::MMPermissions::EXECUTE))
+        .map(|map| Mapping {
+            pid,
+            start: map.address.0,
+            end: map.address.1,
+            file_offset: map.offset,
+            path: pathname(&map.pathname),
+        })
+        .collect()
+}
+
+fn pathname(path: &procfs::process::MMapPath) -> String {
+    use procfs::process::MMapPath;
+    match path {
+        MMapPath::Path(path) => path.display().to_string(),
+        MMapPath::Vdso => "[vdso]".into(),
+        MMapPath::Vsyscall => "[vsyscall]".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// One loaded ELF file: its symbols, DWARF, and file-offset-to-address translation.
+struct ObjectFile {
+    loader: addr2line::Loader,
+    /// (file offset, file size, virtual address) of each loadable segment.
+    segments: Vec<(u64, u64, u64)>,
+}
+
+impl ObjectFile {
+    fn open(path: &Path) -> Option<Self> {
+        let segments = load_segments(path)?;
+        let loader = addr2line::Loader::new(path).ok()?;
+        Some(Self { loader, segments })
+    }
+
+    /// The address in the file's own numbering (SVMA) of a file offset.
+    fn file_offset_to_svma(&self, offset: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|(start, size, _)| (*start..start + size.max(&1)).contains(&offset))
+            .map(|(start, _, vaddr)| offset - start + vaddr)
+    }
+
+    /// Function names at `svma`, innermost (inlined) first.
+    fn names(&self, svma: u64) -> Vec<String> {
+        let mut names = Vec::new();
+        if let Ok(mut frames) = self.loader.find_frames(svma) {
+            while let Ok(Some(frame)) = frames.next() {
+                if let Some(name) = frame.function.as_ref().and_then(|f| f.demangle().ok()) {
+                    names.push(name.into_owned());
+                }
+            }
+        }
+        if names.is_empty() {
+            if let Some(symbol) = self.loader.find_symbol(svma) {
+                names.push(addr2line::demangle_auto(symbol.into(), None).into_owned());
+            }
+        }
+        names
+    }
+}
+
+fn load_segments(path: &Path) -> Option<Vec<(u64, u64, u64)>> {
+    use object::{Object, ObjectSegment};
+    let data = std::fs::read(path).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    Some(
+        file.segments()
+            .map(|segment| {
+                let (offset, size) = segment.file_range();
+                (offset, size, segment.address())
+            })
+            .collect(),
+    )
+}
+
+/// Caches loaded files and resolved addresses.
+#[derive(Default)]
+pub(crate) struct Symbolizer {
+    files: HashMap<String, Option<ObjectFile>>,
+    resolved: HashMap<(String, u64), Vec<String>>,
+}
+
+impl Symbolizer {
+    /// Names of the frames at `address` in `mapping`, innermost first. A return address is
+    /// looked up one byte earlier, inside the call instruction, so the caller's line is right.
+    pub fn frames(
+        &mut self,
+        mapping: Option<&Mapping>,
+        address: u64,
+        is_return_address: bool,
+    ) -> Vec<String> {
+        let Some(mapping) = mapping else {
+            return vec!["[unknown]".to_string()];
+        };
+        let address = if is_return_address {
+            address.saturating_sub(1)
+        } else {
+            address
+        };
+        let file_offset = address - mapping.start + mapping.file_offset;
+        let key = (mapping.path.clone(), file_offset);
+        if let Some(names) = self.resolved.get(&key) {
+            return names.clone();
+        }
+        let names = self.resolve(&mapping.path, file_offset);
+        self.resolved.insert(key, names.clone());
+        names
+    }
+
+    fn resolve(&mut self, path: &str, file_offset: u64) -> Vec<String> {
+        let file = self.files.entry(path.to_string()).or_insert_with(|| {
+            path.starts_with('/')
+                .then(|| ObjectFile::open(Path::new(path)))
+                .flatten()
+        });
+        let names = file
+            .as_ref()
+            .and_then(|file| {
+                file.file_offset_to_svma(file_offset)
+                    .map(|svma| file.names(svma))
+            })
+            .unwrap_or_default();
+        if names.is_empty() {
+            vec![format!("[{}]", module_name(path))]
+        } else {
+            names
+        }
+    }
+}
+
+/// The file name of a module path (`/usr/lib/x86_64-linux-gnu/libc.so.6` -> `libc.so.6`).
+fn module_name(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.trim_start_matches('[').trim_end_matches(']')
+}

@@ -1,0 +1,191 @@
+//! Terminal rendering of a `plumb profile` result: the hot-function table, the 80% cover set,
+//! the resource summary and the notes. Plain text, no colour: it reads the same under `NO_COLOR`.
+
+use plumb_schema::profile::{CpuOutcome, CpuProfile, MinAvgMax, ProfileReport, ResourceSummary};
+use std::fmt::Write;
+
+/// Longest function name shown before it is shortened (with `…` in the middle).
+const NAME_WIDTH: usize = 90;
+
+/// Render the report for a terminal, with at most `top` rows of hot functions.
+pub fn render_profile(report: &ProfileReport, top: usize) -> String {
+    let mut out = String::new();
+    match &report.cpu {
+        CpuOutcome::Sampled(cpu) => render_cpu(&mut out, cpu, top),
+        CpuOutcome::Unavailable { reason, .. } => {
+            let _ = writeln!(out, "CPU profile: not available ({reason})");
+        }
+    }
+    out.push('\n');
+    render_resources(&mut out, &report.resources.summary, report.duration_secs);
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+fn render_cpu(out: &mut String, cpu: &CpuProfile, top: usize) {
+    let _ = writeln!(
+        out,
+        "CPU profile: {} samples at {} Hz ({} unwinding{})",
+        cpu.samples,
+        cpu.frequency_hz,
+        cpu.unwinding,
+        if cpu.lost_samples > 0 {
+            format!(", {} lost", cpu.lost_samples)
+        } else {
+            String::new()
+        }
+    );
+    if cpu.samples == 0 {
+        let _ = writeln!(
+            out,
+            "  no samples: the process used (almost) no CPU while it was watched"
+        );
+        return;
+    }
+    let _ = writeln!(out, "\n  rank   self%  total%  function");
+    for (rank, function) in cpu.hot_functions.iter().take(top).enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:>4}  {:>6.1}  {:>6.1}  {}",
+            rank + 1,
+            function.self_percent,
+            function.total_percent,
+            shorten(&function.name)
+        );
+    }
+    let covered: f64 = cpu
+        .hot_functions
+        .iter()
+        .filter(|function| cpu.cover_80_percent.contains(&function.name))
+        .map(|function| function.self_percent)
+        .sum();
+    let _ = writeln!(
+        out,
+        "\n  {} function{} cover {covered:.0}% of samples (the 80% set): {}",
+        cpu.cover_80_percent.len(),
+        if cpu.cover_80_percent.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        cpu.cover_80_percent
+            .iter()
+            .map(|name| shorten(name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+fn render_resources(out: &mut String, summary: &ResourceSummary, duration_secs: f64) {
+    let _ = writeln!(
+        out,
+        "Resources over {duration_secs:.1} s ({} points):",
+        summary.points
+    );
+    if summary.points == 0 {
+        let _ = writeln!(
+            out,
+            "  none recorded: the process ended before the first reading"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>10} {:>10} {:>10}",
+        "", "min", "avg", "max"
+    );
+    row(
+        out,
+        "CPU user (% of a core)",
+        summary.cpu_user_percent,
+        |v| format!("{v:.1}"),
+    );
+    row(out, "CPU system (%)", summary.cpu_system_percent, |v| {
+        format!("{v:.1}")
+    });
+    row(out, "RSS", summary.rss_bytes, bytes);
+    row(out, "threads", summary.threads, |v| format!("{v:.0}"));
+    if let Some(fds) = summary.open_fds {
+        row(out, "open files", fds, |v| format!("{v:.0}"));
+    }
+    let _ = writeln!(
+        out,
+        "  context switches: {} voluntary, {} involuntary",
+        summary.voluntary_ctx_switches, summary.involuntary_ctx_switches
+    );
+    if let (Some(read), Some(written)) = (summary.read_bytes, summary.written_bytes) {
+        let _ = writeln!(
+            out,
+            "  I/O: {} read, {} written",
+            bytes(read as f64),
+            bytes(written as f64)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  RSS growth: {}/s",
+        bytes(summary.rss_growth_bytes_per_sec)
+    );
+}
+
+fn row(out: &mut String, label: &str, values: MinAvgMax, format: impl Fn(f64) -> String) {
+    let _ = writeln!(
+        out,
+        "  {label:<22} {:>10} {:>10} {:>10}",
+        format(values.min),
+        format(values.avg),
+        format(values.max)
+    );
+}
+
+/// Bytes in binary units (`12.3 MiB`).
+fn bytes(value: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut scaled = value;
+    let mut unit = 0;
+    while scaled.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{scaled:.0} B")
+    } else {
+        format!("{scaled:.1} {}", UNITS[unit])
+    }
+}
+
+/// Long generic names are cut in the middle, keeping the start (crate path) and the end (method).
+fn shorten(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= NAME_WIDTH {
+        return name.to_string();
+    }
+    let keep = (NAME_WIDTH - 1) / 2;
+    let head: String = chars[..keep].iter().collect();
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(20.0 * 1024.0 * 1024.0), "20.0 MiB");
+    }
+
+    #[test]
+    fn long_names_keep_both_ends() {
+        let long = format!("start{}end", "x".repeat(200));
+        let short = shorten(&long);
+        assert!(
+            short.starts_with("start")
+                && short.ends_with("end")
+                && short.chars().count() <= NAME_WIDTH
+        );
+    }
+}
