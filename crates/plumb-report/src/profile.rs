@@ -18,6 +18,13 @@ pub fn render_profile(report: &ProfileReport, top: usize) -> String {
     }
     out.push('\n');
     render_resources(&mut out, &report.resources.summary, report.duration_secs);
+    if !report.resources.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not readable: {}",
+            report.resources.unreadable.join(", ")
+        );
+    }
     for note in &report.notes {
         let _ = writeln!(out, "note: {note}");
     }

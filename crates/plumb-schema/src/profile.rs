@@ -172,3 +172,9 @@ pub struct ResourceSummary {
     /// Set when RSS climbed steadily: the wording of the "possible leak" note.
     pub possible_leak: Option<String>,
 }
+
+/// The JSON Schema of [`ProfileReport`], as written by `plumb profile --json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ProfileReport))
+        .expect("a schema is always valid JSON")
+}
