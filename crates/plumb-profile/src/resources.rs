@@ -78,6 +78,9 @@ fn proc_error(pid: u32, err: ProcError) -> ProfileError {
     }
 }
 
+/// `PF_EXITING` of the kernel's task flags (`/proc/PID/stat` field 9).
+const PF_EXITING: u32 = 0x4;
+
 /// Counters read at one instant.
 #[derive(Debug, Clone)]
 struct Reading {
@@ -134,7 +137,8 @@ fn set_cpu_percent(point: &mut ResourcePoint, before: &Reading, now: &Reading) {
 fn read(pid: u32, started: Instant, unreadable: &mut BTreeSet<String>) -> Option<Reading> {
     let process = Process::new(pid as i32).ok()?;
     let stat = process.stat().ok()?;
-    if stat.state == 'Z' || stat.state == 'X' {
+    // An exiting process is tearing its memory down: its last readings would be misleading.
+    if stat.state == 'Z' || stat.state == 'X' || stat.flags & PF_EXITING != 0 {
         return None;
     }
     let at = Instant::now();

@@ -21,5 +21,6 @@ fn main() {
         std::thread::sleep(pause);
     }
     std::thread::sleep(pause);
-    black_box(held);
+    // Exit without freeing, so RSS never steps down at the end.
+    std::mem::forget(black_box(held));
 }

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 /// Iterations of the spin loop in one unit of work.
-const UNIT: u64 = 100_000;
+const UNIT: u64 = 2_000;
 
 // Only primitive operators: unoptimized (debug) builds call no helper functions either, so
 // every sample lands in the function that runs the loop.

@@ -41,6 +41,8 @@ pub(crate) struct CpuSampler {
     redirected: Vec<PerfEvent>,
     dwarf: Option<DwarfUnwinder>,
     raw: RawProfile,
+    /// The PID of an already-running target, whose maps are read again at the end.
+    attached: Option<u32>,
 }
 
 impl CpuSampler {
@@ -64,17 +66,18 @@ impl CpuSampler {
             redirected: Vec::new(),
             dwarf: (settings.unwinding == Unwinding::Dwarf).then(DwarfUnwinder::default),
             raw: RawProfile::default(),
+            attached: None,
         };
         for cpu in 0..sys::cpu_count() {
             sampler.open_cpu(pid, cpu as i32, &threads, &config)?;
         }
         if mode == AttachMode::Running {
-            for mapping in symbols::read_proc_maps(pid) {
-                sampler.add_mapping(mapping);
-            }
             sampler
                 .enable_all()
                 .map_err(|err| denied(pid, &err, false))?;
+            // Read after enabling: a file mapped from now on arrives as a record instead.
+            sampler.add_proc_maps(pid);
+            sampler.attached = Some(pid);
         }
         Ok(sampler)
     }
@@ -164,17 +167,24 @@ impl CpuSampler {
         }
     }
 
-    fn add_mapping(&mut self, mapping: records::Mapping) {
-        if let Some(unwinder) = self.dwarf.as_mut() {
-            unwinder.add_module(&mapping);
+    /// Learn the executable mappings listed in `/proc/PID/maps`.
+    fn add_proc_maps(&mut self, pid: u32) {
+        for mapping in symbols::read_proc_maps(pid) {
+            if let Some(unwinder) = self.dwarf.as_mut() {
+                unwinder.add_module(&mapping);
+            }
+            self.raw.spaces.add(mapping);
         }
-        self.raw.spaces.add(mapping);
     }
 
     /// Everything collected, closing the events.
     pub fn finish(mut self) -> RawProfile {
         self.disable_all();
         self.drain();
+        if let Some(pid) = self.attached {
+            // Anything mapped in the instant between listing the maps and enabling the events.
+            self.add_proc_maps(pid);
+        }
         std::mem::take(&mut self.raw)
     }
 }

@@ -1,7 +1,7 @@
 //! The sampler ranks the fixture's functions first and second with shares close to the truth
 //! (70% and 20%), launching it and attaching to it, with both unwinding methods.
 
-use crate::{hot_fixture, launch, profile, Running};
+use crate::{cpu_alone, hot_fixture, launch, profile, Running};
 use plumb_profile::{ProfileSettings, Target, Unwinding};
 use plumb_schema::profile::{CpuOutcome, CpuProfile, ProfileReport};
 use std::time::Duration;
@@ -53,6 +53,7 @@ fn check_known_profile(cpu: &CpuProfile) {
 }
 
 fn launched(unwinding: Unwinding) -> ProfileReport {
+    let _alone = cpu_alone();
     let mut settings = launch(hot_fixture(), &["1.5"]);
     settings.sampling.frequency_hz = TEST_FREQUENCY_HZ;
     settings.sampling.unwinding = unwinding;
@@ -89,6 +90,7 @@ fn dwarf_unwinding_finds_the_callers_frame_pointers_miss() {
 
 #[test]
 fn attached_fixture_ranks_its_hot_functions_with_true_shares() {
+    let _alone = cpu_alone();
     let fixture = Running::start(hot_fixture(), &["30"]);
     std::thread::sleep(Duration::from_millis(200));
     let mut settings = ProfileSettings::new(Target::Pid {
@@ -112,6 +114,7 @@ fn attached_fixture_ranks_its_hot_functions_with_true_shares() {
 
 #[test]
 fn profiler_handle_api_samples_a_running_process() {
+    let _alone = cpu_alone();
     let fixture = Running::start(hot_fixture(), &["30"]);
     let settings = plumb_profile::SamplingSettings {
         frequency_hz: TEST_FREQUENCY_HZ,

@@ -8,6 +8,14 @@ mod resources;
 use plumb_profile::{ProfileSettings, Target};
 use std::process::{Child, Command};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+
+/// Held by every test that measures CPU shares: run alone, the fixture gets a whole core, so
+/// its shares do not suffer from the tests crowding each other on a small machine.
+pub fn cpu_alone() -> MutexGuard<'static, ()> {
+    static CPU: Mutex<()> = Mutex::new(());
+    CPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Path of the fixture with a known CPU profile.
 pub fn hot_fixture() -> &'static str {
