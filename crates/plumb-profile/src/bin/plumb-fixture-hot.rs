@@ -1,5 +1,6 @@
 //! Test fixture with a known CPU profile: `hot_seventy` takes 70% of the CPU time,
-//! `warm_twenty` 20% and `cool_ten` 10%, for `SECONDS` (first argument, default 2).
+//! `warm_twenty` 20% and `cool_ten` 10%, for `SECONDS` (first argument, default 2), or for a
+//! fixed amount of work with `--rounds N` (what an overhead measurement needs).
 //!
 //! The three functions run the same loop for 7, 2 and 1 units of work per round, so their shares
 //! hold whatever the machine's speed. They are never inlined, so each is its own symbol.
@@ -41,14 +42,28 @@ fn cool_ten() -> u64 {
 }
 
 fn main() {
-    let seconds: f64 = std::env::args()
-        .nth(1)
-        .and_then(|arg| arg.parse().ok())
-        .unwrap_or(2.0);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sink = match args.as_slice() {
+        [flag, rounds] if flag == "--rounds" => run_rounds(rounds.parse().expect("--rounds takes a count")),
+        [seconds, ..] => run_for(seconds.parse().expect("SECONDS is a number")),
+        [] => run_for(2.0),
+    };
+    black_box(sink);
+}
+
+fn round() -> u64 {
+    hot_seventy() ^ warm_twenty() ^ cool_ten()
+}
+
+fn run_rounds(rounds: u64) -> u64 {
+    (0..rounds).fold(0, |sink, _| sink ^ round())
+}
+
+fn run_for(seconds: f64) -> u64 {
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut sink = 0u64;
     while Instant::now() < end {
-        sink ^= hot_seventy() ^ warm_twenty() ^ cool_ten();
+        sink ^= round();
     }
-    black_box(sink);
+    sink
 }
