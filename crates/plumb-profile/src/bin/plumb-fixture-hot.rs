@@ -44,7 +44,9 @@ fn cool_ten() -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let sink = match args.as_slice() {
-        [flag, rounds] if flag == "--rounds" => run_rounds(rounds.parse().expect("--rounds takes a count")),
+        [flag, rounds] if flag == "--rounds" => {
+            run_rounds(rounds.parse().expect("--rounds takes a count"))
+        }
         [seconds, ..] => run_for(seconds.parse().expect("SECONDS is a number")),
         [] => run_for(2.0),
     };

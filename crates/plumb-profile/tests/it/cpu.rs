@@ -72,7 +72,8 @@ fn dwarf_unwinding_finds_the_callers_frame_pointers_miss() {
     let report = launched(Unwinding::Dwarf);
     let cpu = sampled(&report);
     check_known_profile(cpu);
-    // The fixture is built without frame pointers: only DWARF sees `main` above the hot leaves.
+    // The fixture is built without frame pointers: only DWARF sees `main` and `round` above the
+    // hot leaves.
     let main = cpu
         .hot_functions
         .iter()
@@ -85,7 +86,7 @@ fn dwarf_unwinding_finds_the_callers_frame_pointers_miss() {
     );
     assert!(cpu.folded.iter().any(|stack| stack
         .stack
-        .contains("plumb_fixture_hot::main;plumb_fixture_hot::hot_seventy")));
+        .contains("plumb_fixture_hot::round;plumb_fixture_hot::hot_seventy")));
 }
 
 #[test]
