@@ -178,6 +178,112 @@ fn shorten(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plumb_schema::profile::{
+        HotFunction, ProfileTarget, ResourceTimeline, PROFILE_SCHEMA_VERSION,
+    };
+
+    fn function(name: &str, self_samples: u64, total_samples: u64) -> HotFunction {
+        HotFunction {
+            name: name.into(),
+            self_samples,
+            total_samples,
+            self_percent: self_samples as f64,
+            total_percent: total_samples as f64,
+        }
+    }
+
+    fn report(cpu: CpuOutcome) -> ProfileReport {
+        let summary = ResourceSummary {
+            points: 3,
+            rss_bytes: MinAvgMax {
+                min: 1048576.0,
+                avg: 2097152.0,
+                max: 3145728.0,
+            },
+            threads: MinAvgMax {
+                min: 1.0,
+                avg: 1.0,
+                max: 1.0,
+            },
+            voluntary_ctx_switches: 4,
+            involuntary_ctx_switches: 2,
+            rss_growth_bytes_per_sec: 1048576.0,
+            ..Default::default()
+        };
+        ProfileReport {
+            schema_version: PROFILE_SCHEMA_VERSION,
+            target: ProfileTarget {
+                pid: 7,
+                command: None,
+                exit_code: None,
+            },
+            duration_secs: 2.0,
+            cpu,
+            resources: ResourceTimeline {
+                interval_ms: 100,
+                points: Vec::new(),
+                summary,
+                unreadable: vec!["io (/proc/PID/io)".into()],
+            },
+            notes: vec!["possible leak: example".into()],
+        }
+    }
+
+    #[test]
+    fn sampled_report_ranks_and_names_the_cover_set() {
+        let cpu = CpuProfile {
+            frequency_hz: 99,
+            unwinding: "frame-pointers".into(),
+            samples: 100,
+            lost_samples: 0,
+            hot_functions: vec![
+                function("hot", 70, 70),
+                function("warm", 20, 20),
+                function("main", 0, 100),
+            ],
+            cover_80_percent: vec!["hot".into(), "warm".into()],
+            folded: Vec::new(),
+        };
+        let expected = "\
+CPU profile: 100 samples at 99 Hz (frame-pointers unwinding)
+
+  rank   self%  total%  function
+     1    70.0    70.0  hot
+     2    20.0    20.0  warm
+     3     0.0   100.0  main
+
+  2 functions cover 90% of samples (the 80% set): hot, warm
+
+Resources over 2.0 s (3 points):
+                                min        avg        max
+  CPU user (% of a core)        0.0        0.0        0.0
+  CPU system (%)                0.0        0.0        0.0
+  RSS                       1.0 MiB    2.0 MiB    3.0 MiB
+  threads                         1          1          1
+  context switches: 4 voluntary, 2 involuntary
+  RSS growth: 1.0 MiB/s
+  not readable: io (/proc/PID/io)
+note: possible leak: example
+";
+        assert_eq!(
+            render_profile(&report(CpuOutcome::Sampled(cpu)), 10),
+            expected
+        );
+    }
+
+    #[test]
+    fn unavailable_cpu_still_shows_resources() {
+        let cpu = CpuOutcome::Unavailable {
+            reason: "not allowed".into(),
+            hint: "allow it".into(),
+        };
+        let text = render_profile(&report(cpu), 10);
+        assert!(
+            text.starts_with("CPU profile: not available (not allowed)\n"),
+            "{text}"
+        );
+        assert!(text.contains("Resources over 2.0 s"), "{text}");
+    }
 
     #[test]
     fn bytes_use_binary_units() {
