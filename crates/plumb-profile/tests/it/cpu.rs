@@ -107,7 +107,7 @@ fn attached_fixture_ranks_its_hot_functions_with_true_shares() {
         report.duration_secs
     );
     assert!(
-        report.resources.summary.cpu_user_percent.avg > 20.0,
+        report.resources.summary.cpu_user_percent.avg > 5.0,
         "{:?}",
         report.resources.summary
     );
