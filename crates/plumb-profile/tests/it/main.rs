@@ -68,3 +68,11 @@ impl Drop for Running {
         let _ = self.0.wait();
     }
 }
+
+/// The handles can be moved to the thread that ends a load test.
+#[test]
+fn handles_are_send() {
+    fn send<T: Send>() {}
+    send::<plumb_profile::ProfilerHandle>();
+    send::<plumb_profile::ResourceSamplerHandle>();
+}
