@@ -6,7 +6,7 @@
 
 use crate::perf::records::Mapping;
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The executable mappings of every sampled process.
 #[derive(Debug, Default)]
@@ -62,17 +62,28 @@ fn pathname(path: &procfs::process::MMapPath) -> String {
     }
 }
 
+/// Where a loadable segment lies in the file and in the file's address numbering.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    file_offset: u64,
+    file_size: u64,
+    address: u64,
+}
+
 /// One loaded ELF file: its symbols, DWARF, and file-offset-to-address translation.
 struct ObjectFile {
     loader: addr2line::Loader,
-    /// (file offset, file size, virtual address) of each loadable segment.
-    segments: Vec<(u64, u64, u64)>,
+    /// Loadable segments.
+    segments: Vec<Segment>,
 }
 
 impl ObjectFile {
     fn open(path: &Path) -> Option<Self> {
-        let segments = load_segments(path)?;
-        let loader = addr2line::Loader::new(path).ok()?;
+        let (segments, debug_file) = read_layout(path)?;
+        // Separate debug symbols (Debian's `-dbg`/`-dbgsym` packages) have the full symbol table.
+        let loader = debug_file
+            .and_then(|debug| addr2line::Loader::new(debug).ok())
+            .or_else(|| addr2line::Loader::new(path).ok())?;
         Some(Self { loader, segments })
     }
 
@@ -80,12 +91,29 @@ impl ObjectFile {
     fn file_offset_to_svma(&self, offset: u64) -> Option<u64> {
         self.segments
             .iter()
-            .find(|(start, size, _)| (*start..start + size.max(&1)).contains(&offset))
-            .map(|(start, _, vaddr)| offset - start + vaddr)
+            .find(|segment| {
+                (segment.file_offset..segment.file_offset + segment.file_size.max(1))
+                    .contains(&offset)
+            })
+            .map(|segment| offset - segment.file_offset + segment.address)
     }
 
-    /// Function names at `svma`, innermost (inlined) first.
+    /// Function names at `svma`, innermost (inlined) first. DWARF gives the inlined frames; the
+    /// symbol table gives the outermost function its full path (with `debug = "line-tables-only"`
+    /// DWARF only has short names like `parse`).
     fn names(&self, svma: u64) -> Vec<String> {
+        let mut names = self.inlined_names(svma);
+        if let Some(symbol) = self.loader.find_symbol(svma) {
+            let qualified = addr2line::demangle_auto(symbol.into(), None).into_owned();
+            match names.last_mut() {
+                Some(outermost) => *outermost = qualified,
+                None => names.push(qualified),
+            }
+        }
+        names
+    }
+
+    fn inlined_names(&self, svma: u64) -> Vec<String> {
         let mut names = Vec::new();
         if let Ok(mut frames) = self.loader.find_frames(svma) {
             while let Ok(Some(frame)) = frames.next() {
@@ -94,27 +122,36 @@ impl ObjectFile {
                 }
             }
         }
-        if names.is_empty() {
-            if let Some(symbol) = self.loader.find_symbol(svma) {
-                names.push(addr2line::demangle_auto(symbol.into(), None).into_owned());
-            }
-        }
         names
     }
 }
 
-fn load_segments(path: &Path) -> Option<Vec<(u64, u64, u64)>> {
+/// Loadable segments, and the path of a separate debug file found by build ID under
+/// `/usr/lib/debug/.build-id/`, if installed.
+fn read_layout(path: &Path) -> Option<(Vec<Segment>, Option<PathBuf>)> {
     use object::{Object, ObjectSegment};
     let data = std::fs::read(path).ok()?;
     let file = object::File::parse(&*data).ok()?;
-    Some(
-        file.segments()
-            .map(|segment| {
-                let (offset, size) = segment.file_range();
-                (offset, size, segment.address())
-            })
-            .collect(),
-    )
+    let segments = file
+        .segments()
+        .map(|segment| {
+            let (file_offset, file_size) = segment.file_range();
+            Segment {
+                file_offset,
+                file_size,
+                address: segment.address(),
+            }
+        })
+        .collect();
+    let debug_file = file.build_id().ok().flatten().and_then(debug_file_for);
+    Some((segments, debug_file))
+}
+
+fn debug_file_for(build_id: &[u8]) -> Option<PathBuf> {
+    let (first, rest) = build_id.split_first()?;
+    let rest: String = rest.iter().map(|byte| format!("{byte:02x}")).collect();
+    let path = PathBuf::from(format!("/usr/lib/debug/.build-id/{first:02x}/{rest}.debug"));
+    path.exists().then_some(path)
 }
 
 /// Caches loaded files and resolved addresses.
