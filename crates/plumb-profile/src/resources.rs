@@ -96,14 +96,13 @@ fn sample_until(pid: u32, interval: Duration, stop: &AtomicBool) -> ResourceTime
     let mut previous: Option<Reading> = None;
     let mut next_tick = started;
     while !stop.load(Ordering::Relaxed) {
-        let Some(reading) = read(pid, started, &mut unreadable) else {
+        let Some(mut reading) = read(pid, started, &mut unreadable) else {
             break;
         };
-        let mut point = reading.point.clone();
         if let Some(before) = &previous {
-            set_cpu_percent(&mut point, before, &reading);
+            follow(&mut reading, before);
         }
-        points.push(point);
+        points.push(reading.point.clone());
         previous = Some(reading);
         next_tick += interval;
         sleep_until(next_tick, stop);
@@ -122,7 +121,16 @@ fn sleep_until(deadline: Instant, stop: &AtomicBool) {
     }
 }
 
-fn set_cpu_percent(point: &mut ResourcePoint, before: &Reading, now: &Reading) {
+/// Fill in what needs the previous reading: CPU percentages, and context-switch sums that never
+/// go back (a thread that exits takes its counts with it).
+fn follow(now: &mut Reading, before: &Reading) {
+    let point = &mut now.point;
+    point.voluntary_ctx_switches = point
+        .voluntary_ctx_switches
+        .max(before.point.voluntary_ctx_switches);
+    point.involuntary_ctx_switches = point
+        .involuntary_ctx_switches
+        .max(before.point.involuntary_ctx_switches);
     let elapsed = now.at.duration_since(before.at).as_secs_f64();
     if elapsed <= 0.0 {
         return;
