@@ -16,10 +16,11 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<Outcome> {
     eprintln!("{}", describe_start(&settings));
     let report = plumb_profile::run(&settings, &stop)?;
     warn_about(&report);
-    write_files(&settings, &report)?;
+    // The table first: a file that cannot be written must not hide what was measured.
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(plumb_report::profile::render_profile(&report, args.top).as_bytes())?;
     stdout.flush()?;
+    write_files(&settings, &report)?;
     Ok(Outcome::Passed)
 }
 
@@ -70,7 +71,7 @@ fn write_files(
             anyhow::bail!("no CPU samples were taken, so there is no flamegraph or folded stacks to write\nhint: the process used (almost) no CPU; profile it while it works, or raise --frequency")
         }
         CpuOutcome::Unavailable { .. } if wants_stacks => {
-            anyhow::bail!("CPU sampling was not allowed (see the warning above), so --flamegraph/--folded were not written")
+            anyhow::bail!("CPU sampling was not allowed (see the warning above), so --flamegraph/--folded were not written\nhint: the resource timeline above (and --json, if given) was still recorded")
         }
         _ => return Ok(()),
     };

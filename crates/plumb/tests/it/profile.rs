@@ -178,6 +178,36 @@ fn another_users_process_explains_the_refusal_and_keeps_the_timeline() {
     assert!(!value["resources"]["points"].as_array().unwrap().is_empty());
 }
 
+/// Asking for stacks that cannot be sampled is an error (status 2), after the timeline is shown.
+#[test]
+fn refused_sampling_with_folded_requested_exits_two_after_the_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let folded = dir.path().join("cpu.folded");
+    let mut command = unprivileged_plumb(dir.path());
+    command.args([
+        "profile",
+        "--pid",
+        "1",
+        "-d",
+        "200ms",
+        "--folded",
+        folded.to_str().unwrap(),
+    ]);
+    let output = command.output().expect("plumb runs unprivileged");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--flamegraph/--folded were not written") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert!(
+        text(&output.stdout).contains("Resources over"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(!folded.exists());
+}
+
 /// `plumb` as an unprivileged user: itself when not root; under root, a copy run as `nobody`.
 fn unprivileged_plumb(dir: &Path) -> Command {
     // SAFETY: geteuid has no preconditions.
