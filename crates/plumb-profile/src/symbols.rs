@@ -159,6 +159,7 @@ fn debug_file_for(build_id: &[u8]) -> Option<PathBuf> {
 pub(crate) struct Symbolizer {
     files: HashMap<String, Option<ObjectFile>>,
     resolved: HashMap<(String, u64), Vec<String>>,
+    vdso: Option<Vdso>,
 }
 
 impl Symbolizer {
@@ -189,6 +190,10 @@ impl Symbolizer {
     }
 
     fn resolve(&mut self, path: &str, file_offset: u64) -> Vec<String> {
+        if path == "[vdso]" {
+            let vdso = self.vdso.get_or_insert_with(Vdso::of_this_process);
+            return vec![vdso.name_at(file_offset).unwrap_or("[vdso]").to_string()];
+        }
         let file = self.files.entry(path.to_string()).or_insert_with(|| {
             path.starts_with('/')
                 .then(|| ObjectFile::open(Path::new(path)))
@@ -213,4 +218,90 @@ impl Symbolizer {
 fn module_name(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// Symbols of the vDSO, the kernel's small library mapped into every process (`clock_gettime`
+/// and friends). It is not a file, but every process on the machine has the same one, so plumb
+/// reads its own copy through `/proc/self/mem`.
+#[derive(Debug, Default)]
+struct Vdso {
+    /// (offset in the image, size, name), sorted by offset.
+    symbols: Vec<(u64, u64, String)>,
+}
+
+impl Vdso {
+    fn of_this_process() -> Self {
+        Self::read().unwrap_or_default()
+    }
+
+    fn read() -> Option<Self> {
+        use object::{Object, ObjectSegment, ObjectSymbol};
+        use std::io::{Read, Seek, SeekFrom};
+        let mapping = read_proc_maps(std::process::id())
+            .into_iter()
+            .find(|m| m.path == "[vdso]")?;
+        let mut image = vec![0u8; usize::try_from(mapping.end - mapping.start).ok()?];
+        let mut memory = std::fs::File::open("/proc/self/mem").ok()?;
+        memory.seek(SeekFrom::Start(mapping.start)).ok()?;
+        memory.read_exact(&mut image).ok()?;
+        let file = object::File::parse(&*image).ok()?;
+        let base = file
+            .segments()
+            .map(|segment| segment.address())
+            .min()
+            .unwrap_or(0);
+        let mut symbols: Vec<(u64, u64, String)> = file
+            .dynamic_symbols()
+            .filter(|symbol| symbol.kind() == object::SymbolKind::Text)
+            .filter_map(|symbol| {
+                Some((
+                    symbol.address() - base,
+                    symbol.size(),
+                    symbol.name().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        symbols.sort();
+        Some(Self { symbols })
+    }
+
+    /// The function at `offset` from the start of the image.
+    fn name_at(&self, offset: u64) -> Option<&str> {
+        let index = self
+            .symbols
+            .partition_point(|(start, _, _)| *start <= offset)
+            .checked_sub(1)?;
+        let (start, size, name) = &self.symbols[index];
+        (offset < start + size.max(&1)).then_some(name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vdso_symbols_are_read_from_this_process() {
+        let vdso = Vdso::of_this_process();
+        let (start, _, name) = vdso
+            .symbols
+            .iter()
+            .find(|(_, _, name)| name.contains("clock_gettime"))
+            .expect("every Linux vDSO has clock_gettime");
+        assert_eq!(
+            vdso.name_at(*start)
+                .map(|found| found.contains("clock_gettime")),
+            Some(true),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn module_name_is_the_file_name() {
+        assert_eq!(
+            module_name("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+            "libc.so.6"
+        );
+        assert_eq!(module_name("[vdso]"), "vdso");
+    }
 }
