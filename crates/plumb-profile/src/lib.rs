@@ -138,6 +138,23 @@ fn assemble(
     }
 }
 
+/// Sets a background thread's stop flag when dropped, so a handle dropped without `stop()`
+/// does not leave its thread running.
+pub(crate) struct StopOnDrop(pub(crate) Arc<AtomicBool>);
+
+impl StopOnDrop {
+    /// Ask the thread to stop.
+    pub(crate) fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// A flag that Ctrl-C (SIGINT) sets instead of killing plumb; a second Ctrl-C exits at once
 /// with status 130. Call once, before [`run`].
 pub fn stop_on_interrupt() -> std::io::Result<Arc<AtomicBool>> {

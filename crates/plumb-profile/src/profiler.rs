@@ -6,6 +6,7 @@ use crate::analysis::{self, COVER_FRACTION};
 use crate::perf::access::Diagnosis;
 use crate::perf::sampler::{AttachMode, CpuSampler};
 use crate::settings::SamplingSettings;
+use crate::StopOnDrop;
 use plumb_schema::profile::CpuProfile;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,9 +19,10 @@ const DRAIN_EVERY: Duration = Duration::from_millis(20);
 /// Starts CPU sampling of a process.
 pub struct Profiler;
 
-/// Sampling in progress; [`ProfilerHandle::stop`] returns the profile.
+/// Sampling in progress; [`ProfilerHandle::stop`] returns the profile (dropping the handle
+/// stops sampling and discards it).
 pub struct ProfilerHandle {
-    stop: Arc<AtomicBool>,
+    stop: StopOnDrop,
     thread: JoinHandle<CpuSampler>,
     settings: SamplingSettings,
 }
@@ -59,7 +61,7 @@ impl Profiler {
             })
             .expect("spawning a thread only fails when the system is out of resources");
         Ok(ProfilerHandle {
-            stop,
+            stop: StopOnDrop(stop),
             thread,
             settings,
         })
@@ -69,7 +71,7 @@ impl Profiler {
 impl ProfilerHandle {
     /// Stop sampling, then symbolize and rank the samples.
     pub fn stop(self) -> CpuProfile {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.stop();
         let raw = match self.thread.join() {
             Ok(sampler) => sampler.finish(),
             Err(_) => Default::default(),

@@ -2,6 +2,7 @@
 //! read from /proc on a fixed interval by a background thread.
 
 use crate::error::ProfileError;
+use crate::StopOnDrop;
 use plumb_schema::profile::{ResourcePoint, ResourceTimeline};
 use procfs::process::Process;
 use procfs::ProcError;
@@ -14,9 +15,10 @@ use std::time::{Duration, Instant};
 /// Starts the /proc sampler of a process.
 pub struct ResourceSampler;
 
-/// A running /proc sampler; [`ResourceSamplerHandle::stop`] returns the timeline.
+/// A running /proc sampler; [`ResourceSamplerHandle::stop`] returns the timeline (dropping the
+/// handle stops the sampler and discards it).
 pub struct ResourceSamplerHandle {
-    stop: Arc<AtomicBool>,
+    stop: StopOnDrop,
     thread: JoinHandle<ResourceTimeline>,
 }
 
@@ -37,7 +39,10 @@ impl ResourceSampler {
             .name("plumb-resources".into())
             .spawn(move || sample_until(pid, interval, &flag))
             .expect("spawning a thread only fails when the system is out of resources");
-        ResourceSamplerHandle { stop, thread }
+        ResourceSamplerHandle {
+            stop: StopOnDrop(stop),
+            thread,
+        }
     }
 }
 
@@ -49,7 +54,7 @@ impl ResourceSamplerHandle {
 
     /// Stop sampling and return the timeline.
     pub fn stop(self) -> ResourceTimeline {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.stop();
         self.thread
             .join()
             .unwrap_or_else(|_| crate::summary::timeline(Duration::ZERO, Vec::new(), Vec::new()))
