@@ -1,9 +1,193 @@
-//! Flags of `plumb profile`.
+//! Flags of `plumb profile`, and their resolution into `plumb_profile::ProfileSettings`.
+
+use clap::ValueEnum;
+use plumb_profile::{ProfileSettings, SamplingSettings, Target, Unwinding};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `plumb profile`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  plumb profile -- ./target/release/myapp --input big.json\n  plumb profile --pid 4242 -d 30s --flamegraph cpu.svg"
+)]
 pub struct ProfileArgs {
-    /// The command and its arguments.
-    #[arg(trailing_var_arg = true)]
+    /// Attach to this running process instead of launching a command.
+    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+
+    /// How long to watch an attached process (default: until it exits or Ctrl-C).
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// CPU samples per second, per thread (software CPU clock).
+    #[arg(long, short = 'F', value_name = "HZ", default_value_t = plumb_profile::DEFAULT_FREQUENCY_HZ,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub frequency: u32,
+
+    /// How to unwind stacks: frame pointers (cheap) or DWARF call-frame information (works
+    /// without frame pointers, costs more per sample).
+    #[arg(long, value_enum, default_value_t = UnwindArg::Fp)]
+    pub unwind: UnwindArg,
+
+    /// Interval of the resource timeline (CPU, RSS, threads, I/O) read from /proc.
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_interval)]
+    pub interval: Duration,
+
+    /// Write a flamegraph SVG here.
+    #[arg(long, value_name = "FILE")]
+    pub flamegraph: Option<PathBuf>,
+
+    /// Write folded stacks (`root;..;leaf count` lines) here.
+    #[arg(long, value_name = "FILE")]
+    pub folded: Option<PathBuf>,
+
+    /// Write the full result as JSON (versioned schema) here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Rows of the hot-function table.
+    #[arg(long, value_name = "N", default_value_t = 15)]
+    pub top: usize,
+
+    /// The command to launch and its arguments (after `--`).
+    #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// Stack unwinding method as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnwindArg {
+    /// Frame pointers, walked by the kernel.
+    Fp,
+    /// DWARF call-frame information over a copy of the stack.
+    Dwarf,
+}
+
+/// A flag combination that clap cannot reject by itself.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileArgsError {
+    /// Neither a command nor `--pid`.
+    #[error("nothing to profile\nhint: give a command after `--` (`plumb profile -- ./myapp`) or a running process with `--pid PID`")]
+    NoTarget,
+    /// `--duration` with a launched command.
+    #[error("-d/--duration applies only with --pid: a launched command is profiled until it exits\nhint: drop -d, or attach to a running process with `--pid PID -d 30s`")]
+    DurationWithoutPid,
+}
+
+impl ProfileArgs {
+    /// Resolve the flags into the profiler's settings.
+    pub fn resolve(&self) -> Result<ProfileSettings, ProfileArgsError> {
+        if self.pid.is_none() && self.duration.is_some() {
+            return Err(ProfileArgsError::DurationWithoutPid);
+        }
+        let target = match (self.pid, self.command.split_first()) {
+            (Some(pid), _) => Target::Pid {
+                pid,
+                duration: self.duration,
+            },
+            (None, Some((program, args))) => Target::Command {
+                program: program.clone(),
+                args: args.to_vec(),
+            },
+            (None, None) => return Err(ProfileArgsError::NoTarget),
+        };
+        let unwinding = match self.unwind {
+            UnwindArg::Fp => Unwinding::FramePointers,
+            UnwindArg::Dwarf => Unwinding::Dwarf,
+        };
+        Ok(ProfileSettings {
+            target,
+            sampling: SamplingSettings {
+                frequency_hz: self.frequency,
+                unwinding,
+            },
+            interval: self.interval,
+            flamegraph: self.flamegraph.clone(),
+            folded: self.folded.clone(),
+            json: self.json.clone(),
+        })
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|err| format!("{err} (examples: 30s, 2m, 500ms)"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero (examples: 30s, 2m)".into());
+    }
+    Ok(duration)
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = parse_duration(text)?;
+    if interval < Duration::from_millis(10) {
+        return Err("must be at least 10ms (/proc reads are not precise below that)".into());
+    }
+    Ok(interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ProfileArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<ProfileArgs, clap::Error> {
+        Wrapper::try_parse_from(std::iter::once("profile").chain(argv.iter().copied()))
+            .map(|w| w.args)
+    }
+
+    #[test]
+    fn command_after_double_dash_keeps_its_own_flags() {
+        let settings = parse(&["--frequency", "499", "--", "ls", "-l", "--pid"])
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            settings.target,
+            Target::Command {
+                program: "ls".into(),
+                args: vec!["-l".into(), "--pid".into()]
+            }
+        );
+        assert_eq!(settings.sampling.frequency_hz, 499);
+    }
+
+    #[test]
+    fn pid_with_duration() {
+        let settings = parse(&["--pid", "42", "-d", "30s"])
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            settings.target,
+            Target::Pid {
+                pid: 42,
+                duration: Some(Duration::from_secs(30))
+            }
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_refused_with_the_flag_named() {
+        assert!(parse(&["--pid", "42", "--", "ls"]).is_err());
+        assert!(matches!(
+            parse(&["-d", "5s", "--", "ls"]).unwrap().resolve(),
+            Err(ProfileArgsError::DurationWithoutPid)
+        ));
+        let err = parse(&["--interval", "1ms", "--", "ls"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--interval"), "{err}");
+        assert!(parse(&["--frequency", "0", "--", "ls"]).is_err());
+        assert!(matches!(
+            parse(&[]).unwrap().resolve(),
+            Err(ProfileArgsError::NoTarget)
+        ));
+    }
 }

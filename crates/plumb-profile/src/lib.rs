@@ -1,1 +1,169 @@
 //! plumb's CPU sampler and resource timeline.
+//!
+//! [`run`] profiles a launched command or a running PID: CPU stacks sampled through
+//! perf_event_open (software CPU clock, user space only, so it works unprivileged at
+//! `perf_event_paranoid = 2`), unwound by frame pointers or DWARF, symbolized in-process, ranked
+//! and folded; and a resource timeline read from /proc. When perf events are not allowed the
+//! result says why and the timeline is still there.
+//!
+//! For use from another engine (a load test watching its server), [`ResourceSampler::start`]
+//! and [`Profiler::attach`] return handles whose `stop()` gives the result.
+
+mod analysis;
+mod error;
+mod flamegraph;
+mod launch;
+mod perf;
+mod profiler;
+mod resources;
+mod settings;
+mod summary;
+mod symbols;
+mod unwind;
+
+pub use analysis::{cover, fold, rank, NamedStack, COVER_FRACTION};
+pub use error::ProfileError;
+pub use flamegraph::{write_flamegraph, write_folded};
+pub use perf::access::{diagnose, DeniedContext, Diagnosis};
+pub use profiler::{Profiler, ProfilerHandle};
+pub use resources::{ResourceSampler, ResourceSamplerHandle};
+pub use settings::{
+    ProfileSettings, SamplingSettings, Target, Unwinding, DEFAULT_FREQUENCY_HZ, DEFAULT_INTERVAL,
+};
+pub use summary::{linear_fit, summarize};
+
+use plumb_schema::profile::{
+    CpuOutcome, ProfileReport, ProfileTarget, ResourceTimeline, PROFILE_SCHEMA_VERSION,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often an attached run checks for its end (duration, exit, interrupt).
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+
+/// Profile what `settings` names. `stop` ends an attached run early (Ctrl-C); a launched command
+/// runs to its end (Ctrl-C reaches it directly and plumb reports what it measured).
+pub fn run(settings: &ProfileSettings, stop: &AtomicBool) -> Result<ProfileReport, ProfileError> {
+    let report = match &settings.target {
+        Target::Command { program, args } => run_command(settings, program, args)?,
+        Target::Pid { pid, duration } => run_attached(settings, *pid, *duration, stop)?,
+    };
+    Ok(report)
+}
+
+fn run_command(
+    settings: &ProfileSettings,
+    program: &str,
+    args: &[String],
+) -> Result<ProfileReport, ProfileError> {
+    let mut cpu = None;
+    let mut child = launch::launch(program, args, |pid| {
+        cpu = Some(Profiler::before_exec(pid, settings.sampling));
+    })?;
+    let pid = child.id();
+    let started = Instant::now();
+    let resources = ResourceSampler::start_unchecked(pid, settings.interval);
+    let status = child.wait().map_err(|source| ProfileError::Io {
+        context: format!("waiting for `{program}` (PID {pid})"),
+        source,
+    })?;
+    let duration = started.elapsed();
+    let target = ProfileTarget {
+        pid,
+        command: Some(
+            std::iter::once(program.to_string())
+                .chain(args.iter().cloned())
+                .collect(),
+        ),
+        exit_code: status.code(),
+    };
+    let cpu = cpu.unwrap_or_else(|| Err(not_started()));
+    Ok(assemble(target, duration, cpu, resources.stop()))
+}
+
+fn not_started() -> Diagnosis {
+    Diagnosis {
+        reason: "the command never reached the point where sampling starts".into(),
+        hint: "check that the command can be started".into(),
+    }
+}
+
+fn run_attached(
+    settings: &ProfileSettings,
+    pid: u32,
+    duration: Option<Duration>,
+    stop: &AtomicBool,
+) -> Result<ProfileReport, ProfileError> {
+    let resources = ResourceSampler::start(pid, settings.interval)?;
+    let started = Instant::now();
+    let cpu = Profiler::attach(pid, settings.sampling);
+    let deadline = duration.map(|duration| started + duration);
+    while !stop.load(Ordering::Relaxed)
+        && !resources.is_finished()
+        && deadline.is_none_or(|end| Instant::now() < end)
+    {
+        std::thread::sleep(WATCH_EVERY);
+    }
+    let elapsed = started.elapsed();
+    let target = ProfileTarget {
+        pid,
+        command: None,
+        exit_code: None,
+    };
+    Ok(assemble(target, elapsed, cpu, resources.stop()))
+}
+
+fn assemble(
+    target: ProfileTarget,
+    duration: Duration,
+    cpu: Result<ProfilerHandle, Diagnosis>,
+    resources: ResourceTimeline,
+) -> ProfileReport {
+    let cpu = match cpu {
+        Ok(handle) => CpuOutcome::Sampled(handle.stop()),
+        Err(diagnosis) => CpuOutcome::Unavailable {
+            reason: diagnosis.reason,
+            hint: diagnosis.hint,
+        },
+    };
+    let notes = resources.summary.possible_leak.iter().cloned().collect();
+    ProfileReport {
+        schema_version: PROFILE_SCHEMA_VERSION,
+        target,
+        duration_secs: duration.as_secs_f64(),
+        cpu,
+        resources,
+        notes,
+    }
+}
+
+/// Sets a background thread's stop flag when dropped, so a handle dropped without `stop()`
+/// does not leave its thread running.
+pub(crate) struct StopOnDrop(pub(crate) Arc<AtomicBool>);
+
+impl StopOnDrop {
+    /// Ask the thread to stop.
+    pub(crate) fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A flag that Ctrl-C (SIGINT) sets instead of killing plumb; a second Ctrl-C exits at once
+/// with status 130. Call once, before [`run`].
+pub fn stop_on_interrupt() -> std::io::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        Arc::clone(&flag),
+    )?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag))?;
+    Ok(flag)
+}

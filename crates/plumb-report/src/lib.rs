@@ -6,3 +6,4 @@
 pub mod bench;
 pub mod format;
 pub mod load;
+pub mod profile;

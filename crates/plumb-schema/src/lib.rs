@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod load;
+pub mod profile;
 
 /// Generate the JSON Schema of a result type, as committed under `schema/`.
 pub fn json_schema<T: schemars::JsonSchema>() -> serde_json::Value {

@@ -32,3 +32,11 @@ fn load_schema_is_current() {
         plumb_schema::json_schema::<LoadResult>(),
     );
 }
+
+#[test]
+fn profile_schema_is_current() {
+    check(
+        "profile.schema.json",
+        plumb_schema::json_schema::<plumb_schema::profile::ProfileReport>(),
+    );
+}

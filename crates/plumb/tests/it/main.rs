@@ -3,4 +3,5 @@
 
 mod bench;
 mod load;
+mod profile;
 mod support;

@@ -1,0 +1,170 @@
+//! From sampled stacks to answers: folded stacks, functions ranked by self and total samples,
+//! and the smallest set of functions that covers most of the time (the Pareto view).
+//!
+//! Pure functions over `(stack, count)` pairs, so tests can feed any stacks.
+
+use crate::perf::sampler::RawProfile;
+use crate::symbols::Symbolizer;
+use plumb_schema::profile::{FoldedStack, HotFunction};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A symbolized stack, root first, with its sample count.
+pub type NamedStack = (Vec<String>, u64);
+
+/// Share of samples the "cover" set must reach.
+pub const COVER_FRACTION: f64 = 0.8;
+
+/// Turn address stacks into name stacks (root first), merging stacks that become equal.
+pub(crate) fn symbolize(raw: &RawProfile) -> Vec<NamedStack> {
+    let mut symbolizer = Symbolizer::default();
+    let mut merged: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for ((pid, addresses), count) in &raw.stacks {
+        let mut names = Vec::new();
+        for (depth, &address) in addresses.iter().enumerate() {
+            let mapping = raw.spaces.find(*pid, address);
+            names.extend(symbolizer.frames(mapping, address, depth > 0));
+        }
+        names.reverse();
+        *merged.entry(names).or_default() += count;
+    }
+    merged.into_iter().collect()
+}
+
+/// Folded-stack lines (`root;child;leaf count`), sorted by stack for stable output.
+pub fn fold(stacks: &[NamedStack]) -> Vec<FoldedStack> {
+    let mut folded: BTreeMap<String, u64> = BTreeMap::new();
+    for (frames, count) in stacks {
+        let stack = frames
+            .iter()
+            .map(|frame| clean_frame(frame))
+            .collect::<Vec<_>>()
+            .join(";");
+        *folded.entry(stack).or_default() += count;
+    }
+    folded
+        .into_iter()
+        .map(|(stack, count)| FoldedStack { stack, count })
+        .collect()
+}
+
+/// `;` separates frames in the folded format, so a name must not contain one
+/// (Rust array types do: `[u8; 4]`).
+fn clean_frame(frame: &str) -> String {
+    frame.replace(';', ",")
+}
+
+/// Functions ranked by self samples (then total), with their shares of all samples.
+pub fn rank(stacks: &[NamedStack]) -> Vec<HotFunction> {
+    let total: u64 = stacks.iter().map(|(_, count)| count).sum();
+    let mut self_counts: HashMap<&str, u64> = HashMap::new();
+    let mut total_counts: HashMap<&str, u64> = HashMap::new();
+    for (frames, count) in stacks {
+        if let Some(leaf) = frames.last() {
+            *self_counts.entry(leaf).or_default() += count;
+        }
+        let unique: HashSet<&str> = frames.iter().map(String::as_str).collect();
+        for name in unique {
+            *total_counts.entry(name).or_default() += count;
+        }
+    }
+    let percent = |count: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            100.0 * count as f64 / total as f64
+        }
+    };
+    let mut ranked: Vec<HotFunction> = total_counts
+        .into_iter()
+        .map(|(name, total_samples)| {
+            let self_samples = self_counts.get(name).copied().unwrap_or(0);
+            HotFunction {
+                name: name.to_string(),
+                self_samples,
+                total_samples,
+                self_percent: percent(self_samples),
+                total_percent: percent(total_samples),
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        (b.self_samples, b.total_samples)
+            .cmp(&(a.self_samples, a.total_samples))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    ranked
+}
+
+/// The fewest functions whose self samples add up to `fraction` of all samples.
+pub fn cover(ranked: &[HotFunction], fraction: f64) -> Vec<String> {
+    let total: u64 = ranked.iter().map(|function| function.self_samples).sum();
+    let goal = fraction * total as f64;
+    let mut covered = 0u64;
+    let mut names = Vec::new();
+    for function in ranked.iter().filter(|function| function.self_samples > 0) {
+        if covered as f64 >= goal {
+            break;
+        }
+        covered += function.self_samples;
+        names.push(function.name.clone());
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stacks(lines: &[(&str, u64)]) -> Vec<NamedStack> {
+        lines
+            .iter()
+            .map(|(stack, count)| (stack.split(';').map(str::to_string).collect(), *count))
+            .collect()
+    }
+
+    fn check_rank(input: &[(&str, u64)], expected: &[(&str, u64, u64)]) {
+        let ranked = rank(&stacks(input));
+        let got: Vec<(&str, u64, u64)> = ranked
+            .iter()
+            .map(|function| {
+                (
+                    function.name.as_str(),
+                    function.self_samples,
+                    function.total_samples,
+                )
+            })
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn self_counts_leaves_and_total_counts_each_stack_once() {
+        check_rank(
+            &[("main;a;b", 6), ("main;a", 3), ("main;c;c", 1)],
+            &[("b", 6, 6), ("a", 3, 9), ("c", 1, 1), ("main", 0, 10)],
+        );
+    }
+
+    #[test]
+    fn cover_takes_the_fewest_functions_reaching_eighty_percent() {
+        let ranked = rank(&stacks(&[("m;a", 70), ("m;b", 20), ("m;c", 10)]));
+        assert_eq!(cover(&ranked, COVER_FRACTION), vec!["a", "b"]);
+        let ranked = rank(&stacks(&[("m;a", 80), ("m;b", 20)]));
+        assert_eq!(cover(&ranked, COVER_FRACTION), vec!["a"]);
+        assert!(cover(&[], COVER_FRACTION).is_empty());
+    }
+
+    #[test]
+    fn fold_joins_root_first_and_escapes_semicolons() {
+        let folded = fold(&stacks(&[("main;<[u8, 4]>::f", 2)]));
+        assert_eq!(
+            folded,
+            vec![FoldedStack {
+                stack: "main;<[u8, 4]>::f".into(),
+                count: 2
+            }]
+        );
+        let folded = fold(&[(vec!["main".into(), "[u8; 4]::f".into()], 1)]);
+        assert_eq!(folded[0].stack, "main;[u8, 4]::f");
+    }
+}

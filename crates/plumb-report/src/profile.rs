@@ -1,0 +1,304 @@
+//! Terminal rendering of a `plumb profile` result: the hot-function table, the 80% cover set,
+//! the resource summary and the notes. Plain text, no colour: it reads the same under `NO_COLOR`.
+
+use plumb_schema::profile::{CpuOutcome, CpuProfile, MinAvgMax, ProfileReport, ResourceSummary};
+use std::fmt::Write;
+
+/// Longest function name shown before it is shortened (with `…` in the middle).
+const NAME_WIDTH: usize = 90;
+
+/// Render the report for a terminal, with at most `top` rows of hot functions.
+pub fn render_profile(report: &ProfileReport, top: usize) -> String {
+    let mut out = String::new();
+    match &report.cpu {
+        CpuOutcome::Sampled(cpu) => render_cpu(&mut out, cpu, top),
+        CpuOutcome::Unavailable { reason, .. } => {
+            let _ = writeln!(out, "CPU profile: not available ({reason})");
+        }
+    }
+    out.push('\n');
+    render_resources(&mut out, &report.resources.summary, report.duration_secs);
+    if !report.resources.unreadable.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not readable: {}",
+            report.resources.unreadable.join(", ")
+        );
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+fn render_cpu(out: &mut String, cpu: &CpuProfile, top: usize) {
+    let _ = writeln!(
+        out,
+        "CPU profile: {} samples at {} Hz ({} unwinding{})",
+        cpu.samples,
+        cpu.frequency_hz,
+        cpu.unwinding,
+        if cpu.lost_samples > 0 {
+            format!(", {} lost", cpu.lost_samples)
+        } else {
+            String::new()
+        }
+    );
+    if cpu.samples == 0 {
+        let _ = writeln!(
+            out,
+            "  no samples: the process used (almost) no CPU while it was watched"
+        );
+        return;
+    }
+    let _ = writeln!(out, "\n  rank   self%  total%  function");
+    for (rank, function) in cpu.hot_functions.iter().take(top).enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:>4}  {:>6.1}  {:>6.1}  {}",
+            rank + 1,
+            function.self_percent,
+            function.total_percent,
+            shorten(&function.name)
+        );
+    }
+    let covered: f64 = cpu
+        .hot_functions
+        .iter()
+        .filter(|function| cpu.cover_80_percent.contains(&function.name))
+        .map(|function| function.self_percent)
+        .sum();
+    let _ = writeln!(
+        out,
+        "\n  {} function{} cover {covered:.0}% of samples (the 80% set): {}",
+        cpu.cover_80_percent.len(),
+        if cpu.cover_80_percent.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        cpu.cover_80_percent
+            .iter()
+            .map(|name| shorten(name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+fn render_resources(out: &mut String, summary: &ResourceSummary, duration_secs: f64) {
+    let _ = writeln!(
+        out,
+        "Resources over {duration_secs:.1} s ({} points):",
+        summary.points
+    );
+    if summary.points == 0 {
+        let _ = writeln!(
+            out,
+            "  none recorded: the process ended before the first reading"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>10} {:>10} {:>10}",
+        "", "min", "avg", "max"
+    );
+    row(
+        out,
+        "CPU user (% of a core)",
+        summary.cpu_user_percent,
+        |v| format!("{v:.1}"),
+    );
+    row(out, "CPU system (%)", summary.cpu_system_percent, |v| {
+        format!("{v:.1}")
+    });
+    row(out, "RSS", summary.rss_bytes, bytes);
+    row(out, "threads", summary.threads, |v| format!("{v:.0}"));
+    if let Some(fds) = summary.open_fds {
+        row(out, "open files", fds, |v| format!("{v:.0}"));
+    }
+    let _ = writeln!(
+        out,
+        "  context switches: {} voluntary, {} involuntary",
+        summary.voluntary_ctx_switches, summary.involuntary_ctx_switches
+    );
+    if let (Some(read), Some(written)) = (summary.read_bytes, summary.written_bytes) {
+        let _ = writeln!(
+            out,
+            "  I/O: {} read, {} written",
+            bytes(read as f64),
+            bytes(written as f64)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  RSS growth: {}/s",
+        bytes(summary.rss_growth_bytes_per_sec)
+    );
+}
+
+fn row(out: &mut String, label: &str, values: MinAvgMax, format: impl Fn(f64) -> String) {
+    let _ = writeln!(
+        out,
+        "  {label:<22} {:>10} {:>10} {:>10}",
+        format(values.min),
+        format(values.avg),
+        format(values.max)
+    );
+}
+
+/// Bytes in binary units (`12.3 MiB`).
+fn bytes(value: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut scaled = value;
+    let mut unit = 0;
+    while scaled.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        scaled /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{scaled:.0} B")
+    } else {
+        format!("{scaled:.1} {}", UNITS[unit])
+    }
+}
+
+/// Long generic names are cut in the middle, keeping the start (crate path) and the end (method).
+fn shorten(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= NAME_WIDTH {
+        return name.to_string();
+    }
+    let keep = (NAME_WIDTH - 1) / 2;
+    let head: String = chars[..keep].iter().collect();
+    let tail: String = chars[chars.len() - keep..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plumb_schema::profile::{
+        HotFunction, ProfileTarget, ResourceTimeline, PROFILE_SCHEMA_VERSION,
+    };
+
+    fn function(name: &str, self_samples: u64, total_samples: u64) -> HotFunction {
+        HotFunction {
+            name: name.into(),
+            self_samples,
+            total_samples,
+            self_percent: self_samples as f64,
+            total_percent: total_samples as f64,
+        }
+    }
+
+    fn report(cpu: CpuOutcome) -> ProfileReport {
+        let summary = ResourceSummary {
+            points: 3,
+            rss_bytes: MinAvgMax {
+                min: 1048576.0,
+                avg: 2097152.0,
+                max: 3145728.0,
+            },
+            threads: MinAvgMax {
+                min: 1.0,
+                avg: 1.0,
+                max: 1.0,
+            },
+            voluntary_ctx_switches: 4,
+            involuntary_ctx_switches: 2,
+            rss_growth_bytes_per_sec: 1048576.0,
+            ..Default::default()
+        };
+        ProfileReport {
+            schema_version: PROFILE_SCHEMA_VERSION,
+            target: ProfileTarget {
+                pid: 7,
+                command: None,
+                exit_code: None,
+            },
+            duration_secs: 2.0,
+            cpu,
+            resources: ResourceTimeline {
+                interval_ms: 100,
+                points: Vec::new(),
+                summary,
+                unreadable: vec!["io (/proc/PID/io)".into()],
+            },
+            notes: vec!["possible leak: example".into()],
+        }
+    }
+
+    #[test]
+    fn sampled_report_ranks_and_names_the_cover_set() {
+        let cpu = CpuProfile {
+            frequency_hz: 99,
+            unwinding: "frame-pointers".into(),
+            samples: 100,
+            lost_samples: 0,
+            hot_functions: vec![
+                function("hot", 70, 70),
+                function("warm", 20, 20),
+                function("main", 0, 100),
+            ],
+            cover_80_percent: vec!["hot".into(), "warm".into()],
+            folded: Vec::new(),
+        };
+        let expected = "\
+CPU profile: 100 samples at 99 Hz (frame-pointers unwinding)
+
+  rank   self%  total%  function
+     1    70.0    70.0  hot
+     2    20.0    20.0  warm
+     3     0.0   100.0  main
+
+  2 functions cover 90% of samples (the 80% set): hot, warm
+
+Resources over 2.0 s (3 points):
+                                min        avg        max
+  CPU user (% of a core)        0.0        0.0        0.0
+  CPU system (%)                0.0        0.0        0.0
+  RSS                       1.0 MiB    2.0 MiB    3.0 MiB
+  threads                         1          1          1
+  context switches: 4 voluntary, 2 involuntary
+  RSS growth: 1.0 MiB/s
+  not readable: io (/proc/PID/io)
+note: possible leak: example
+";
+        assert_eq!(
+            render_profile(&report(CpuOutcome::Sampled(cpu)), 10),
+            expected
+        );
+    }
+
+    #[test]
+    fn unavailable_cpu_still_shows_resources() {
+        let cpu = CpuOutcome::Unavailable {
+            reason: "not allowed".into(),
+            hint: "allow it".into(),
+        };
+        let text = render_profile(&report(cpu), 10);
+        assert!(
+            text.starts_with("CPU profile: not available (not allowed)\n"),
+            "{text}"
+        );
+        assert!(text.contains("Resources over 2.0 s"), "{text}");
+    }
+
+    #[test]
+    fn bytes_use_binary_units() {
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(20.0 * 1024.0 * 1024.0), "20.0 MiB");
+    }
+
+    #[test]
+    fn long_names_keep_both_ends() {
+        let long = format!("start{}end", "x".repeat(200));
+        let short = shorten(&long);
+        assert!(
+            short.starts_with("start")
+                && short.ends_with("end")
+                && short.chars().count() <= NAME_WIDTH
+        );
+    }
+}

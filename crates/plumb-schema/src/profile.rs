@@ -1,0 +1,180 @@
+//! Result of `plumb profile`: ranked hot functions, folded stacks and the resource timeline.
+//!
+//! Versioned by [`PROFILE_SCHEMA_VERSION`]; a field is only ever added, and a change of meaning
+//! bumps the version.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the [`ProfileReport`] format.
+pub const PROFILE_SCHEMA_VERSION: u32 = 1;
+
+/// Everything one `plumb profile` run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProfileReport {
+    /// Always [`PROFILE_SCHEMA_VERSION`] when written by this plumb.
+    pub schema_version: u32,
+    /// What was profiled.
+    pub target: ProfileTarget,
+    /// Wall-clock time from the first to the last measurement, in seconds.
+    pub duration_secs: f64,
+    /// CPU samples, or why there are none.
+    pub cpu: CpuOutcome,
+    /// Resources over time, read from /proc.
+    pub resources: ResourceTimeline,
+    /// Things the reader should know (for example a possible memory leak).
+    pub notes: Vec<String>,
+}
+
+/// The profiled process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProfileTarget {
+    /// Process ID of the profiled (or launched) process.
+    pub pid: u32,
+    /// The launched command and its arguments; absent when attached with `--pid`.
+    pub command: Option<Vec<String>>,
+    /// Exit code of a launched command, when it exited normally.
+    pub exit_code: Option<i32>,
+}
+
+/// Result of CPU sampling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CpuOutcome {
+    /// Stacks were sampled.
+    Sampled(CpuProfile),
+    /// perf events were not allowed (or failed); the resource timeline is still there.
+    Unavailable {
+        /// Why sampling was not possible.
+        reason: String,
+        /// What would allow it.
+        hint: String,
+    },
+}
+
+/// CPU stacks sampled on the software CPU clock, user space only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CpuProfile {
+    /// Requested samples per second of CPU time, per thread.
+    pub frequency_hz: u32,
+    /// How stacks were unwound: `frame-pointers` or `dwarf`.
+    pub unwinding: String,
+    /// Number of samples kept.
+    pub samples: u64,
+    /// Samples the kernel dropped because plumb read too slowly.
+    pub lost_samples: u64,
+    /// Functions ranked by self samples, highest first.
+    pub hot_functions: Vec<HotFunction>,
+    /// The smallest set of functions whose self samples cover 80% of all samples.
+    pub cover_80_percent: Vec<String>,
+    /// Unique stacks, root first, frames joined by `;`, with their sample counts.
+    pub folded: Vec<FoldedStack>,
+}
+
+/// One function's share of the samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HotFunction {
+    /// Demangled name, without the Rust hash.
+    pub name: String,
+    /// Samples where this function was the leaf (running its own code).
+    pub self_samples: u64,
+    /// Samples where this function was anywhere on the stack.
+    pub total_samples: u64,
+    /// `self_samples` as a percentage of all samples.
+    pub self_percent: f64,
+    /// `total_samples` as a percentage of all samples.
+    pub total_percent: f64,
+}
+
+/// One unique stack in folded ("collapsed") form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FoldedStack {
+    /// Frames from the root to the leaf joined by `;`.
+    pub stack: String,
+    /// Samples with exactly this stack.
+    pub count: u64,
+}
+
+/// Resources of the process sampled from /proc at a fixed interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceTimeline {
+    /// Time between two points, in milliseconds.
+    pub interval_ms: u64,
+    /// The points, oldest first.
+    pub points: Vec<ResourcePoint>,
+    /// min/avg/max and growth, computed from `points`.
+    pub summary: ResourceSummary,
+    /// Counters that could not be read (for example `/proc/PID/io` of another user's process).
+    pub unreadable: Vec<String>,
+}
+
+/// One reading of the process's resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourcePoint {
+    /// Seconds since the first point.
+    pub t_secs: f64,
+    /// User CPU since the previous point, in percent of one core.
+    pub cpu_user_percent: f64,
+    /// System CPU since the previous point, in percent of one core.
+    pub cpu_system_percent: f64,
+    /// Resident set size in bytes.
+    pub rss_bytes: u64,
+    /// Number of threads.
+    pub threads: u64,
+    /// Voluntary context switches so far, summed over all threads (blocking: I/O, locks, sleeps).
+    pub voluntary_ctx_switches: u64,
+    /// Involuntary context switches so far, summed over all threads (preemption).
+    pub involuntary_ctx_switches: u64,
+    /// Bytes read through read-like system calls so far (`rchar`), when readable.
+    pub read_bytes: Option<u64>,
+    /// Bytes written through write-like system calls so far (`wchar`), when readable.
+    pub written_bytes: Option<u64>,
+    /// Open file descriptors, when readable.
+    pub open_fds: Option<u64>,
+}
+
+/// Smallest, mean and largest value of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct MinAvgMax {
+    /// Smallest value.
+    pub min: f64,
+    /// Arithmetic mean.
+    pub avg: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// Summary of a [`ResourceTimeline`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceSummary {
+    /// Number of points.
+    pub points: u64,
+    /// CPU user percent of one core.
+    pub cpu_user_percent: MinAvgMax,
+    /// CPU system percent of one core.
+    pub cpu_system_percent: MinAvgMax,
+    /// Resident set size in bytes.
+    pub rss_bytes: MinAvgMax,
+    /// Thread count.
+    pub threads: MinAvgMax,
+    /// Open file descriptors, when readable.
+    pub open_fds: Option<MinAvgMax>,
+    /// Voluntary context switches between the first and the last point.
+    pub voluntary_ctx_switches: u64,
+    /// Involuntary context switches between the first and the last point.
+    pub involuntary_ctx_switches: u64,
+    /// Bytes read between the first and the last point, when readable.
+    pub read_bytes: Option<u64>,
+    /// Bytes written between the first and the last point, when readable.
+    pub written_bytes: Option<u64>,
+    /// Least-squares slope of RSS over time, in bytes per second.
+    pub rss_growth_bytes_per_sec: f64,
+    /// Set when RSS climbed steadily: the wording of the "possible leak" note.
+    pub possible_leak: Option<String>,
+}
+
+/// The JSON Schema of [`ProfileReport`], as written by `plumb profile --json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ProfileReport))
+        .expect("a schema is always valid JSON")
+}
