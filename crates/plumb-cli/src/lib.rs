@@ -12,7 +12,7 @@ mod target;
 
 pub use bench::{BenchArgs, BenchArgsError};
 pub use demo::DemoArgs;
-pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat};
+pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch};
 pub use parse::{parse_bytes, parse_duration, CliError};
 pub use profile::ProfileArgs;
 pub use target::{parse_latency, parse_stall, TargetArgs};

@@ -105,6 +105,23 @@ pub struct LoadArgs {
     /// No live progress on stderr
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Sample this server process's CPU, memory, threads and I/O during the load
+    #[arg(long, value_name = "PID")]
+    pub watch_pid: Option<u32>,
+
+    /// Also sample this server process's CPU stacks during the load (implies --watch-pid)
+    #[arg(long, value_name = "PID")]
+    pub profile_pid: Option<u32>,
+}
+
+/// The server process to watch during a load test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerWatch {
+    /// Its PID.
+    pub pid: u32,
+    /// Sample CPU stacks too.
+    pub profile: bool,
 }
 
 /// Output formats of a result.
@@ -133,6 +150,8 @@ pub struct LoadPlan {
     pub json: Option<PathBuf>,
     /// Hide progress.
     pub quiet: bool,
+    /// The server process to watch.
+    pub watch: Option<ServerWatch>,
 }
 
 impl LoadArgs {
@@ -191,9 +210,27 @@ impl LoadArgs {
             thresholds,
             abort_on_fail: self.abort_on_fail,
             output: self.output,
-            json: self.json,
+            json: self.json.clone(),
             quiet: self.quiet,
+            watch: self.server_watch()?,
         })
+    }
+
+    fn server_watch(&self) -> Result<Option<ServerWatch>, CliError> {
+        match (self.watch_pid, self.profile_pid) {
+            (Some(w), Some(p)) if w != p => Err(CliError::flag(
+                "--profile-pid",
+                &p.to_string(),
+                &format!("differs from --watch-pid {w}"),
+                "--profile-pid already watches the process's resources; give one PID",
+            )),
+            (_, Some(pid)) => Ok(Some(ServerWatch { pid, profile: true })),
+            (Some(pid), None) => Ok(Some(ServerWatch {
+                pid,
+                profile: false,
+            })),
+            (None, None) => Ok(None),
+        }
     }
 
     fn model(&self, staged: bool) -> Result<LoadModel, CliError> {

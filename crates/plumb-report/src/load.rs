@@ -1,7 +1,8 @@
 //! Renderers of a `plumb load` result: a text summary, Markdown, and the JSON document.
 
 use crate::format::{bytes, count, ms, percent, rate, significant};
-use plumb_schema::load::{LoadResult, Percentiles};
+use plumb_schema::load::{LoadResult, Percentiles, WatchedServer};
+use plumb_schema::profile::CpuOutcome;
 use std::fmt::Write;
 
 /// The JSON document, pretty-printed.
@@ -116,6 +117,9 @@ pub fn text(result: &LoadResult) -> String {
         g.system_s,
         g.busiest_thread_load * 100.0
     );
+    if let Some(server) = &result.server {
+        write_server(&mut out, server);
+    }
     write_thresholds(&mut out, result);
     if !result.warnings.is_empty() {
         let _ = writeln!(out);
@@ -124,6 +128,54 @@ pub fn text(result: &LoadResult) -> String {
         }
     }
     out
+}
+
+/// How many of the server's hot functions the text summary lists.
+const SERVER_HOT_FUNCTIONS: usize = 5;
+
+fn write_server(out: &mut String, server: &WatchedServer) {
+    let r = &server.resources.summary;
+    let _ = writeln!(
+        out,
+        "  server     PID {}: cpu avg {:.0}% max {:.0}% (user+system), rss min {} avg {} max {}, \
+         threads up to {:.0}, context switches {} voluntary / {} involuntary",
+        server.pid,
+        r.cpu_user_percent.avg + r.cpu_system_percent.avg,
+        r.cpu_user_percent.max + r.cpu_system_percent.max,
+        bytes(r.rss_bytes.min as u64),
+        bytes(r.rss_bytes.avg as u64),
+        bytes(r.rss_bytes.max as u64),
+        r.threads.max,
+        count(r.voluntary_ctx_switches),
+        count(r.involuntary_ctx_switches),
+    );
+    if let Some(note) = &r.possible_leak {
+        let _ = writeln!(out, "             {note}");
+    }
+    match &server.cpu {
+        Some(CpuOutcome::Sampled(profile)) => {
+            let hot: Vec<String> = profile
+                .hot_functions
+                .iter()
+                .take(SERVER_HOT_FUNCTIONS)
+                .map(|f| format!("{} {:.1}%", f.name, f.self_percent))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  server hot (self time, {} samples): {}",
+                count(profile.samples),
+                if hot.is_empty() {
+                    "no samples".to_string()
+                } else {
+                    hot.join(", ")
+                }
+            );
+        }
+        Some(CpuOutcome::Unavailable { reason, .. }) => {
+            let _ = writeln!(out, "  server hot functions unavailable: {reason}");
+        }
+        None => {}
+    }
 }
 
 fn headline(result: &LoadResult) -> String {

@@ -38,6 +38,20 @@ pub struct LoadResult {
     pub timeseries: Vec<SecondWindow>,
     /// Things the reader should know: generator saturation, clamped samples, missed sends.
     pub warnings: Vec<String>,
+    /// The server process watched during the load (`--watch-pid`, `--profile-pid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<WatchedServer>,
+}
+
+/// A server process observed while it was under load.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WatchedServer {
+    /// Its process id.
+    pub pid: u32,
+    /// CPU, memory, threads, context switches and I/O sampled from /proc.
+    pub resources: crate::profile::ResourceTimeline,
+    /// Its CPU stacks (`--profile-pid`), or why they could not be sampled.
+    pub cpu: Option<crate::profile::CpuOutcome>,
 }
 
 /// The resolved settings of a run, as recorded.

@@ -6,6 +6,7 @@ mod commands;
 mod exit;
 mod interrupt;
 mod progress;
+mod watch;
 
 use clap::Parser;
 use plumb_cli::Cli;

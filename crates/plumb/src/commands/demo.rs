@@ -77,6 +77,7 @@ fn demo_plan(url: &str, model: LoadModel, duration: Duration, quiet: bool) -> Lo
         output: OutputFormat::Text,
         json: None,
         quiet,
+        watch: None,
     }
 }
 

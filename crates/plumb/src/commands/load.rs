@@ -2,6 +2,7 @@
 
 use crate::exit::Outcome;
 use crate::progress::LoadProgress;
+use crate::watch::Watching;
 use anyhow::Context;
 use plumb_cli::{LoadArgs, LoadPlan, OutputFormat};
 use plumb_load::StopSignal;
@@ -20,12 +21,16 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
 pub fn execute(plan: &LoadPlan, stop: &StopSignal) -> anyhow::Result<LoadResult> {
     let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
+    let watching = plan.watch.map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
     let report = plumb_load::run(&plan.settings, &mut progress, stop);
     progress.finish();
+    let server = watching.map(Watching::stop);
     let report = report?;
     let outcomes = report.evaluate(&plan.thresholds);
-    Ok(report.to_result(&plan.settings, outcomes))
+    let mut result = report.to_result(&plan.settings, outcomes);
+    result.server = server;
+    Ok(result)
 }
 
 /// Print the result on stdout in the chosen format, and write `--json FILE`.

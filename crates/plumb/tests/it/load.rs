@@ -324,3 +324,77 @@ fn load_help_is_stable() {
     let load = run(&["load", "--help"]);
     insta::assert_snapshot!("load_help", stdout(&load));
 }
+
+/// `plumb target` as a separate process, so its PID can be watched.
+fn target_process() -> (std::process::Child, String) {
+    let mut child = plumb()
+        .args(["target", "--port", "0", "--latency", "1ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (child, line.trim().to_string())
+}
+
+#[test]
+fn watch_pid_reports_the_servers_cpu_and_memory() {
+    let (mut server, url) = target_process();
+    let pid = server.id().to_string();
+    let out = run(&[
+        "load",
+        &url,
+        "-c",
+        "4",
+        "-d",
+        "1500ms",
+        "-o",
+        "json",
+        "--profile-pid",
+        &pid,
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let watched = &json["server"];
+    assert_eq!(watched["pid"].as_u64(), Some(server.id() as u64));
+    let resources = &watched["resources"];
+    assert!(
+        resources["points"].as_array().unwrap().len() >= 5,
+        "{resources}"
+    );
+    assert!(resources["summary"]["rss_bytes"]["max"].as_f64().unwrap() > 1e6);
+    let cpu_used = resources["summary"]["cpu_user_percent"]["max"]
+        .as_f64()
+        .unwrap()
+        + resources["summary"]["cpu_system_percent"]["max"]
+            .as_f64()
+            .unwrap();
+    assert!(
+        cpu_used > 1.0,
+        "the server under load used no CPU: {resources}"
+    );
+    let status = watched["cpu"]["status"].as_str().unwrap();
+    assert!(status == "sampled" || status == "unavailable", "{status}");
+}
+
+#[test]
+fn watching_a_process_that_does_not_exist_is_a_clear_error() {
+    let out = run(&[
+        "load",
+        "http://127.0.0.1:1/",
+        "-d",
+        "1s",
+        "--watch-pid",
+        "999999999",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("999999999") && err.contains("hint:"), "{err}");
+}
