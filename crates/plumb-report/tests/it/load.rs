@@ -88,6 +88,7 @@ fn result(interrupted: bool) -> LoadResult {
             bytes_received: 3_040_152,
         }],
         warnings: vec!["12 requests waited for a free connection at the cap".into()],
+        server: None,
     }
 }
 
