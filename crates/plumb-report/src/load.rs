@@ -137,11 +137,13 @@ fn write_server(out: &mut String, server: &WatchedServer) {
     let r = &server.resources.summary;
     let _ = writeln!(
         out,
-        "  server     PID {}: cpu avg {:.0}% max {:.0}% (user+system), rss min {} avg {} max {}, \
-         threads up to {:.0}, context switches {} voluntary / {} involuntary",
+        "  server     PID {}: cpu user avg {:.0}% max {:.0}%, system avg {:.0}% max {:.0}%; \
+         rss min {} avg {} max {}; threads up to {:.0}; context switches {} voluntary / {} involuntary",
         server.pid,
-        r.cpu_user_percent.avg + r.cpu_system_percent.avg,
-        r.cpu_user_percent.max + r.cpu_system_percent.max,
+        r.cpu_user_percent.avg,
+        r.cpu_user_percent.max,
+        r.cpu_system_percent.avg,
+        r.cpu_system_percent.max,
         bytes(r.rss_bytes.min as u64),
         bytes(r.rss_bytes.avg as u64),
         bytes(r.rss_bytes.max as u64),

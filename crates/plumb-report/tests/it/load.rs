@@ -119,3 +119,58 @@ fn json_round_trips() {
     assert_eq!(back.summary.latency_ms, result(false).summary.latency_ms);
     insta::assert_snapshot!(text);
 }
+
+fn spread(min: f64, avg: f64, max: f64) -> plumb_schema::profile::MinAvgMax {
+    plumb_schema::profile::MinAvgMax { min, avg, max }
+}
+
+#[test]
+fn text_summary_with_a_watched_server() {
+    use plumb_schema::profile::{
+        CpuOutcome, CpuProfile, HotFunction, ResourceSummary, ResourceTimeline,
+    };
+    let mut r = result(false);
+    r.server = Some(WatchedServer {
+        pid: 4242,
+        resources: ResourceTimeline {
+            interval_ms: 100,
+            points: vec![],
+            summary: ResourceSummary {
+                points: 100,
+                cpu_user_percent: spread(10.0, 55.0, 80.0),
+                cpu_system_percent: spread(5.0, 20.0, 19.0),
+                rss_bytes: spread(10e6, 12e6, 20e6),
+                threads: spread(4.0, 4.0, 8.0),
+                open_fds: None,
+                voluntary_ctx_switches: 12_000,
+                involuntary_ctx_switches: 300,
+                read_bytes: None,
+                written_bytes: None,
+                rss_growth_bytes_per_sec: 1e6,
+                possible_leak: Some("possible leak: RSS grew steadily by 1.0 MB/s".into()),
+            },
+            unreadable: vec![],
+        },
+        cpu: Some(CpuOutcome::Sampled(CpuProfile {
+            frequency_hz: 99,
+            unwinding: "fp".into(),
+            samples: 880,
+            lost_samples: 0,
+            hot_functions: vec![HotFunction {
+                name: "orders::lookup".into(),
+                self_samples: 600,
+                total_samples: 700,
+                self_percent: 68.2,
+                total_percent: 79.5,
+            }],
+            cover_80_percent: vec!["orders::lookup".into()],
+            folded: vec![],
+        })),
+    });
+    let text = plumb_report::load::text(&r);
+    let server: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("server") || l.contains("leak"))
+        .collect();
+    insta::assert_snapshot!(server.join("\n"));
+}
