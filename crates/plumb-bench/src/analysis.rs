@@ -8,7 +8,7 @@ use plumb_schema::bench::{
 use plumb_stats::sample::{self, Summary};
 
 use crate::executor::ExitKind;
-use crate::runner::{Overhead, RawResults, Sample, SHELL_CALIBRATION_RUNS};
+use crate::runner::{Overhead, RawResults, Sample};
 use crate::settings::{BenchSettings, Order, ShellMode};
 
 /// Confidence level of the ratio intervals.
@@ -37,7 +37,9 @@ pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
         schema_version: BENCH_SCHEMA_VERSION,
         plumb_version: env!("CARGO_PKG_VERSION").to_owned(),
         settings: settings_record(settings, raw.seed),
-        shell_overhead: raw.overhead.map(shell_overhead),
+        shell_overhead: raw
+            .overhead
+            .map(|o| shell_overhead(o, raw.calibration_runs)),
         comparison: comparison(&raw.samples, raw.seed),
         peak_rss_floor_bytes: raw.peak_rss_floor,
         interrupted: raw.interrupted,
@@ -63,9 +65,9 @@ fn settings_record(settings: &BenchSettings, seed: u64) -> SettingsRecord {
     }
 }
 
-fn shell_overhead(overhead: Overhead) -> ShellOverhead {
+fn shell_overhead(overhead: Overhead, runs: u32) -> ShellOverhead {
     ShellOverhead {
-        runs: SHELL_CALIBRATION_RUNS,
+        runs,
         wall_seconds: overhead.wall.as_secs_f64(),
         wall_mad_seconds: overhead.wall_spread.as_secs_f64(),
         user_seconds: overhead.user.as_secs_f64(),

@@ -68,7 +68,7 @@ pub enum RunOrder {
 /// The shell's own startup cost, measured by running an empty command through it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ShellOverhead {
-    /// Number of calibration runs.
+    /// Number of calibration runs (up front, then one per round).
     pub runs: u32,
     /// Median wall time of the empty command, subtracted from every run's wall time.
     pub wall_seconds: f64,
