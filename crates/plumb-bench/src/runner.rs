@@ -8,6 +8,7 @@ use rand::SeedableRng;
 
 use crate::error::{BenchError, Role};
 use crate::executor::{Executor, Invocation, Measurement};
+use crate::observer::{Observer, Phase, Progress};
 use crate::params::Benchmark;
 use crate::settings::{BenchSettings, FailurePolicy, Order, RunCount, ShellMode};
 use crate::words;
@@ -15,52 +16,6 @@ use crate::words;
 /// Runs of the empty command that measure the shell's startup before anything else; one more
 /// runs in every round, at a shuffled place, so the correction follows the machine's drift.
 pub const SHELL_CALIBRATION_RUNS: u32 = 20;
-
-/// What the runner is doing, for a progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Measuring the shell's startup.
-    Calibrating,
-    /// Warmup runs.
-    Warmup,
-    /// Measured runs.
-    Measuring,
-}
-
-/// A progress report after each run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress<'a> {
-    /// The phase.
-    pub phase: Phase,
-    /// The benchmark that just ran (empty while calibrating).
-    pub name: &'a str,
-    /// Runs done in this phase.
-    pub done: u64,
-    /// Runs this phase is expected to take (a moving estimate with an automatic run count).
-    pub total: u64,
-    /// Current mean of the benchmark's measured wall times (kept as a running sum: O(1) a run).
-    pub estimate: Option<Duration>,
-}
-
-/// Receives progress; the binary draws a bar, tests and quiet runs ignore it.
-pub trait Observer {
-    /// Called after each run.
-    fn progress(&mut self, progress: &Progress<'_>);
-
-    /// Whether the user asked to stop (Ctrl-C); checked after every process. The run that was
-    /// going on is discarded and the report covers the runs measured until then.
-    fn should_stop(&self) -> bool {
-        false
-    }
-}
-
-/// An observer that ignores everything.
-#[derive(Debug, Default)]
-pub struct Silent;
-
-impl Observer for Silent {
-    fn progress(&mut self, _: &Progress<'_>) {}
-}
 
 /// The median cost of the shell's startup, subtracted from every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
