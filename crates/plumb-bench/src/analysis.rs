@@ -8,15 +8,28 @@ use plumb_schema::bench::{
 use plumb_stats::sample::{self, Summary};
 
 use crate::executor::ExitKind;
-use crate::runner::{Overhead, RawResults, Sample, SHELL_CALIBRATION_RUNS};
+use crate::runner::{Overhead, RawResults, Sample};
 use crate::settings::{BenchSettings, Order, ShellMode};
 
 /// Confidence level of the ratio intervals.
 pub const CONFIDENCE: f64 = 0.95;
 /// Significance level of the Mann–Whitney test.
 pub const ALPHA: f64 = 0.05;
-/// Bootstrap resamples per interval.
+/// Bootstrap resamples per interval, for samples of up to a few thousand runs.
 pub const RESAMPLES: u32 = 10_000;
+/// Fewest bootstrap resamples, however many runs there are.
+const MIN_RESAMPLES: u32 = 1_000;
+/// Values drawn per comparison at most (resamples × runs of both commands): keeps the analysis
+/// of very long benchmarks to about a second.
+const BOOTSTRAP_BUDGET: usize = 50_000_000;
+
+/// Resamples for samples of these sizes: [`RESAMPLES`], fewer when the runs are many.
+fn resamples_for(largest_sample: usize) -> u32 {
+    let affordable = BOOTSTRAP_BUDGET / (2 * largest_sample).max(1);
+    u32::try_from(affordable)
+        .unwrap_or(u32::MAX)
+        .clamp(MIN_RESAMPLES, RESAMPLES)
+}
 
 /// Build the report of a finished benchmark.
 pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
@@ -37,7 +50,9 @@ pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
         schema_version: BENCH_SCHEMA_VERSION,
         plumb_version: env!("CARGO_PKG_VERSION").to_owned(),
         settings: settings_record(settings, raw.seed),
-        shell_overhead: raw.overhead.map(shell_overhead),
+        shell_overhead: raw
+            .overhead
+            .map(|o| shell_overhead(o, raw.calibration_runs)),
         comparison: comparison(&raw.samples, raw.seed),
         peak_rss_floor_bytes: raw.peak_rss_floor,
         interrupted: raw.interrupted,
@@ -63,9 +78,9 @@ fn settings_record(settings: &BenchSettings, seed: u64) -> SettingsRecord {
     }
 }
 
-fn shell_overhead(overhead: Overhead) -> ShellOverhead {
+fn shell_overhead(overhead: Overhead, runs: u32) -> ShellOverhead {
     ShellOverhead {
-        runs: SHELL_CALIBRATION_RUNS,
+        runs,
         wall_seconds: overhead.wall.as_secs_f64(),
         wall_mad_seconds: overhead.wall_spread.as_secs_f64(),
         user_seconds: overhead.user.as_secs_f64(),
@@ -166,29 +181,26 @@ fn comparison(samples: &[Vec<Sample>], seed: u64) -> Option<Comparison> {
     let walls: Vec<Vec<f64>> = samples.iter().map(|s| walls(s)).collect();
     let medians: Vec<f64> = walls.iter().map(|w| sample::median(w)).collect();
     let fastest = (0..medians.len()).min_by(|&a, &b| medians[a].total_cmp(&medians[b]))?;
+    let resamples = resamples_for(walls.iter().map(Vec::len).max().unwrap_or(0));
     let others = (0..walls.len())
         .filter(|&index| index != fastest)
         .map(|index| {
-            ratio(
-                index,
-                &walls[index],
-                &walls[fastest],
-                seed.wrapping_add(index as u64),
-            )
+            let seed = seed.wrapping_add(index as u64);
+            ratio(index, &walls[index], &walls[fastest], resamples, seed)
         })
         .collect();
     Some(Comparison {
         fastest,
         confidence: CONFIDENCE,
         alpha: ALPHA,
-        resamples: RESAMPLES,
+        resamples,
         others,
     })
 }
 
-fn ratio(index: usize, slower: &[f64], fastest: &[f64], seed: u64) -> RatioRecord {
+fn ratio(index: usize, slower: &[f64], fastest: &[f64], resamples: u32, seed: u64) -> RatioRecord {
     let interval =
-        sample::bootstrap_ratio_of_medians(slower, fastest, RESAMPLES as usize, CONFIDENCE, seed);
+        sample::bootstrap_ratio_of_medians(slower, fastest, resamples as usize, CONFIDENCE, seed);
     let p_value = sample::mann_whitney_u(slower, fastest).map_or(1.0, |test| test.p_value);
     let excludes_one = interval.is_none_or(|i| i.low > 1.0);
     let verdict = if p_value < ALPHA && excludes_one {
@@ -203,5 +215,18 @@ fn ratio(index: usize, slower: &[f64], fastest: &[f64], seed: u64) -> RatioRecor
         ratio_high: interval.map(|i| i.high),
         p_value,
         verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_benchmarks_get_fewer_resamples_but_never_too_few() {
+        assert_eq!(resamples_for(10), RESAMPLES);
+        assert_eq!(resamples_for(2_500), RESAMPLES);
+        assert_eq!(resamples_for(5_000), 5_000);
+        assert_eq!(resamples_for(10_000_000), MIN_RESAMPLES);
     }
 }

@@ -9,6 +9,7 @@ mod analysis;
 mod error;
 mod executor;
 pub mod mock;
+mod observer;
 mod params;
 mod runner;
 mod settings;
@@ -17,8 +18,9 @@ mod words;
 pub use analysis::{ALPHA, CONFIDENCE, RESAMPLES};
 pub use error::{BenchError, Role};
 pub use executor::{Executor, ExitKind, Invocation, Measurement, ProcessExecutor};
+pub use observer::{Observer, Phase, Progress, Silent};
 pub use params::{expand, list_values, scan_values, Benchmark, ParameterError};
-pub use runner::{Observer, Phase, Progress, Silent, SHELL_CALIBRATION_RUNS};
+pub use runner::SHELL_CALIBRATION_RUNS;
 pub use settings::{
     BenchSettings, CommandSpec, FailurePolicy, Order, Parameter, RunCount, ShellMode,
 };

@@ -8,58 +8,14 @@ use rand::SeedableRng;
 
 use crate::error::{BenchError, Role};
 use crate::executor::{Executor, Invocation, Measurement};
+use crate::observer::{Observer, Phase, Progress};
 use crate::params::Benchmark;
 use crate::settings::{BenchSettings, FailurePolicy, Order, RunCount, ShellMode};
 use crate::words;
 
-/// Runs of the empty command that measure the shell's startup (as many as hyperfine uses).
-pub const SHELL_CALIBRATION_RUNS: u32 = 50;
-
-/// What the runner is doing, for a progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Measuring the shell's startup.
-    Calibrating,
-    /// Warmup runs.
-    Warmup,
-    /// Measured runs.
-    Measuring,
-}
-
-/// A progress report after each run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress<'a> {
-    /// The phase.
-    pub phase: Phase,
-    /// The benchmark that just ran (empty while calibrating).
-    pub name: &'a str,
-    /// Runs done in this phase.
-    pub done: u64,
-    /// Runs this phase is expected to take (a moving estimate with an automatic run count).
-    pub total: u64,
-    /// Current mean of the benchmark's measured wall times (kept as a running sum: O(1) a run).
-    pub estimate: Option<Duration>,
-}
-
-/// Receives progress; the binary draws a bar, tests and quiet runs ignore it.
-pub trait Observer {
-    /// Called after each run.
-    fn progress(&mut self, progress: &Progress<'_>);
-
-    /// Whether the user asked to stop (Ctrl-C); checked after every process. The run that was
-    /// going on is discarded and the report covers the runs measured until then.
-    fn should_stop(&self) -> bool {
-        false
-    }
-}
-
-/// An observer that ignores everything.
-#[derive(Debug, Default)]
-pub struct Silent;
-
-impl Observer for Silent {
-    fn progress(&mut self, _: &Progress<'_>) {}
-}
+/// Runs of the empty command that measure the shell's startup before anything else; one more
+/// runs in every round, at a shuffled place, so the correction follows the machine's drift.
+pub const SHELL_CALIBRATION_RUNS: u32 = 20;
 
 /// The median cost of the shell's startup, subtracted from every run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,7 +30,7 @@ pub struct Overhead {
     pub system: Duration,
 }
 
-/// One measured run, shell overhead already subtracted.
+/// One measured run (shell overhead subtracted once the runner is done).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
     /// Round it belongs to.
@@ -92,6 +48,8 @@ pub struct RawResults {
     pub samples: Vec<Vec<Sample>>,
     /// The shell's overhead, when a shell was used.
     pub overhead: Option<Overhead>,
+    /// How many runs of the empty command measured it.
+    pub calibration_runs: u32,
     /// The seed that was used.
     pub seed: u64,
     /// Whether the user interrupted the benchmark; the samples are those measured until then.
@@ -104,7 +62,7 @@ pub struct RawResults {
 #[derive(Debug, Default, Clone)]
 struct Tally {
     samples: Vec<Sample>,
-    /// Sum of the samples' (corrected) wall times, for the running estimate.
+    /// Sum of the samples' raw wall times, for the running estimate.
     measured: Duration,
     /// Raw time spent on measured runs and their `--prepare`, for the run-count budget.
     spent: Duration,
@@ -117,7 +75,10 @@ pub struct Runner<'a> {
     observer: &'a mut dyn Observer,
     benchmarks: Vec<Benchmark>,
     shell: Option<Vec<String>>,
-    overhead: Option<Overhead>,
+    /// Raw runs of the empty command through the shell, up front and one per round.
+    calibration: Vec<Measurement>,
+    /// The shell's startup from the up-front calibration, for progress estimates only.
+    first_overhead: Duration,
     tallies: Vec<Tally>,
     rng: rand::rngs::StdRng,
     seed: u64,
@@ -152,7 +113,8 @@ impl<'a> Runner<'a> {
             tallies: vec![Tally::default(); benchmarks.len()],
             benchmarks,
             shell,
-            overhead: None,
+            calibration: Vec::new(),
+            first_overhead: Duration::ZERO,
             rng: rand::rngs::StdRng::seed_from_u64(seed),
             seed,
             round: 0,
@@ -162,7 +124,7 @@ impl<'a> Runner<'a> {
     /// Calibrate, then run every benchmark; the raw results on success.
     pub fn run(mut self) -> Result<RawResults, BenchError> {
         if self.shell.is_some() {
-            self.overhead = Some(self.calibrate()?);
+            self.calibrate()?;
         }
         let interrupted = match self.run_all() {
             Ok(()) => false,
@@ -171,12 +133,22 @@ impl<'a> Runner<'a> {
             }
             Err(error) => return Err(error),
         };
+        let overhead = self.shell.is_some().then(|| overhead_of(&self.calibration));
+        let correct = |sample: Sample| Sample {
+            measurement: subtract(sample.measurement, overhead.unwrap_or_default()),
+            ..sample
+        };
         Ok(RawResults {
             interrupted,
             peak_rss_floor: self.executor.peak_rss_floor(),
+            calibration_runs: u32::try_from(self.calibration.len()).unwrap_or(u32::MAX),
             benchmarks: self.benchmarks,
-            samples: self.tallies.into_iter().map(|t| t.samples).collect(),
-            overhead: self.overhead,
+            samples: self
+                .tallies
+                .into_iter()
+                .map(|t| t.samples.into_iter().map(correct).collect())
+                .collect(),
+            overhead,
             seed: self.seed,
         })
     }
@@ -202,19 +174,20 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn calibrate(&mut self) -> Result<Overhead, BenchError> {
-        let mut runs = Vec::new();
+    fn calibrate(&mut self) -> Result<(), BenchError> {
         for done in 1..=SHELL_CALIBRATION_RUNS {
-            runs.push(self.execute("", Role::ShellCalibration)?);
-            self.report(
-                Phase::Calibrating,
-                "",
-                u64::from(done),
-                u64::from(SHELL_CALIBRATION_RUNS),
-                None,
-            );
+            self.calibrate_once()?;
+            let total = u64::from(SHELL_CALIBRATION_RUNS);
+            self.report(Phase::Calibrating, "", u64::from(done), total, None);
         }
-        Ok(overhead_of(&runs))
+        self.first_overhead = overhead_of(&self.calibration).wall;
+        Ok(())
+    }
+
+    fn calibrate_once(&mut self) -> Result<(), BenchError> {
+        let run = self.execute("", Role::ShellCalibration)?;
+        self.calibration.push(run);
+        Ok(())
     }
 
     fn warm_up(&mut self, group: &[usize]) -> Result<(), BenchError> {
@@ -242,7 +215,7 @@ impl<'a> Runner<'a> {
         let mut done = 0;
         self.round = 0;
         loop {
-            let mut order: Vec<usize> = group
+            let order: Vec<usize> = group
                 .iter()
                 .copied()
                 .filter(|&i| !self.is_done(i))
@@ -250,8 +223,17 @@ impl<'a> Runner<'a> {
             if order.is_empty() {
                 return Ok(());
             }
-            order.shuffle(&mut self.rng);
-            for index in order {
+            // `None` is this round's run of the empty command through the shell.
+            let mut slots: Vec<Option<usize>> = order.into_iter().map(Some).collect();
+            if self.shell.is_some() {
+                slots.push(None);
+            }
+            slots.shuffle(&mut self.rng);
+            for slot in slots {
+                let Some(index) = slot else {
+                    self.calibrate_once()?;
+                    continue;
+                };
                 self.measure_once(index)?;
                 done += 1;
                 let total = group
@@ -278,11 +260,10 @@ impl<'a> Runner<'a> {
         let raw = self.execute(&command, Role::Measured)?;
         let tally = &mut self.tallies[index];
         tally.spent += raw.wall + prepare_time;
-        let measurement = subtract(raw, self.overhead.unwrap_or_default());
-        tally.measured += measurement.wall;
+        tally.measured += raw.wall;
         tally.samples.push(Sample {
             round: self.round,
-            measurement,
+            measurement: raw,
         });
         Ok(())
     }
@@ -334,10 +315,11 @@ impl<'a> Runner<'a> {
         planned.max(runs)
     }
 
+    /// The benchmark's mean wall time so far, less the shell's startup measured up front.
     fn current_mean(&self, index: usize) -> Option<Duration> {
         let tally = &self.tallies[index];
         let runs = u32::try_from(tally.samples.len()).ok().filter(|&n| n > 0)?;
-        Some(tally.measured / runs)
+        Some((tally.measured / runs).saturating_sub(self.first_overhead))
     }
 
     /// Run `--prepare` if there is one; how long it took.

@@ -131,9 +131,11 @@ fn the_shell_overhead_is_subtracted_and_clamped_at_zero() {
         .count();
     assert_eq!(
         calibration_runs,
-        plumb_bench::SHELL_CALIBRATION_RUNS as usize
+        plumb_bench::SHELL_CALIBRATION_RUNS as usize + 3,
+        "the up-front calibration, then one run in each of the 3 rounds"
     );
-    assert!((report.shell_overhead.unwrap().wall_seconds - 0.001).abs() < 1e-9);
+    assert_eq!(report.shell_overhead.as_ref().unwrap().runs, 23);
+    assert!((report.shell_overhead.as_ref().unwrap().wall_seconds - 0.001).abs() < 1e-9);
     assert!((report.benchmarks[0].stats.wall.median_seconds - 0.010).abs() < 1e-9);
     assert_eq!(report.benchmarks[1].stats.wall.max_seconds, 0.0);
 }

@@ -87,8 +87,17 @@ fn print_summary(report: &BenchReport, stdout_taken: bool) -> anyhow::Result<()>
 }
 
 fn colors_for(stream: &impl IsTerminal) -> Colors {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    if stream.is_terminal() && !no_color {
+    colors(
+        stream.is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
+/// Colours only on a terminal, and never when `NO_COLOR` is set to anything but the empty
+/// string (<https://no-color.org>).
+fn colors(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> Colors {
+    let no_color = no_color.is_some_and(|value| !value.is_empty());
+    if terminal && !no_color {
         Colors::Always
     } else {
         Colors::Never
@@ -186,5 +195,19 @@ impl Observer for ProgressBarObserver {
             Some(estimate) => format!("{}: mean {estimate}", progress.name),
             None => progress.name.to_owned(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colours_need_a_terminal_and_no_no_color() {
+        assert_eq!(colors(true, None), Colors::Always);
+        assert_eq!(colors(true, Some(OsStr::new(""))), Colors::Always);
+        assert_eq!(colors(true, Some(OsStr::new("1"))), Colors::Never);
+        assert_eq!(colors(false, None), Colors::Never);
     }
 }

@@ -233,7 +233,7 @@ fn ctrl_c_stops_and_reports_the_runs_measured_so_far() {
     let runs_log = dir.path().join("runs");
     let json = dir.path().join("out.json");
     let command = format!("echo run >> {}; sleep 0.02", runs_log.display());
-    let child = Command::new(env!("CARGO_BIN_EXE_plumb"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plumb"))
         .args(["bench", "-r", "100000", "--json"])
         .arg(&json)
         .arg(&command)
@@ -243,6 +243,9 @@ fn ctrl_c_stops_and_reports_the_runs_measured_so_far() {
         .unwrap();
     // Wait (however long the machine needs) until two runs have certainly finished: a third began.
     while std::fs::read_to_string(&runs_log).map_or(0, |log| log.lines().count()) < 3 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("plumb ended before it was interrupted: {status}");
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let pid = i32::try_from(child.id()).unwrap();
