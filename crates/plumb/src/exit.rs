@@ -17,7 +17,6 @@ pub enum Outcome {
     /// All thresholds passed (or there were none).
     Passed,
     /// At least one threshold failed.
-    #[allow(dead_code, reason = "returned by `plumb load`, which lands from main")]
     ThresholdFailed,
     /// A benchmarked command failed; the subcommand has already said which and why.
     BenchmarkFailed,
