@@ -2,6 +2,7 @@
 //! hyperfine's JSON layout. They only format what the report holds; nothing here computes a
 //! statistic, so every output tells the same story.
 
+use crate::format::bytes;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -233,22 +234,6 @@ impl TimeUnit {
     pub fn format(self, seconds: f64) -> String {
         let decimals = if self == TimeUnit::Seconds { 3 } else { 1 };
         format!("{:>7.*} {}", decimals, self.scale(seconds), self.symbol())
-    }
-}
-
-/// Bytes in binary units with one decimal.
-pub fn bytes(count: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = count as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{count} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
