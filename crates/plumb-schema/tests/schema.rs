@@ -40,3 +40,11 @@ fn profile_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::profile::ProfileReport>(),
     );
 }
+
+#[test]
+fn bench_schema_is_current() {
+    check(
+        "bench.schema.json",
+        plumb_schema::bench::bench_report_schema(),
+    );
+}
