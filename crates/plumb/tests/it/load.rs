@@ -296,19 +296,7 @@ fn demo_runs_both_models_against_the_embedded_target() {
 
 #[test]
 fn target_command_serves_until_interrupted() {
-    let mut child = plumb()
-        .args(["target", "--port", "0", "--size", "1KB"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line.trim().to_string();
+    let (child, url) = target_process(&["--size", "1KB"]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let out = run(&["load", &url, "-n", "50", "-c", "2", "-o", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -316,6 +304,7 @@ fn target_command_serves_until_interrupted() {
     assert!(json["summary"]["bytes_received"].as_u64().unwrap() >= 50 * 1000);
     // SAFETY: SIGINT to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut child = child;
     assert!(child.wait().unwrap().success());
 }
 
@@ -326,9 +315,10 @@ fn load_help_is_stable() {
 }
 
 /// `plumb target` as a separate process, so its PID can be watched.
-fn target_process() -> (std::process::Child, String) {
+fn target_process(knobs: &[&str]) -> (std::process::Child, String) {
     let mut child = plumb()
-        .args(["target", "--port", "0", "--latency", "1ms"])
+        .args(["target", "--port", "0"])
+        .args(knobs)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -344,7 +334,7 @@ fn target_process() -> (std::process::Child, String) {
 
 #[test]
 fn watch_pid_reports_the_servers_cpu_and_memory() {
-    let (mut server, url) = target_process();
+    let (mut server, url) = target_process(&["--latency", "1ms"]);
     let pid = server.id().to_string();
     let out = run(&[
         "load",
