@@ -105,6 +105,10 @@ pub struct LoadArgs {
     /// No live progress on stderr
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Saving the run to the ledger.
+    #[command(flatten)]
+    pub save: crate::LedgerArgs,
 }
 
 /// Output formats of a result.

@@ -6,6 +6,8 @@ mod commands;
 mod exit;
 mod interrupt;
 mod progress;
+mod runs;
+mod save;
 
 use clap::Parser;
 use plumb_cli::Cli;

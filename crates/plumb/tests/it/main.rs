@@ -2,5 +2,6 @@
 //! checks its exit code, stdout, stderr and the files it writes.
 
 mod bench;
+mod ledger;
 mod load;
 mod support;

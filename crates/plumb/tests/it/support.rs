@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 /// A command for the built `plumb` binary.
 pub fn plumb() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
-    command.env("NO_COLOR", "1");
+    command.env("NO_COLOR", "1").env("PLUMB_NO_SAVE", "1");
     command
 }
 
