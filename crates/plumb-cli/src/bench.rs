@@ -123,6 +123,10 @@ pub struct BenchOptions {
     /// Write a summary CSV to FILE ('-' for stdout).
     #[arg(long, value_name = "FILE")]
     pub export_csv: Option<PathBuf>,
+
+    /// Saving the run to the ledger.
+    #[command(flatten)]
+    pub save: crate::LedgerArgs,
 }
 
 /// A flag whose value cannot be used, with what to do about it.

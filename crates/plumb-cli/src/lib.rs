@@ -4,17 +4,25 @@
 //! which are also what a plan file deserializes into, so flags and files cannot drift apart.
 
 mod bench;
+mod compare;
 mod demo;
+mod ledger;
 mod load;
 mod parse;
 mod profile;
+mod report;
 mod target;
 
 pub use bench::{BenchArgs, BenchArgsError};
+pub use compare::{parse_tolerance, CompareArgs, CompareFormat, GateArgs};
 pub use demo::DemoArgs;
+pub use ledger::{
+    parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, ShowArgs,
+};
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch};
 pub use parse::{parse_bytes, parse_duration, CliError};
 pub use profile::ProfileArgs;
+pub use report::ReportArgs;
 pub use target::{parse_latency, parse_stall, TargetArgs};
 
 use clap::{Parser, Subcommand};
@@ -46,4 +54,16 @@ pub enum Command {
     Bench(BenchArgs),
     /// Profile a command or a process.
     Profile(ProfileArgs),
+    /// List the runs saved in the ledger, newest first.
+    History(HistoryArgs),
+    /// Show a saved run (or a JSON result file) again, in any output format.
+    Show(ShowArgs),
+    /// Name runs as baselines, and list them.
+    Baseline(BaselineArgs),
+    /// Compare two runs metric by metric, with a verdict against a tolerance.
+    Compare(CompareArgs),
+    /// CI gate: compare a run with a baseline and exit non-zero on a regression.
+    Gate(GateArgs),
+    /// Write reports of runs: self-contained HTML with charts, Markdown, CSV, JSON.
+    Report(ReportArgs),
 }

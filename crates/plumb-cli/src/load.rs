@@ -113,6 +113,10 @@ pub struct LoadArgs {
     /// Also sample this server process's CPU stacks during the load (implies --watch-pid)
     #[arg(long, value_name = "PID")]
     pub profile_pid: Option<u32>,
+
+    /// Saving the run to the ledger.
+    #[command(flatten)]
+    pub save: crate::LedgerArgs,
 }
 
 /// The server process to watch during a load test.

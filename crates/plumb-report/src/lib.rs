@@ -4,6 +4,9 @@
 //! print, or read the clock, so their output is snapshot-tested from fixed inputs.
 
 pub mod bench;
+pub mod compare;
 pub mod format;
+pub mod html;
+pub mod junit;
 pub mod load;
 pub mod profile;

@@ -3,6 +3,7 @@
 //! This crate is pure: it does no I/O and reads no clock, so every function here can be tested with
 //! plain values. Engines record into its histograms; renderers and the ledger read them back.
 
+pub mod compare;
 mod histogram;
 pub mod sample;
 mod threshold;

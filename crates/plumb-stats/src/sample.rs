@@ -212,7 +212,7 @@ fn rank_sum_and_ties(first: &[f64], second: &[f64]) -> (f64, f64) {
 }
 
 /// P(Z > z) for a standard normal Z, from the complementary error function.
-fn standard_normal_upper_tail(z: f64) -> f64 {
+pub(crate) fn standard_normal_upper_tail(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
 
@@ -259,13 +259,13 @@ fn median_in_place(values: &mut [f64]) -> f64 {
     (lower + middle) / 2.0
 }
 
-fn sorted(values: &[f64]) -> Vec<f64> {
+pub(crate) fn sorted(values: &[f64]) -> Vec<f64> {
     let mut copy = values.to_vec();
     copy.sort_unstable_by(f64::total_cmp);
     copy
 }
 
-fn median_of_sorted(sorted: &[f64]) -> f64 {
+pub(crate) fn median_of_sorted(sorted: &[f64]) -> f64 {
     let n = sorted.len();
     match n {
         0 => f64::NAN,
@@ -275,7 +275,7 @@ fn median_of_sorted(sorted: &[f64]) -> f64 {
 }
 
 /// Quantile `q` in [0, 1] by linear interpolation between closest ranks.
-fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -288,16 +288,16 @@ fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
 
 /// A small, fast, seedable generator (SplitMix64) so the bootstrap is reproducible without
 /// pulling a random-number crate into this pure crate.
-struct SplitMix64 {
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         SplitMix64 { state: seed }
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -306,7 +306,7 @@ impl SplitMix64 {
     }
 
     /// A uniform index in `0..bound` (Lemire's multiply-shift; the bias is below 2⁻³² here).
-    fn below(&mut self, bound: usize) -> usize {
+    pub(crate) fn below(&mut self, bound: usize) -> usize {
         ((u128::from(self.next_u64()) * bound as u128) >> 64) as usize
     }
 }

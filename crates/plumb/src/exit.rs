@@ -16,7 +16,7 @@ pub const BENCHMARK_FAILED: i32 = 3;
 pub enum Outcome {
     /// All thresholds passed (or there were none).
     Passed,
-    /// At least one threshold failed.
+    /// At least one threshold failed (or `plumb gate` found a regression).
     ThresholdFailed,
     /// A benchmarked command failed; the subcommand has already said which and why.
     BenchmarkFailed,

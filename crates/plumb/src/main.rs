@@ -6,6 +6,8 @@ mod commands;
 mod exit;
 mod interrupt;
 mod progress;
+mod runs;
+mod save;
 mod watch;
 
 use clap::Parser;

@@ -1,3 +1,4 @@
 //! Snapshot tests of every renderer, from fixed results (no clock, no network).
 
+mod compare;
 mod load;

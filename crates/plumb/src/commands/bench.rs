@@ -24,6 +24,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         );
     }
     catch_interrupts();
+    let started = std::time::SystemTime::now();
     let mut progress = ProgressBarObserver::new();
     let result = plumb_bench::run(&settings, &mut ProcessExecutor::new(), &mut progress);
     progress.bar.finish_and_clear();
@@ -40,6 +41,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     }
     print_summary(&report, args.stdout_exports() > 0)?;
     write_exports(&args, &report)?;
+    let saved = plumb_ledger::RunResult::Bench(Box::new(report));
+    crate::save::save(&args.options.save, saved, started);
     // As with `plumb load`, the first Ctrl-C stops and reports (exit 0); a second one kills plumb
     // with the default action, which the shell reports as 130.
     Ok(Outcome::Passed)

@@ -5,16 +5,20 @@ use crate::progress::LoadProgress;
 use crate::watch::Watching;
 use anyhow::Context;
 use plumb_cli::{LoadArgs, LoadPlan, OutputFormat};
+use plumb_ledger::RunResult;
 use plumb_load::StopSignal;
 use plumb_schema::load::LoadResult;
 use std::io::Write;
 
 /// Run `plumb load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    let save = args.save.clone();
     let plan = args.resolve()?;
     let stop = crate::interrupt::stop_on_ctrl_c();
+    let started = std::time::SystemTime::now();
     let result = execute(&plan, &stop)?;
     emit(&plan, &result)?;
+    crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
     Ok(outcome_of(&result))
 }
 

@@ -1,9 +1,15 @@
 //! One thin module per subcommand: resolve settings, call the engine, render the result.
 
+mod baseline;
 mod bench;
+mod compare;
 mod demo;
+mod gate;
+mod history;
 mod load;
 mod profile;
+mod report;
+mod show;
 mod target;
 
 use crate::exit::Outcome;
@@ -17,5 +23,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Demo(args) => demo::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::History(args) => history::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Baseline(args) => baseline::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Gate(args) => gate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -9,6 +9,7 @@ fn plumb(args: &[&str]) -> Output {
         .arg("bench")
         .args(args)
         .env_remove("NO_COLOR")
+        .env("PLUMB_NO_SAVE", "1")
         .output()
         .expect("the plumb binary runs")
 }
@@ -235,6 +236,7 @@ fn ctrl_c_stops_and_reports_the_runs_measured_so_far() {
     let command = format!("echo run >> {}; sleep 0.02", runs_log.display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_plumb"))
         .args(["bench", "-r", "100000", "--json"])
+        .env("PLUMB_NO_SAVE", "1")
         .arg(&json)
         .arg(&command)
         .stdout(std::process::Stdio::piped())

@@ -5,10 +5,7 @@ use std::process::{Command, Output};
 /// A command for the built `plumb` binary.
 pub fn plumb() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_plumb"));
-    command.env("NO_COLOR", "1");
-    // Runs are saved to a ledger of this test process, never the repository's `.plumb/`.
-    let ledger = std::env::temp_dir().join(format!("plumb-it-{}.db", std::process::id()));
-    command.env("PLUMB_LEDGER", ledger);
+    command.env("NO_COLOR", "1").env("PLUMB_NO_SAVE", "1");
     command
 }
 

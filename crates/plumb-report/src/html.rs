@@ -1,0 +1,300 @@
+//! One self-contained HTML report (no script, no CDN, no network): for each load run the latency
+//! percentile spectrum, latency, throughput and errors over time; for each bench run the
+//! distribution of its wall times; and the comparison table when one is given. Charts are inline
+//! SVG drawn here, so the file opens anywhere, offline, and prints.
+
+use crate::compare::{self, ComparisonTable};
+use crate::format;
+use plumb_schema::bench::BenchReport;
+use plumb_schema::load::LoadResult;
+use plumb_stats::DurationHistogram;
+use std::fmt::Write;
+
+/// A run to put in the report, with the id it is known by.
+#[derive(Debug, Clone, Copy)]
+pub enum ReportRun<'a> {
+    /// A load run.
+    Load(&'a str, &'a LoadResult),
+    /// A bench run.
+    Bench(&'a str, &'a BenchReport),
+}
+
+const PALETTE: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+];
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 260.0;
+const MARGIN: f64 = 56.0;
+
+/// A series of (x, y) points with a name.
+struct Series {
+    name: String,
+    points: Vec<(f64, f64)>,
+}
+
+/// The whole report.
+pub fn html(runs: &[ReportRun<'_>], comparison: Option<&ComparisonTable>) -> String {
+    let mut body = String::new();
+    if let Some(table) = comparison {
+        body.push_str("<section><h2>Comparison</h2>");
+        body.push_str(&comparison_table(table));
+        body.push_str("</section>");
+    }
+    for run in runs {
+        match run {
+            ReportRun::Load(id, result) => body.push_str(&load_section(id, result)),
+            ReportRun::Bench(id, report) => body.push_str(&bench_section(id, report)),
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>plumb report</title>\
+         <style>{STYLE}</style></head><body><h1>plumb report</h1>{body}</body></html>\n"
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:800px;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}\
+td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}figcaption{font-weight:600}\
+.regressed{color:#b00}.improved{color:#070}svg text{font-size:11px;fill:#444}";
+
+fn load_section(id: &str, r: &LoadResult) -> String {
+    let mut out = format!(
+        "<section class=\"run load\"><h2>Load run {}</h2><p>{} {} &middot; {} requests &middot; {} req/s &middot; p99 {} ms &middot; {} errors</p>",
+        escape(id),
+        escape(&r.settings.method),
+        escape(&r.settings.url),
+        format::count(r.summary.requests),
+        format::rate(r.summary.rps),
+        format::ms(r.summary.latency_ms.p99),
+        format::percent(r.summary.error_rate)
+    );
+    if let Ok(histogram) = DurationHistogram::from_base64(&r.histograms.latency) {
+        let points = histogram
+            .spectrum()
+            .into_iter()
+            .filter(|(p, _)| *p < 100.0)
+            .map(|(p, d)| (-(1.0 - p / 100.0).log10(), d.as_secs_f64() * 1e3))
+            .collect();
+        let series = [Series {
+            name: "latency".into(),
+            points,
+        }];
+        out.push_str(&chart(
+            "spectrum",
+            "Latency percentile spectrum",
+            "percentile (nines)",
+            "ms",
+            &series,
+        ));
+    }
+    let t = |f: fn(&plumb_schema::load::SecondWindow) -> f64| -> Vec<(f64, f64)> {
+        r.timeseries.iter().map(|w| (w.t_s as f64, f(w))).collect()
+    };
+    let latency = [
+        Series {
+            name: "p50".into(),
+            points: t(|w| w.latency_p50_ms),
+        },
+        Series {
+            name: "p99".into(),
+            points: t(|w| w.latency_p99_ms),
+        },
+    ];
+    out.push_str(&chart(
+        "latency",
+        "Latency over time",
+        "second",
+        "ms",
+        &latency,
+    ));
+    let throughput = [Series {
+        name: "requests/s".into(),
+        points: t(|w| w.requests as f64),
+    }];
+    out.push_str(&chart(
+        "throughput",
+        "Throughput over time",
+        "second",
+        "req/s",
+        &throughput,
+    ));
+    let errors = [Series {
+        name: "errors/s".into(),
+        points: t(|w| w.errors as f64),
+    }];
+    out.push_str(&chart(
+        "errors",
+        "Errors over time",
+        "second",
+        "errors",
+        &errors,
+    ));
+    out.push_str("</section>");
+    out
+}
+
+fn bench_section(id: &str, r: &BenchReport) -> String {
+    let mut out = format!("<section class=\"run bench\"><h2>Bench run {}</h2><table><tr><th>Command</th><th>Runs</th><th>Median</th><th>Mean</th><th>Min</th><th>Max</th></tr>", escape(id));
+    for b in &r.benchmarks {
+        let w = &b.stats.wall;
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{} ms</td><td>{} ms</td><td>{} ms</td><td>{} ms</td></tr>",
+            escape(&b.name),
+            b.stats.runs,
+            format::ms(w.median_seconds * 1e3),
+            format::ms(w.mean_seconds * 1e3),
+            format::ms(w.min_seconds * 1e3),
+            format::ms(w.max_seconds * 1e3)
+        );
+    }
+    out.push_str("</table>");
+    let series: Vec<Series> = r
+        .benchmarks
+        .iter()
+        .map(|b| {
+            let mut walls: Vec<f64> = b.runs.iter().map(|run| run.wall_seconds * 1e3).collect();
+            walls.sort_by(f64::total_cmp);
+            let n = walls.len().max(1) as f64;
+            Series {
+                name: b.name.clone(),
+                points: walls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| ((i as f64 + 0.5) / n * 100.0, *w))
+                    .collect(),
+            }
+        })
+        .collect();
+    out.push_str(&chart(
+        "distribution",
+        "Wall time distribution (sorted runs)",
+        "percentile",
+        "ms",
+        &series,
+    ));
+    out.push_str("</section>");
+    out
+}
+
+fn comparison_table(table: &ComparisonTable) -> String {
+    let mut out = format!(
+        "<p>candidate <code>{}</code> against baseline <code>{}</code>, tolerance ±{}%</p><table><tr><th>Metric</th><th>Baseline</th><th>Candidate</th><th>Change</th><th>95% CI</th><th>Verdict</th></tr>",
+        escape(&table.candidate_id),
+        escape(&table.baseline_id),
+        format::significant(table.tolerance * 100.0)
+    );
+    for row in &table.rows {
+        let cells = compare::row_cells(row);
+        let verdict = row.judgement.verdict.as_str();
+        out.push_str("<tr>");
+        for (i, cell) in cells.iter().enumerate() {
+            let class = if i == 5 {
+                format!(" class=\"{verdict}\"")
+            } else {
+                String::new()
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    for warning in &table.warnings {
+        let _ = write!(out, "<p><strong>warning:</strong> {}</p>", escape(warning));
+    }
+    out
+}
+
+/// A line chart with linear axes, ticks at round values, and a legend.
+fn chart(class: &str, title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let all = || series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = bounds(all().map(|p| p.0), false);
+    let (y0, y1) = bounds(all().map(|p| p.1), true);
+    let sx = |x: f64| MARGIN + (x - x0) / (x1 - x0) * (WIDTH - 2.0 * MARGIN);
+    let sy = |y: f64| HEIGHT - MARGIN + -(y - y0) / (y1 - y0) * (HEIGHT - 1.5 * MARGIN);
+    let mut svg = format!(
+        "<figure class=\"chart {class}\"><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{}\">",
+        escape(title),
+        escape(title)
+    );
+    let (bottom, right) = (HEIGHT - MARGIN, WIDTH - MARGIN);
+    let _ = write!(svg, "<line x1=\"{MARGIN}\" y1=\"{bottom}\" x2=\"{right}\" y2=\"{bottom}\" stroke=\"#888\"/><line x1=\"{MARGIN}\" y1=\"{}\" x2=\"{MARGIN}\" y2=\"{bottom}\" stroke=\"#888\"/>", MARGIN / 2.0);
+    for i in 0..=4 {
+        let (x, y) = (
+            x0 + (x1 - x0) * i as f64 / 4.0,
+            y0 + (y1 - y0) * i as f64 / 4.0,
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            sx(x),
+            bottom + 16.0,
+            format::significant(x)
+        );
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            MARGIN - 6.0,
+            sy(y) + 4.0,
+            format::significant(y)
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+        WIDTH / 2.0,
+        HEIGHT - 12.0,
+        escape(x_label)
+    );
+    let _ = write!(
+        svg,
+        "<text x=\"12\" y=\"{:.1}\">{}</text>",
+        MARGIN / 2.0 - 8.0,
+        escape(y_label)
+    );
+    for (i, s) in series.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let points: Vec<String> = s
+            .points
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
+            .collect();
+        let _ = write!(svg, "<polyline class=\"series\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/>", points.join(" "));
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\" style=\"fill:{color}\">{}</text>",
+            right - 120.0,
+            MARGIN / 2.0 + 14.0 * i as f64,
+            escape(&s.name)
+        );
+    }
+    svg.push_str("</svg></figure>");
+    svg
+}
+
+/// The range of `values`, never empty; from zero when `from_zero` and all values are positive.
+fn bounds(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if from_zero && lo > 0.0 {
+        lo = 0.0;
+    }
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    (lo, hi)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

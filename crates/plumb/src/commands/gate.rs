@@ -1,0 +1,91 @@
+//! `plumb gate --baseline NAME [RUN]`: the CI gate. Compares the run (the latest by default) with
+//! the baseline and decides the exit code: 0 passed, 1 a regression or a failed threshold (or an
+//! inconclusive verdict with `--strict`), 3 a bench run whose commands failed, 2 plumb could not
+//! run. Prints the comparison as Markdown for a pull-request comment, appends it to
+//! `$GITHUB_STEP_SUMMARY` when that is set, and writes `--junit FILE`.
+
+use crate::exit::Outcome;
+use anyhow::Context;
+use plumb_cli::GateArgs;
+use plumb_ledger::{RunRecord, RunResult};
+use plumb_report::compare::ComparisonTable;
+use std::io::Write;
+
+/// Run `plumb gate`.
+pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
+    let mut ledger = None;
+    let baseline = if args.baseline.contains(':') || std::path::Path::new(&args.baseline).is_file()
+    {
+        args.baseline.clone()
+    } else {
+        format!("baseline:{}", args.baseline)
+    };
+    let base = crate::runs::find(&mut ledger, &args.ledger, &baseline)?;
+    let run = args.run.as_deref().unwrap_or("latest");
+    let cand = crate::runs::find(&mut ledger, &args.ledger, run)?;
+    let table = super::compare::table(&base, &cand, args.tolerance)?;
+    let mut markdown = plumb_report::compare::markdown(&table);
+    let outcome = outcome(&table, &cand, args.strict);
+    markdown.push_str(&format!(
+        "\n**gate: {}**\n",
+        describe(outcome, &table, args.strict)
+    ));
+    std::io::stdout().lock().write_all(markdown.as_bytes())?;
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        append(std::path::Path::new(&path), &markdown)?;
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, plumb_report::junit::junit(&table, args.strict)).with_context(
+            || {
+                format!(
+                    "cannot write --junit file '{}'\nhint: check that its directory exists",
+                    path.display()
+                )
+            },
+        )?;
+    }
+    Ok(outcome)
+}
+
+fn outcome(table: &ComparisonTable, cand: &RunRecord, strict: bool) -> Outcome {
+    if bench_failed(&cand.result) {
+        Outcome::BenchmarkFailed
+    } else if table.regressed() || table.threshold_failed() || (strict && table.inconclusive()) {
+        Outcome::ThresholdFailed
+    } else {
+        Outcome::Passed
+    }
+}
+
+/// A bench run in which a command exited non-zero or was killed (kept with `--ignore-failure`).
+fn bench_failed(result: &RunResult) -> bool {
+    let RunResult::Bench(report) = result else {
+        return false;
+    };
+    report
+        .benchmarks
+        .iter()
+        .flat_map(|b| &b.runs)
+        .any(|r| r.exit_code != Some(0) || r.signal.is_some())
+}
+
+fn describe(outcome: Outcome, table: &ComparisonTable, strict: bool) -> &'static str {
+    match outcome {
+        Outcome::BenchmarkFailed => "failed (a benchmarked command failed)",
+        Outcome::ThresholdFailed if table.regressed() => "failed (regression)",
+        Outcome::ThresholdFailed if table.threshold_failed() => "failed (threshold)",
+        Outcome::ThresholdFailed => "failed (inconclusive, --strict)",
+        Outcome::Passed if table.inconclusive() && !strict => "passed (some verdicts inconclusive)",
+        Outcome::Passed => "passed",
+    }
+}
+
+fn append(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot append to $GITHUB_STEP_SUMMARY '{}'", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}

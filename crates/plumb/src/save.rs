@@ -1,0 +1,60 @@
+//! Saving a finished `plumb load` or `plumb bench` run to the ledger. A failure here is a warning
+//! on stderr, never a lost result: the result has been printed and written before.
+
+use plumb_cli::LedgerArgs;
+use plumb_ledger::{GitInfo, HostFingerprint, Ledger, LedgerError, NewRun, RunResult};
+use std::time::SystemTime;
+
+/// Save `result` unless `--no-save`; warn on stderr when it cannot be saved.
+pub fn save(args: &LedgerArgs, result: RunResult, started_at: SystemTime) {
+    if args.no_save {
+        return;
+    }
+    if let Err(error) = try_save(args, result, started_at) {
+        eprintln!(
+            "warning: the run was not saved to the ledger: {error}\nhint: {}",
+            error.hint()
+        );
+    }
+}
+
+fn try_save(
+    args: &LedgerArgs,
+    result: RunResult,
+    started_at: SystemTime,
+) -> Result<String, LedgerError> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let path = plumb_ledger::locate(args.ledger.as_deref(), &cwd);
+    let mut ledger = Ledger::open(&path)?;
+    let run = NewRun {
+        name: args.run_name.clone(),
+        labels: args.label_map(),
+        started_at,
+        ended_at: SystemTime::now(),
+        command_line: command_line(),
+        plumb_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git: GitInfo::of(&cwd),
+        host: HostFingerprint::current(),
+        result,
+    };
+    ledger.save(&run)
+}
+
+/// This process's command line as `plumb ARGS`, each argument quoted when a shell would need it.
+fn command_line() -> String {
+    std::iter::once("plumb".to_owned())
+        .chain(std::env::args().skip(1))
+        .map(|arg| {
+            let plain = !arg.is_empty()
+                && arg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+            if plain {
+                arg
+            } else {
+                format!("'{}'", arg.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
