@@ -141,6 +141,8 @@ struct Worker {
     /// Open model: the next global request index this thread will release.
     next_index: Cell<u64>,
     cap_waits: Cell<u64>,
+    /// Per-second windows handed to the coordinator so far.
+    windows_sent: Cell<u64>,
 }
 
 /// An open connection of either protocol.
@@ -203,6 +205,7 @@ impl Worker {
             schedule_done: Cell::new(false),
             next_index: Cell::new(plan_thread),
             cap_waits: Cell::new(0),
+            windows_sent: Cell::new(0),
         }
     }
 
@@ -224,13 +227,10 @@ impl Worker {
             }
             None => 0,
         };
-        // The window holding the last instant of the run (an end exactly on a boundary closes
-        // the window before it).
-        let ended = Instant::now();
-        let elapsed = ended.saturating_duration_since(self.plan.start);
+        // What the recorder still holds belongs to the window after the last one sent.
         Ok(DriveSummary {
-            ended,
-            window_index: elapsed.saturating_sub(Duration::from_nanos(1)).as_secs(),
+            ended: Instant::now(),
+            window_index: self.windows_sent.get(),
             missed_sends,
         })
     }
@@ -289,9 +289,17 @@ impl Worker {
             || self.plan.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Every second, hand the coordinator this second's recorder.
+    /// Every second, hand the coordinator this second's recorder. A time-bound run's last
+    /// second (whole or partial) is left for the final report, so it never races the deadline.
     async fn send_windows(self: Rc<Self>, to_coordinator: Sender<WorkerMessage>) {
+        let last_window = self.plan.deadline.map(|deadline| {
+            let planned = deadline.saturating_duration_since(self.plan.start);
+            planned.as_secs_f64().ceil().max(1.0) as u64 - 1
+        });
         for index in 0u64.. {
+            if last_window.is_some_and(|last| index >= last) {
+                return;
+            }
             let boundary = self.plan.start + Duration::from_secs(index + 1);
             tokio::time::sleep_until(boundary.into()).await;
             let fresh = self.plan.recycled.try_recv().unwrap_or_default();
@@ -304,6 +312,7 @@ impl Worker {
             if to_coordinator.send(message).is_err() {
                 return;
             }
+            self.windows_sent.set(index + 1);
         }
     }
 

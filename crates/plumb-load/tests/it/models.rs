@@ -249,3 +249,21 @@ fn per_second_series_covers_the_run() {
         );
     }
 }
+
+#[test]
+fn a_time_bound_run_has_one_full_window_per_second_and_no_empty_ones() {
+    let t = target(TargetSettings::default());
+    for _ in 0..3 {
+        let report = run(&settings(
+            &t.url("/"),
+            LoadModel::Open {
+                rate: 200.0,
+                max_connections: 10,
+            },
+            3_000,
+        ));
+        let counts: Vec<u64> = report.series.iter().map(|w| w.requests).collect();
+        assert_eq!(counts.len(), 3, "{counts:?}");
+        assert!(counts.iter().all(|c| (180..=220).contains(c)), "{counts:?}");
+    }
+}
