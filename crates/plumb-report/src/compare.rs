@@ -117,6 +117,7 @@ struct Series {
     unit: Unit,
     direction: Direction,
     scale: Scale,
+    design: Design,
     baseline: (f64, Vec<f64>),
     candidate: (f64, Vec<f64>),
 }
@@ -128,7 +129,7 @@ fn judge_all(series: Vec<Series>, settings: &CompareSettings) -> Vec<MetricRow> 
             judgement: compare(
                 &s.baseline.1,
                 &s.candidate.1,
-                Design::Independent,
+                s.design,
                 s.scale,
                 s.direction,
                 settings,
@@ -172,6 +173,7 @@ pub fn load_rows(
         unit: Unit::Millis,
         direction: Direction::LowerIsBetter,
         scale: Scale::Log,
+        design: Design::Independent,
         baseline: (b, bs.iter().map(f).collect()),
         candidate: (c, cs.iter().map(f).collect()),
     };
@@ -194,6 +196,7 @@ pub fn load_rows(
             unit: Unit::PerSecond,
             direction: Direction::HigherIsBetter,
             scale: Scale::Log,
+            design: Design::Independent,
             baseline: (base.summary.rps, pick(&bw, &|w| w.requests as f64)),
             candidate: (cand.summary.rps, pick(&cw, &|w| w.requests as f64)),
         },
@@ -202,6 +205,7 @@ pub fn load_rows(
             unit: Unit::Fraction,
             direction: Direction::LowerIsBetter,
             scale: Scale::Linear { floor: 0.001 },
+            design: Design::Independent,
             baseline: (base.summary.error_rate, pick(&bw, &error_rate)),
             candidate: (cand.summary.error_rate, pick(&cw, &error_rate)),
         },
@@ -234,13 +238,34 @@ pub fn bench_rows(
             .or((base.benchmarks.len() == 1 && cand.benchmarks.len() == 1)
                 .then(|| &base.benchmarks[0]));
         if let Some(a) = matched {
-            series.extend(bench_series(a, b));
+            series.extend(bench_series(a, b, Design::Independent));
         }
     }
     judge_all(series, settings)
 }
 
-fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord) -> Vec<Series> {
+/// Compare the first two benchmarks of one report round by round (`plumb compare --ab`): the
+/// paired design, each round's two runs side by side.
+pub fn paired_bench_rows(report: &BenchReport, settings: &CompareSettings) -> Vec<MetricRow> {
+    let [a, b, ..] = report.benchmarks.as_slice() else {
+        return Vec::new();
+    };
+    let by_round = |r: &BenchmarkRecord| {
+        let mut runs = r.runs.clone();
+        runs.sort_by_key(|run| run.round);
+        BenchmarkRecord { runs, ..r.clone() }
+    };
+    let (a, b) = (by_round(a), by_round(b));
+    let paired = a.runs.len() == b.runs.len();
+    let design = if paired {
+        Design::Paired
+    } else {
+        Design::Independent
+    };
+    judge_all(bench_series(&a, &b, design), settings)
+}
+
+fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord, design: Design) -> Vec<Series> {
     let prefix = if a.name == b.name {
         format!("{}: ", b.name)
     } else {
@@ -260,6 +285,7 @@ fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord) -> Vec<Series> {
         unit,
         direction: Direction::LowerIsBetter,
         scale,
+        design,
         baseline: (va, take(a, f)),
         candidate: (vb, take(b, f)),
     };

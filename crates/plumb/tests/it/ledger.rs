@@ -392,3 +392,33 @@ fn the_html_report_opens_in_chromium_with_its_charts() {
     assert!(csv.starts_with("run,kind,series,x,value\n"));
     assert_eq!(csv.lines().count(), 1 + 40);
 }
+
+#[test]
+fn compare_ab_runs_both_commands_in_paired_rounds() {
+    let (_dir, ledger) = temp_ledger();
+    let out = plumb(&ledger, &["compare", "--ab", "true", "true", "-r", "6"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("(paired rounds)") && text.contains("wall median"),
+        "{text}"
+    );
+    assert!(!ledger.exists(), "--ab measures, it does not save");
+}
+
+#[test]
+fn calibrate_suggests_a_tolerance() {
+    let (_dir, ledger) = temp_ledger();
+    let out = plumb(
+        &ledger,
+        &["calibrate", "sleep 0.001", "-r", "6", "--repeats", "2"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("[").count(),
+        2,
+        "one interval per repeat: {text}"
+    );
+    assert!(text.contains("suggested tolerance: "), "{text}");
+}
