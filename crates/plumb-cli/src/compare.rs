@@ -25,6 +25,8 @@ pub enum CompareFormat {
     Text,
     /// A Markdown table (for pull requests).
     Markdown,
+    /// The versioned JSON comparison (crates/plumb-schema/schema/compare.schema.json).
+    Json,
 }
 
 /// Arguments of `plumb compare`.

@@ -8,6 +8,7 @@
 
 use crate::format;
 use plumb_schema::bench::{BenchReport, BenchmarkRecord};
+use plumb_schema::compare::{ComparisonResult, MetricComparison, COMPARE_SCHEMA_VERSION};
 use plumb_schema::load::{LoadResult, SecondWindow};
 use plumb_stats::compare::{
     compare, control_false_discoveries, CompareSettings, Design, Direction, Judgement, Scale,
@@ -30,6 +31,19 @@ pub enum Unit {
     Fraction,
     /// Bytes.
     Bytes,
+}
+
+impl Unit {
+    /// The unit's name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Millis => "ms",
+            Unit::Seconds => "s",
+            Unit::PerSecond => "req/s",
+            Unit::Fraction => "fraction",
+            Unit::Bytes => "bytes",
+        }
+    }
 }
 
 impl Unit {
@@ -482,4 +496,38 @@ fn threshold_markdown(table: &ComparisonTable) -> String {
         ));
     }
     out
+}
+
+/// The comparison as the versioned JSON of `plumb_schema::compare`.
+pub fn json(table: &ComparisonTable, confidence: f64) -> String {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let metrics = table
+        .rows
+        .iter()
+        .map(|row| {
+            let shift = row.judgement.shift;
+            MetricComparison {
+                metric: row.metric.clone(),
+                baseline: row.baseline,
+                candidate: row.candidate,
+                unit: row.unit.name().to_owned(),
+                change: shift.and_then(|s| finite(s.change)),
+                change_low: shift.and_then(|s| finite(s.low)),
+                change_high: shift.and_then(|s| finite(s.high)),
+                p_value: shift.map(|s| s.p_value),
+                verdict: row.judgement.verdict.as_str().to_owned(),
+                more_runs: row.judgement.more_runs,
+            }
+        })
+        .collect();
+    let result = ComparisonResult {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        baseline: table.baseline_id.clone(),
+        candidate: table.candidate_id.clone(),
+        tolerance: table.tolerance,
+        confidence,
+        metrics,
+        warnings: table.warnings.clone(),
+    };
+    serde_json::to_string_pretty(&result).expect("a comparison serializes") + "\n"
 }

@@ -5,6 +5,7 @@
 //! against the committed JSON Schema in `schema/` by a test.
 
 pub mod bench;
+pub mod compare;
 pub mod load;
 
 /// Generate the JSON Schema of a result type, as committed under `schema/`.

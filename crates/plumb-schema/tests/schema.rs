@@ -32,3 +32,11 @@ fn load_schema_is_current() {
         plumb_schema::json_schema::<LoadResult>(),
     );
 }
+
+#[test]
+fn compare_schema_is_current() {
+    check(
+        "compare.schema.json",
+        plumb_schema::json_schema::<plumb_schema::compare::ComparisonResult>(),
+    );
+}

@@ -20,6 +20,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
     let text = match args.output {
         CompareFormat::Text => render::text(&table),
         CompareFormat::Markdown => render::markdown(&table),
+        CompareFormat::Json => render::json(&table, CompareSettings::default().confidence),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

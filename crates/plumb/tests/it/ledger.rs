@@ -139,6 +139,20 @@ fn a_load_run_is_saved_with_its_series() {
     let out = plumb(&ledger, &["compare", "latest", "latest"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("latency p99"), "{}", stdout(&out));
+    let out = plumb(&ledger, &["compare", "latest", "latest", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../plumb-schema/schema/compare.schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(json["metrics"][0]["metric"], "latency p50");
 }
 
 #[test]
