@@ -25,16 +25,29 @@ pub enum CompareFormat {
     Text,
     /// A Markdown table (for pull requests).
     Markdown,
+    /// The versioned JSON comparison (crates/plumb-schema/schema/compare.schema.json).
+    Json,
 }
 
 /// Arguments of `plumb compare`.
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
     /// The baseline run: an id prefix, `latest~N`, `baseline:NAME` or a JSON result file
+    /// (with --ab: the baseline command)
     pub base: String,
 
-    /// The candidate run (same forms)
+    /// The candidate run (same forms; with --ab: the candidate command)
     pub candidate: String,
+
+    /// Run BASE and CAND as commands now, in alternating rounds in shuffled order, and compare
+    /// the paired rounds (the design that survives noisy machines)
+    #[arg(long)]
+    pub ab: bool,
+
+    /// Rounds of --ab
+    #[arg(short = 'r', long, value_name = "N", default_value_t = 20, requires = "ab",
+          value_parser = clap::value_parser!(u32).range(2..))]
+    pub runs: u32,
 
     /// Practical tolerance δ: changes within ±δ are "equivalent"
     #[arg(long, value_name = "PERCENT", default_value = "2%", value_parser = parse_tolerance)]
@@ -74,4 +87,21 @@ pub struct GateArgs {
     /// Where the ledger is.
     #[command(flatten)]
     pub ledger: LedgerPath,
+}
+
+/// Arguments of `plumb calibrate`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// The command to run against itself (A/A)
+    pub command: String,
+
+    /// Rounds in each A/A comparison
+    #[arg(short = 'r', long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(2..))]
+    pub runs: u32,
+
+    /// A/A comparisons to make
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: u32,
 }

@@ -14,7 +14,7 @@ mod report;
 mod target;
 
 pub use bench::{BenchArgs, BenchArgsError};
-pub use compare::{parse_tolerance, CompareArgs, CompareFormat, GateArgs};
+pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, GateArgs};
 pub use demo::DemoArgs;
 pub use ledger::{
     parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, ShowArgs,
@@ -64,6 +64,8 @@ pub enum Command {
     Compare(CompareArgs),
     /// CI gate: compare a run with a baseline and exit non-zero on a regression.
     Gate(GateArgs),
+    /// Measure this machine's noise: A/A runs of one command, and the tolerance they suggest.
+    Calibrate(CalibrateArgs),
     /// Write reports of runs: self-contained HTML with charts, Markdown, CSV, JSON.
     Report(ReportArgs),
 }

@@ -8,6 +8,7 @@
 
 use crate::format;
 use plumb_schema::bench::{BenchReport, BenchmarkRecord};
+use plumb_schema::compare::{ComparisonResult, MetricComparison, COMPARE_SCHEMA_VERSION};
 use plumb_schema::load::{LoadResult, SecondWindow};
 use plumb_stats::compare::{
     compare, control_false_discoveries, CompareSettings, Design, Direction, Judgement, Scale,
@@ -30,6 +31,19 @@ pub enum Unit {
     Fraction,
     /// Bytes.
     Bytes,
+}
+
+impl Unit {
+    /// The unit's name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Millis => "ms",
+            Unit::Seconds => "s",
+            Unit::PerSecond => "req/s",
+            Unit::Fraction => "fraction",
+            Unit::Bytes => "bytes",
+        }
+    }
 }
 
 impl Unit {
@@ -117,6 +131,7 @@ struct Series {
     unit: Unit,
     direction: Direction,
     scale: Scale,
+    design: Design,
     baseline: (f64, Vec<f64>),
     candidate: (f64, Vec<f64>),
 }
@@ -128,7 +143,7 @@ fn judge_all(series: Vec<Series>, settings: &CompareSettings) -> Vec<MetricRow> 
             judgement: compare(
                 &s.baseline.1,
                 &s.candidate.1,
-                Design::Independent,
+                s.design,
                 s.scale,
                 s.direction,
                 settings,
@@ -172,6 +187,7 @@ pub fn load_rows(
         unit: Unit::Millis,
         direction: Direction::LowerIsBetter,
         scale: Scale::Log,
+        design: Design::Independent,
         baseline: (b, bs.iter().map(f).collect()),
         candidate: (c, cs.iter().map(f).collect()),
     };
@@ -194,6 +210,7 @@ pub fn load_rows(
             unit: Unit::PerSecond,
             direction: Direction::HigherIsBetter,
             scale: Scale::Log,
+            design: Design::Independent,
             baseline: (base.summary.rps, pick(&bw, &|w| w.requests as f64)),
             candidate: (cand.summary.rps, pick(&cw, &|w| w.requests as f64)),
         },
@@ -202,6 +219,7 @@ pub fn load_rows(
             unit: Unit::Fraction,
             direction: Direction::LowerIsBetter,
             scale: Scale::Linear { floor: 0.001 },
+            design: Design::Independent,
             baseline: (base.summary.error_rate, pick(&bw, &error_rate)),
             candidate: (cand.summary.error_rate, pick(&cw, &error_rate)),
         },
@@ -234,13 +252,34 @@ pub fn bench_rows(
             .or((base.benchmarks.len() == 1 && cand.benchmarks.len() == 1)
                 .then(|| &base.benchmarks[0]));
         if let Some(a) = matched {
-            series.extend(bench_series(a, b));
+            series.extend(bench_series(a, b, Design::Independent));
         }
     }
     judge_all(series, settings)
 }
 
-fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord) -> Vec<Series> {
+/// Compare the first two benchmarks of one report round by round (`plumb compare --ab`): the
+/// paired design, each round's two runs side by side.
+pub fn paired_bench_rows(report: &BenchReport, settings: &CompareSettings) -> Vec<MetricRow> {
+    let [a, b, ..] = report.benchmarks.as_slice() else {
+        return Vec::new();
+    };
+    let by_round = |r: &BenchmarkRecord| {
+        let mut runs = r.runs.clone();
+        runs.sort_by_key(|run| run.round);
+        BenchmarkRecord { runs, ..r.clone() }
+    };
+    let (a, b) = (by_round(a), by_round(b));
+    let paired = a.runs.len() == b.runs.len();
+    let design = if paired {
+        Design::Paired
+    } else {
+        Design::Independent
+    };
+    judge_all(bench_series(&a, &b, design), settings)
+}
+
+fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord, design: Design) -> Vec<Series> {
     let prefix = if a.name == b.name {
         format!("{}: ", b.name)
     } else {
@@ -260,6 +299,7 @@ fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord) -> Vec<Series> {
         unit,
         direction: Direction::LowerIsBetter,
         scale,
+        design,
         baseline: (va, take(a, f)),
         candidate: (vb, take(b, f)),
     };
@@ -456,4 +496,38 @@ fn threshold_markdown(table: &ComparisonTable) -> String {
         ));
     }
     out
+}
+
+/// The comparison as the versioned JSON of `plumb_schema::compare`.
+pub fn json(table: &ComparisonTable, confidence: f64) -> String {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let metrics = table
+        .rows
+        .iter()
+        .map(|row| {
+            let shift = row.judgement.shift;
+            MetricComparison {
+                metric: row.metric.clone(),
+                baseline: row.baseline,
+                candidate: row.candidate,
+                unit: row.unit.name().to_owned(),
+                change: shift.and_then(|s| finite(s.change)),
+                change_low: shift.and_then(|s| finite(s.low)),
+                change_high: shift.and_then(|s| finite(s.high)),
+                p_value: shift.map(|s| s.p_value),
+                verdict: row.judgement.verdict.as_str().to_owned(),
+                more_runs: row.judgement.more_runs,
+            }
+        })
+        .collect();
+    let result = ComparisonResult {
+        schema_version: COMPARE_SCHEMA_VERSION,
+        baseline: table.baseline_id.clone(),
+        candidate: table.candidate_id.clone(),
+        tolerance: table.tolerance,
+        confidence,
+        metrics,
+        warnings: table.warnings.clone(),
+    };
+    serde_json::to_string_pretty(&result).expect("a comparison serializes") + "\n"
 }

@@ -5,6 +5,7 @@
 //! against the committed JSON Schema in `schema/` by a test.
 
 pub mod bench;
+pub mod compare;
 pub mod load;
 pub mod profile;
 

@@ -48,3 +48,11 @@ fn bench_schema_is_current() {
         plumb_schema::bench::bench_report_schema(),
     );
 }
+
+#[test]
+fn compare_schema_is_current() {
+    check(
+        "compare.schema.json",
+        plumb_schema::json_schema::<plumb_schema::compare::ComparisonResult>(),
+    );
+}

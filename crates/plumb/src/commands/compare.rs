@@ -9,18 +9,40 @@ use std::io::Write;
 
 /// Run `plumb compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
-    let mut ledger = None;
-    let base = crate::runs::find(&mut ledger, &args.ledger, &args.base)?;
-    let cand = crate::runs::find(&mut ledger, &args.ledger, &args.candidate)?;
-    let table = table(&base, &cand, args.tolerance)?;
+    let table = if args.ab {
+        ab_table(&args)?
+    } else {
+        let mut ledger = None;
+        let base = crate::runs::find(&mut ledger, &args.ledger, &args.base)?;
+        let cand = crate::runs::find(&mut ledger, &args.ledger, &args.candidate)?;
+        table(&base, &cand, args.tolerance)?
+    };
     let text = match args.output {
         CompareFormat::Text => render::text(&table),
         CompareFormat::Markdown => render::markdown(&table),
+        CompareFormat::Json => render::json(&table, CompareSettings::default().confidence),
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(Outcome::Passed)
+}
+
+/// `--ab`: run both commands now in paired rounds and compare round by round.
+fn ab_table(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
+    let report = super::calibrate::run_pair(&args.base, &args.candidate, args.runs, None)?;
+    let settings = CompareSettings {
+        tolerance: args.tolerance,
+        ..CompareSettings::default()
+    };
+    Ok(ComparisonTable {
+        baseline_id: format!("A: {} (paired rounds)", args.base),
+        candidate_id: format!("B: {}", args.candidate),
+        tolerance: args.tolerance,
+        rows: render::paired_bench_rows(&report, &settings),
+        thresholds: Vec::new(),
+        warnings: Vec::new(),
+    })
 }
 
 /// Compare `cand` with `base`; both must be of the same kind.

@@ -2,6 +2,7 @@
 
 mod baseline;
 mod bench;
+mod calibrate;
 mod compare;
 mod demo;
 mod gate;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Baseline(args) => baseline::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Gate(args) => gate::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
         Command::Report(args) => report::run(args),
     }
 }

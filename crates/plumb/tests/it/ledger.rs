@@ -139,6 +139,20 @@ fn a_load_run_is_saved_with_its_series() {
     let out = plumb(&ledger, &["compare", "latest", "latest"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("latency p99"), "{}", stdout(&out));
+    let out = plumb(&ledger, &["compare", "latest", "latest", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../plumb-schema/schema/compare.schema.json"
+    ))
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(json["metrics"][0]["metric"], "latency p50");
 }
 
 #[test]
@@ -391,4 +405,34 @@ fn the_html_report_opens_in_chromium_with_its_charts() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.starts_with("run,kind,series,x,value\n"));
     assert_eq!(csv.lines().count(), 1 + 40);
+}
+
+#[test]
+fn compare_ab_runs_both_commands_in_paired_rounds() {
+    let (_dir, ledger) = temp_ledger();
+    let out = plumb(&ledger, &["compare", "--ab", "true", "true", "-r", "6"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("(paired rounds)") && text.contains("wall median"),
+        "{text}"
+    );
+    assert!(!ledger.exists(), "--ab measures, it does not save");
+}
+
+#[test]
+fn calibrate_suggests_a_tolerance() {
+    let (_dir, ledger) = temp_ledger();
+    let out = plumb(
+        &ledger,
+        &["calibrate", "sleep 0.02", "-r", "6", "--repeats", "2"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("[").count(),
+        2,
+        "one interval per repeat: {text}"
+    );
+    assert!(text.contains("suggested tolerance: "), "{text}");
 }
