@@ -84,9 +84,24 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// Also check a load run against a threshold in k6 syntax, e.g. 'http_req_duration: p(95)<200ms'
+    /// (repeatable)
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
     /// Where the ledger is.
     #[command(flatten)]
     pub ledger: LedgerPath,
+}
+
+impl GateArgs {
+    /// The `--threshold` expressions, parsed; the error points at the bad part.
+    pub fn parsed_thresholds(&self) -> Result<Vec<plumb_stats::Threshold>, crate::CliError> {
+        self.thresholds
+            .iter()
+            .map(|t| plumb_stats::Threshold::parse(t).map_err(crate::CliError::Threshold))
+            .collect()
+    }
 }
 
 /// Arguments of `plumb calibrate`.

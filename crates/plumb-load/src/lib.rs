@@ -27,7 +27,9 @@ pub use endpoint::Endpoint;
 pub use engine::{run, Control, Observer, Progress, StopSignal, Unobserved};
 pub use error::LoadError;
 pub use recorder::{ErrorClass, Recorder};
-pub use report::{evaluate_thresholds, percentiles, GeneratorStats, LoadReport, WindowStats};
+pub use report::{
+    evaluate_thresholds, percentiles, GeneratorStats, LoadReport, SavedLoadMetrics, WindowStats,
+};
 pub use schedule::Ramp;
 pub use settings::{
     default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,

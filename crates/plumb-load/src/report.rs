@@ -230,6 +230,42 @@ impl MetricSource for LoadReport {
     }
 }
 
+/// Threshold values of a saved result, read back from its histograms and counters, so thresholds
+/// can be checked after the fact (`plumb gate --threshold`).
+pub struct SavedLoadMetrics {
+    totals: Recorder,
+    elapsed: Duration,
+}
+
+impl SavedLoadMetrics {
+    /// Decode the result's histograms once.
+    pub fn from_result(
+        result: &LoadResult,
+    ) -> Result<SavedLoadMetrics, plumb_stats::HistogramDecodeError> {
+        let h = &result.histograms;
+        let s = &result.summary;
+        let mut totals = Recorder::new();
+        totals.latency = DurationHistogram::from_base64(&h.latency)?;
+        totals.service = DurationHistogram::from_base64(&h.service_time)?;
+        totals.connect = DurationHistogram::from_base64(&h.connect)?;
+        totals.ttfb = DurationHistogram::from_base64(&h.ttfb)?;
+        totals.requests = s.requests;
+        totals.errors = s.errors;
+        totals.bytes_sent = s.bytes_sent;
+        totals.bytes_received = s.bytes_received;
+        Ok(SavedLoadMetrics {
+            totals,
+            elapsed: Duration::from_secs_f64(s.duration_s.max(1e-9)),
+        })
+    }
+}
+
+impl MetricSource for SavedLoadMetrics {
+    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
+        metric_value(&self.totals, self.elapsed, metric, aggregation)
+    }
+}
+
 /// The value of `metric` reduced by `aggregation` (durations in milliseconds).
 pub fn metric_value(
     totals: &Recorder,
@@ -458,6 +494,29 @@ mod tests {
         let idle = report(10, 0, 0.3);
         assert!(!idle.generator_saturated());
         assert!(idle.warnings().is_empty());
+    }
+
+    #[test]
+    fn thresholds_read_the_same_values_back_from_a_saved_result() {
+        let r = report(1000, 10, 0.5);
+        let saved = SavedLoadMetrics::from_result(
+            &r.to_result(&LoadSettings::new("http://127.0.0.1/"), Vec::new()),
+        )
+        .unwrap();
+        for (metric, aggregation) in [
+            (Metric::HttpReqDuration, Aggregation::Percentile(95.0)),
+            (Metric::HttpReqServiceTime, Aggregation::Max),
+            (Metric::HttpReqWaiting, Aggregation::Med),
+            (Metric::HttpReqFailed, Aggregation::Rate),
+            (Metric::HttpReqs, Aggregation::Rate),
+            (Metric::DataSent, Aggregation::Count),
+        ] {
+            assert_eq!(
+                saved.value(metric, aggregation),
+                r.value(metric, aggregation),
+                "{metric:?}"
+            );
+        }
     }
 
     #[test]

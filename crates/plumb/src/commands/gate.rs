@@ -1,4 +1,4 @@
-//! `plumb gate --baseline NAME [RUN]`: the CI gate. Compares the run (the latest by default) with
+//! `plumb gate --baseline NAME [RUN] [--threshold EXPR]`: the CI gate. Compares the run (the latest by default) with
 //! the baseline and decides the exit code: 0 passed, 1 a regression or a failed threshold (or an
 //! inconclusive verdict with `--strict`), 3 a bench run whose commands failed, 2 plumb could not
 //! run. Prints the comparison as Markdown for a pull-request comment, appends it to
@@ -8,7 +8,10 @@ use crate::exit::Outcome;
 use anyhow::Context;
 use plumb_cli::GateArgs;
 use plumb_ledger::{RunRecord, RunResult};
-use plumb_report::compare::ComparisonTable;
+use plumb_load::{evaluate_thresholds, SavedLoadMetrics};
+use plumb_report::compare::{ComparisonTable, ThresholdRow};
+use plumb_schema::load::LoadResult;
+use plumb_stats::{MetricSource, Threshold};
 use std::io::Write;
 
 /// Run `plumb gate`.
@@ -23,7 +26,11 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
     let base = crate::runs::find(&mut ledger, &args.ledger, &baseline)?;
     let run = args.run.as_deref().unwrap_or("latest");
     let cand = crate::runs::find(&mut ledger, &args.ledger, run)?;
-    let table = super::compare::table(&base, &cand, args.tolerance)?;
+    let mut table = super::compare::table(&base, &cand, args.tolerance)?;
+    let thresholds = args.parsed_thresholds()?;
+    table
+        .thresholds
+        .extend(gate_thresholds(&thresholds, &base.result, &cand.result)?);
     let mut markdown = plumb_report::compare::markdown(&table);
     let outcome = outcome(&table, &cand, args.strict);
     markdown.push_str(&format!(
@@ -45,6 +52,44 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(outcome)
+}
+
+/// `--threshold` checked against the candidate (and, for reference, the baseline) load run.
+fn gate_thresholds(
+    thresholds: &[Threshold],
+    base: &RunResult,
+    cand: &RunResult,
+) -> anyhow::Result<Vec<ThresholdRow>> {
+    if thresholds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let RunResult::Load(cand) = cand else {
+        anyhow::bail!(
+            "--threshold applies to load runs, and the gated run is a bench run\n\
+             hint: a bench run is gated by its comparison with the baseline and --tolerance"
+        );
+    };
+    let saved = |result: &LoadResult| {
+        SavedLoadMetrics::from_result(result).context("the saved run's histograms cannot be read")
+    };
+    let cand_values = saved(cand)?;
+    let base_values = match base {
+        RunResult::Load(base) => Some(saved(base)?),
+        RunResult::Bench(_) => None,
+    };
+    let judged = evaluate_thresholds(thresholds, &cand_values);
+    Ok(thresholds
+        .iter()
+        .zip(judged)
+        .map(|(threshold, outcome)| ThresholdRow {
+            expression: outcome.expression,
+            baseline: base_values
+                .as_ref()
+                .and_then(|b| b.value(threshold.metric, threshold.aggregation)),
+            achieved: outcome.observed,
+            status: outcome.status,
+        })
+        .collect())
 }
 
 fn outcome(table: &ComparisonTable, cand: &RunRecord, strict: bool) -> Outcome {

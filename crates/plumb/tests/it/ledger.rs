@@ -436,3 +436,66 @@ fn calibrate_suggests_a_tolerance() {
     );
     assert!(text.contains("suggested tolerance: "), "{text}");
 }
+
+#[test]
+fn gate_checks_thresholds_against_a_saved_load_run() {
+    let (dir, ledger) = temp_ledger();
+    let target =
+        plumb_target::spawn(TargetSettings::default(), "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let url = target.url("/");
+    for _ in 0..2 {
+        let out = plumb(
+            &ledger,
+            &["load", &url, "-c", "2", "-n", "300", "-t", "1", "-q"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let out = plumb(&ledger, &["baseline", "set", "main", "latest~1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let gate = |threshold: &str| {
+        plumb(
+            &ledger,
+            &["gate", "--baseline", "main", "--threshold", threshold],
+        )
+    };
+    let passed = gate("http_req_failed: rate<0.01");
+    assert_eq!(passed.status.code(), Some(0), "{}", stdout(&passed));
+    let text = stdout(&passed);
+    assert!(
+        text.contains("| http_req_failed |") && text.contains("rate<0.01"),
+        "{text}"
+    );
+    let failed = gate("http_req_duration: p(95)<1ns");
+    assert_eq!(failed.status.code(), Some(1), "{}", stdout(&failed));
+    assert!(
+        stdout(&failed).contains("failed (threshold)"),
+        "{}",
+        stdout(&failed)
+    );
+    let invalid = gate("http_req_duration: p(95)<1xs");
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(
+        stderr(&invalid).contains("unknown unit 'xs'"),
+        "{}",
+        stderr(&invalid)
+    );
+    // A bench run has no latency distribution to check.
+    let bench = bench_file(dir.path(), "bench.json", 1.0, 0);
+    let out = plumb(
+        &ledger,
+        &[
+            "gate",
+            "--baseline",
+            bench.to_str().unwrap(),
+            bench.to_str().unwrap(),
+            "--threshold",
+            "http_reqs: count>1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("applies to load runs") && stderr(&out).contains("hint:"),
+        "{}",
+        stderr(&out)
+    );
+}
