@@ -1,15 +1,21 @@
-//! Test support for plumb: real servers on 127.0.0.1 that behave well or badly on purpose, a real
-//! nginx started on a free port, and TLS servers with a freshly made certificate authority.
+//! Test support for plumb: real servers on 127.0.0.1 that behave well or badly on purpose (a
+//! scripted HTTP/1.1 server that misbehaves on every N-th request, an h2c server that sends
+//! GOAWAY), a real nginx started on a free port, and TLS servers with a freshly made certificate
+//! authority and good or bad certificates.
 //!
 //! Every server runs on its own thread and runtime and stops when its handle is dropped.
 
 mod misbehaving;
 mod nginx;
+mod scripted;
 mod tls;
 
-pub use misbehaving::{closed_port, garbage_server, h2_only_server, reset_server, silent_server};
-pub use nginx::Nginx;
-pub use tls::TlsTarget;
+pub use misbehaving::{
+    closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2GoawayServer,
+};
+pub use nginx::{Nginx, NginxConfig};
+pub use scripted::{Reply, Script, ScriptedServer};
+pub use tls::{ServerCert, TlsTarget};
 
 use std::future::Future;
 use std::net::SocketAddr;

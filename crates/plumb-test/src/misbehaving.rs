@@ -1,11 +1,14 @@
 //! Servers that misbehave on purpose: one that resets, one that speaks garbage, one that never
-//! answers, one that speaks only HTTP/2, and a port where nothing listens.
+//! answers, one that speaks only HTTP/2 (and one of those that sends GOAWAY after every few
+//! streams), and a port where nothing listens.
 
 use crate::{accept_each, Background};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -71,4 +74,65 @@ pub fn h2_only_server() -> Background {
                 .await;
         })
     })
+}
+
+/// An h2c server (prior knowledge) that shuts each connection down gracefully, with GOAWAY, once
+/// it has taken `streams` requests on it: what nginx does after `keepalive_requests`.
+pub struct H2GoawayServer {
+    server: Background,
+    served: Arc<AtomicU64>,
+}
+
+impl H2GoawayServer {
+    /// Start it; every connection takes `streams` requests (a few more may slip in before the
+    /// final GOAWAY), then goes away.
+    pub fn start(streams: u64) -> H2GoawayServer {
+        let served = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&served);
+        let server = Background::start(move |listener, stop| {
+            accept_each(listener, stop, move |stream: TcpStream| {
+                serve_until_goaway(stream, streams, Arc::clone(&counter))
+            })
+        });
+        H2GoawayServer { server, served }
+    }
+
+    /// `http://ADDR/`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Requests answered, over all connections.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve_until_goaway(stream: TcpStream, streams: u64, served: Arc<AtomicU64>) {
+    let on_this = Arc::new(AtomicU64::new(0));
+    let limit = Arc::new(tokio::sync::Notify::new());
+    let service = {
+        let limit = Arc::clone(&limit);
+        hyper::service::service_fn(move |_request| {
+            served.fetch_add(1, Ordering::SeqCst);
+            if on_this.fetch_add(1, Ordering::SeqCst) + 1 == streams {
+                limit.notify_one();
+            }
+            async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                    Bytes::from_static(b"ok"),
+                )))
+            }
+        })
+    };
+    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service);
+    let mut connection = std::pin::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = limit.notified() => {}
+    }
+    // GOAWAY; streams already taken are answered, later ones are refused.
+    connection.as_mut().graceful_shutdown();
+    let _ = connection.await;
 }

@@ -1,9 +1,29 @@
-//! A real nginx (Debian's nginx-light, installed by .ci/run) on a free loopback port.
+//! A real nginx (Debian's nginx-light, installed by .ci/run) on a free loopback port, speaking
+//! HTTP/1.1 or h2c, with as many requests per connection as asked (`keepalive_requests`, which
+//! since nginx 1.19.7 also bounds HTTP/2 connections: nginx sends GOAWAY when it is reached).
 
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// How to configure an [`Nginx`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NginxConfig {
+    /// Requests served on one connection before nginx closes it (HTTP/1.1) or sends GOAWAY (h2).
+    pub keepalive_requests: u64,
+    /// Speak h2c with prior knowledge instead of HTTP/1.1.
+    pub http2: bool,
+}
+
+impl Default for NginxConfig {
+    fn default() -> Self {
+        NginxConfig {
+            keepalive_requests: 100_000_000,
+            http2: false,
+        }
+    }
+}
 
 /// A running nginx with one worker serving a fixed 13-byte body; killed when dropped.
 pub struct Nginx {
@@ -15,24 +35,29 @@ pub struct Nginx {
 impl Nginx {
     /// Start nginx; panics with a hint when it is not installed (tests must not skip silently).
     pub fn start() -> Nginx {
+        Nginx::start_with(NginxConfig::default())
+    }
+
+    /// Start nginx configured by `config`; panics like [`Nginx::start`].
+    pub fn start_with(config: NginxConfig) -> Nginx {
         let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("nginx is not installed: run .ci/run, or apt-get install nginx-light");
         for _ in 0..5 {
-            if let Some(nginx) = Self::try_start(binary) {
+            if let Some(nginx) = Self::try_start(binary, config) {
                 return nginx;
             }
         }
         panic!("nginx did not start on a free port after 5 attempts");
     }
 
-    fn try_start(binary: &str) -> Option<Nginx> {
+    fn try_start(binary: &str, settings: NginxConfig) -> Option<Nginx> {
         let port = crate::closed_port().port();
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
         let config = dir.path().join("nginx.conf");
-        std::fs::write(&config, config_text(dir.path(), port)).expect("write nginx.conf");
+        std::fs::write(&config, config_text(dir.path(), port, settings)).expect("write nginx.conf");
         let child = Command::new(binary)
             .arg("-c")
             .arg(&config)
@@ -76,8 +101,10 @@ impl Drop for Nginx {
     }
 }
 
-fn config_text(dir: &Path, port: u16) -> String {
+fn config_text(dir: &Path, port: u16, settings: NginxConfig) -> String {
     let dir = dir.display();
+    let requests = settings.keepalive_requests;
+    let http2 = if settings.http2 { " http2" } else { "" };
     format!(
         "worker_processes 1;\n\
          daemon off;\n\
@@ -87,14 +114,14 @@ fn config_text(dir: &Path, port: u16) -> String {
          events {{ worker_connections 4096; }}\n\
          http {{\n\
            access_log off;\n\
-           keepalive_requests 100000000;\n\
+           keepalive_requests {requests};\n\
            client_body_temp_path {dir}/body;\n\
            proxy_temp_path {dir}/proxy;\n\
            fastcgi_temp_path {dir}/fastcgi;\n\
            uwsgi_temp_path {dir}/uwsgi;\n\
            scgi_temp_path {dir}/scgi;\n\
            server {{\n\
-             listen 127.0.0.1:{port};\n\
+             listen 127.0.0.1:{port}{http2};\n\
              location / {{ return 200 \"hello, plumb\\n\"; }}\n\
            }}\n\
          }}\n"
