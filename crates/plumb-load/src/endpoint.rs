@@ -1,7 +1,7 @@
 //! The target of a load test: its URL taken apart, its addresses, and how to connect (TCP, TLS).
 
 use crate::error::LoadError;
-use crate::recorder::ErrorClass;
+use crate::recorder::{ErrorClass, Failure};
 use crate::settings::{HttpVersion, TlsSettings};
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::cell::Cell;
@@ -70,7 +70,24 @@ impl Endpoint {
             ));
         }
         let host = authority.host().trim_matches(['[', ']']).to_string();
-        let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let port = match explicit_port(authority.as_str()) {
+            None => {
+                if tls {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => {
+                    return Err(invalid(
+                        &format!("port '{text}' is not between 1 and 65535"),
+                        "write a port from 1 to 65535, e.g. http://127.0.0.1:8080/",
+                    ))
+                }
+            },
+        };
         let path_and_query = uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
@@ -94,6 +111,16 @@ impl Endpoint {
             addrs,
         })
     }
+}
+
+/// The port written in an authority (`host:port`, `[v6]:port`), as text: the `http` crate drops a
+/// port that does not fit in 16 bits, which would send the load to port 80.
+fn explicit_port(authority: &str) -> Option<&str> {
+    let after_host = match authority.rfind(']') {
+        Some(bracket) => &authority[bracket + 1..],
+        None => authority,
+    };
+    after_host.rsplit_once(':').map(|(_, port)| port)
 }
 
 /// A connected stream: plain TCP or TLS over TCP.
@@ -124,7 +151,7 @@ impl Connector {
     }
 
     /// Connect (and handshake TLS); returns the stream and how long it took.
-    pub(crate) async fn connect(&self) -> Result<(Stream, Duration), ErrorClass> {
+    pub(crate) async fn connect(&self) -> Result<(Stream, Duration), Failure> {
         let started = Instant::now();
         let tcp = self.connect_tcp().await?;
         let _ = tcp.set_nodelay(true);
@@ -134,7 +161,7 @@ impl Connector {
                 let tls = connector
                     .connect(name.clone(), tcp)
                     .await
-                    .map_err(|e| classify_io(&e))?;
+                    .map_err(|e| classify_handshake(&e))?;
                 Stream::Tls(Box::new(tls))
             }
         };
@@ -149,13 +176,13 @@ impl Connector {
         }
     }
 
-    async fn connect_tcp(&self) -> Result<TcpStream, ErrorClass> {
+    async fn connect_tcp(&self) -> Result<TcpStream, Failure> {
         let count = self.addrs.len();
         if count == 0 {
-            return Err(ErrorClass::Connect);
+            return Err(Failure::new(ErrorClass::Connect, "the host has no address"));
         }
         let first = self.preferred.get();
-        let mut last = ErrorClass::Connect;
+        let mut last = Failure::from(ErrorClass::Connect);
         for offset in 0..count {
             let index = (first + offset) % count;
             match TcpStream::connect(self.addrs[index]).await {
@@ -170,29 +197,90 @@ impl Connector {
     }
 }
 
-fn classify_connect(e: &io::Error) -> ErrorClass {
+fn classify_connect(e: &io::Error) -> Failure {
+    if let Some(detail) = resource_exhausted(e) {
+        return Failure::new(ErrorClass::Connect, detail);
+    }
     match e.kind() {
-        io::ErrorKind::ConnectionRefused => ErrorClass::Refused,
-        io::ErrorKind::TimedOut => ErrorClass::Timeout,
-        _ => ErrorClass::Connect,
+        io::ErrorKind::ConnectionRefused => ErrorClass::Refused.into(),
+        io::ErrorKind::TimedOut => ErrorClass::Timeout.into(),
+        _ => ErrorClass::Connect.into(),
     }
 }
 
-/// Map an I/O error of an exchange or handshake to its class.
-pub(crate) fn classify_io(e: &io::Error) -> ErrorClass {
-    if e.get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-    {
-        return ErrorClass::Tls;
+/// Local limits that make connects fail: named, because they are plumb's side, not the server's.
+fn resource_exhausted(e: &io::Error) -> Option<&'static str> {
+    match e.raw_os_error()? {
+        libc::EMFILE => Some("too many open files: raise `ulimit -n` or lower -c"),
+        libc::ENFILE => Some("the system's open file table is full"),
+        libc::EADDRNOTAVAIL => Some("no free local port (ephemeral ports exhausted)"),
+        libc::ENOBUFS | libc::ENOMEM => Some("the kernel is out of socket memory"),
+        _ => None,
+    }
+}
+
+/// A failed TLS handshake: always counted as `tls`, with the reason when rustls gives one.
+fn classify_handshake(e: &io::Error) -> Failure {
+    if let Some(tls) = rustls_error(e) {
+        return Failure::new(ErrorClass::Tls, tls_reason(tls));
+    }
+    let detail = match e.kind() {
+        io::ErrorKind::UnexpectedEof
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe => {
+            "the connection closed during the TLS handshake: does the server speak TLS? (try http://)"
+        }
+        _ => "the TLS handshake failed",
+    };
+    Failure::new(ErrorClass::Tls, detail)
+}
+
+fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// The reason of a TLS failure in words, with what to do where there is something.
+fn tls_reason(e: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as Cert;
+    match e {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            Cert::UnknownIssuer => {
+                "unknown issuer: the certificate is not signed by a trusted CA (--cacert FILE, or -k)"
+            }
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => {
+                "certificate name mismatch: the certificate does not name this host"
+            }
+            Cert::Expired | Cert::ExpiredContext { .. } => "certificate expired",
+            Cert::NotValidYet | Cert::NotValidYetContext { .. } => "certificate not valid yet",
+            Cert::Revoked => "certificate revoked",
+            Cert::BadSignature => "certificate has a bad signature",
+            _ => "invalid certificate",
+        },
+        rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+            "the server does not speak TLS (is it plain HTTP? try http://)"
+        }
+        rustls::Error::NoApplicationProtocol => {
+            "the server did not offer h2 by ALPN: drop --http2 to use HTTP/1.1"
+        }
+        rustls::Error::AlertReceived(_) => "the server refused the TLS handshake (alert)",
+        _ => "TLS error",
+    }
+}
+
+/// Map an I/O error of an exchange to its class (and reason, for TLS).
+pub(crate) fn classify_io(e: &io::Error) -> Failure {
+    if let Some(tls) = rustls_error(e) {
+        return Failure::new(ErrorClass::Tls, tls_reason(tls));
     }
     match e.kind() {
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe => ErrorClass::Reset,
-        io::ErrorKind::UnexpectedEof => ErrorClass::Closed,
-        io::ErrorKind::TimedOut => ErrorClass::Timeout,
-        io::ErrorKind::InvalidData => ErrorClass::Tls,
-        _ => ErrorClass::Io,
+        | io::ErrorKind::BrokenPipe => ErrorClass::Reset.into(),
+        io::ErrorKind::UnexpectedEof => ErrorClass::Closed.into(),
+        io::ErrorKind::TimedOut => ErrorClass::Timeout.into(),
+        io::ErrorKind::InvalidData => Failure::new(ErrorClass::Tls, "invalid TLS data"),
+        _ => ErrorClass::Io.into(),
     }
 }
 

@@ -2,10 +2,10 @@
 //!
 //! wrk's lesson: write the same bytes every time and parse only what is needed (status, framing,
 //! connection). Headers are parsed by `httparse`; bodies are counted, not kept, unless a body check
-//! needs them.
+//! needs them, and even then only a window as long as the searched text is kept.
 
 use crate::endpoint::classify_io;
-use crate::recorder::ErrorClass;
+use crate::recorder::{ErrorClass, Failure};
 use crate::settings::LoadSettings;
 use bytes::{Buf, BytesMut};
 use std::time::Instant;
@@ -59,11 +59,78 @@ pub(crate) struct Response {
     pub body_matched: Option<bool>,
 }
 
-/// A failed exchange: its class, and the bytes read before it failed.
+/// A failed exchange: its class, the reason where known, and the bytes read before it failed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExchangeError {
     pub class: ErrorClass,
+    pub detail: Option<&'static str>,
     pub bytes: u64,
+}
+
+impl ExchangeError {
+    /// A failure that happened before any byte of the response was read.
+    pub(crate) fn before_response(failure: impl Into<Failure>) -> ExchangeError {
+        let failure = failure.into();
+        ExchangeError {
+            class: failure.class,
+            detail: failure.detail,
+            bytes: 0,
+        }
+    }
+
+    /// What to count.
+    pub(crate) fn failure(&self) -> Failure {
+        Failure {
+            class: self.class,
+            detail: self.detail,
+        }
+    }
+}
+
+/// Searches a body for a text as it streams past, keeping only the last `needle.len() - 1` bytes
+/// between pieces: memory stays bounded whatever the body's size.
+pub(crate) struct BodySearch<'n> {
+    needle: &'n [u8],
+    window: Vec<u8>,
+    found: bool,
+}
+
+impl<'n> BodySearch<'n> {
+    pub(crate) fn new(needle: &'n [u8]) -> BodySearch<'n> {
+        BodySearch {
+            needle,
+            window: Vec::with_capacity(needle.len() * 2),
+            found: needle.is_empty(),
+        }
+    }
+
+    /// Look at the next piece of the body.
+    pub(crate) fn feed(&mut self, piece: &[u8]) {
+        if self.found || piece.is_empty() {
+            return;
+        }
+        let keep = self.needle.len() - 1;
+        let head = piece.len().min(keep);
+        // Across the seam: the kept tail and the start of this piece.
+        self.window.extend_from_slice(&piece[..head]);
+        if memchr::memmem::find(&self.window, self.needle).is_some()
+            || memchr::memmem::find(piece, self.needle).is_some()
+        {
+            self.found = true;
+            return;
+        }
+        if piece.len() >= keep {
+            self.window.clear();
+            self.window.extend_from_slice(&piece[piece.len() - keep..]);
+        } else {
+            let excess = self.window.len().saturating_sub(keep);
+            self.window.drain(..excess);
+        }
+    }
+
+    pub(crate) fn found(&self) -> bool {
+        self.found
+    }
 }
 
 /// Write the request and read one complete response.
@@ -77,10 +144,7 @@ pub(crate) async fn exchange<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let io_error = |e: std::io::Error| ExchangeError {
-        class: classify_io(&e),
-        bytes: 0,
-    };
+    let io_error = |e: std::io::Error| ExchangeError::before_response(classify_io(&e));
     stream.write_all(request).await.map_err(io_error)?;
     stream.flush().await.map_err(io_error)?;
     let mut reader = Reader {
@@ -128,7 +192,7 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                 break head;
             }
         };
-        let mut body = needle.map(|_| Vec::new());
+        let mut body = needle.map(BodySearch::new);
         let keep_alive = match head.framing {
             Framing::Empty => head.keep_alive,
             Framing::Length(n) => {
@@ -152,10 +216,7 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
             bytes: self.bytes,
             keep_alive,
             first_byte: self.first_byte.unwrap_or_else(Instant::now),
-            body_matched: match (needle, body) {
-                (Some(n), Some(b)) => Some(memchr::memmem::find(&b, n).is_some()),
-                _ => None,
-            },
+            body_matched: body.map(|search| search.found()),
         })
     }
 
@@ -167,11 +228,17 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                     return Ok(head);
                 }
                 if self.buf.len() > MAX_HEAD_BYTES {
-                    return Err(self.fail(ErrorClass::Malformed));
+                    return Err(self
+                        .fail_because(ErrorClass::Malformed, "response head larger than 64 KiB"));
                 }
             }
             if self.fill().await? == 0 {
-                return Err(self.fail(ErrorClass::Closed));
+                let detail = if self.bytes == 0 {
+                    "closed before any byte of the response"
+                } else {
+                    "closed in the middle of the response head"
+                };
+                return Err(self.fail_because(ErrorClass::Closed, detail));
             }
         }
     }
@@ -182,7 +249,9 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
         let len = match response.parse(self.buf) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => return Ok(None),
-            Err(_) => return Err(self.fail(ErrorClass::Malformed)),
+            Err(_) => {
+                return Err(self.fail_because(ErrorClass::Malformed, malformed_head(self.buf)))
+            }
         };
         let status = response.code.unwrap_or(0);
         let mut keep_alive = response.version == Some(1);
@@ -193,7 +262,9 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                 let parsed = std::str::from_utf8(header.value)
                     .ok()
                     .and_then(|v| v.trim().parse::<u64>().ok());
-                length = Some(parsed.ok_or_else(|| self.fail(ErrorClass::Malformed))?);
+                length = Some(parsed.ok_or_else(|| {
+                    self.fail_because(ErrorClass::Malformed, "invalid Content-Length")
+                })?);
             } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
                 chunked = contains_token(header.value, b"chunked");
             } else if header.name.eq_ignore_ascii_case("connection") {
@@ -224,12 +295,12 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
     async fn body_of_length(
         &mut self,
         mut remaining: u64,
-        mut body: Option<&mut Vec<u8>>,
+        mut body: Option<&mut BodySearch<'_>>,
     ) -> Result<(), ExchangeError> {
         loop {
             let take = remaining.min(self.buf.len() as u64) as usize;
             if let Some(body) = body.as_deref_mut() {
-                body.extend_from_slice(&self.buf[..take]);
+                body.feed(&self.buf[..take]);
             }
             self.buf.advance(take);
             remaining -= take as u64;
@@ -237,12 +308,18 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                 return Ok(());
             }
             if self.fill().await? == 0 {
-                return Err(self.fail(ErrorClass::Closed));
+                return Err(self.fail_because(
+                    ErrorClass::Closed,
+                    "closed in the middle of the response body",
+                ));
             }
         }
     }
 
-    async fn chunked_body(&mut self, mut body: Option<&mut Vec<u8>>) -> Result<(), ExchangeError> {
+    async fn chunked_body(
+        &mut self,
+        mut body: Option<&mut BodySearch<'_>>,
+    ) -> Result<(), ExchangeError> {
         loop {
             let size = loop {
                 match httparse::parse_chunk_size(self.buf) {
@@ -251,11 +328,22 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                         break size;
                     }
                     Ok(httparse::Status::Partial) => {
+                        if self.buf.len() > MAX_HEAD_BYTES {
+                            return Err(self
+                                .fail_because(ErrorClass::Malformed, "chunk-size line too long"));
+                        }
                         if self.fill().await? == 0 {
-                            return Err(self.fail(ErrorClass::Closed));
+                            return Err(self.fail_because(
+                                ErrorClass::Closed,
+                                "closed in the middle of a chunked body",
+                            ));
                         }
                     }
-                    Err(_) => return Err(self.fail(ErrorClass::Malformed)),
+                    Err(_) => {
+                        return Err(
+                            self.fail_because(ErrorClass::Malformed, "invalid chunk-size line")
+                        )
+                    }
                 }
             };
             if size == 0 {
@@ -277,10 +365,12 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
                 continue;
             }
             if self.buf.len() > MAX_HEAD_BYTES {
-                return Err(self.fail(ErrorClass::Malformed));
+                return Err(self.fail_because(ErrorClass::Malformed, "trailers larger than 64 KiB"));
             }
             if self.fill().await? == 0 {
-                return Err(self.fail(ErrorClass::Closed));
+                return Err(
+                    self.fail_because(ErrorClass::Closed, "closed in the middle of a chunked body")
+                );
             }
         }
     }
@@ -288,11 +378,13 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
     async fn expect_crlf(&mut self) -> Result<(), ExchangeError> {
         while self.buf.len() < 2 {
             if self.fill().await? == 0 {
-                return Err(self.fail(ErrorClass::Closed));
+                return Err(
+                    self.fail_because(ErrorClass::Closed, "closed in the middle of a chunked body")
+                );
             }
         }
         if &self.buf[..2] != b"\r\n" {
-            return Err(self.fail(ErrorClass::Malformed));
+            return Err(self.fail_because(ErrorClass::Malformed, "chunk not followed by CRLF"));
         }
         self.buf.advance(2);
         Ok(())
@@ -300,11 +392,11 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
 
     async fn body_until_close(
         &mut self,
-        mut body: Option<&mut Vec<u8>>,
+        mut body: Option<&mut BodySearch<'_>>,
     ) -> Result<(), ExchangeError> {
         loop {
             if let Some(body) = body.as_deref_mut() {
-                body.extend_from_slice(self.buf);
+                body.feed(self.buf);
             }
             self.buf.clear();
             if self.fill().await? == 0 {
@@ -318,11 +410,14 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
         if self.buf.capacity() - self.buf.len() < 4096 {
             self.buf.reserve(16 * 1024);
         }
-        let n = self
-            .stream
-            .read_buf(self.buf)
-            .await
-            .map_err(|e| self.fail(classify_io(&e)))?;
+        let n = self.stream.read_buf(self.buf).await.map_err(|e| {
+            let failure = classify_io(&e);
+            ExchangeError {
+                class: failure.class,
+                detail: failure.detail,
+                bytes: self.bytes,
+            }
+        })?;
         if n > 0 && self.first_byte.is_none() {
             self.first_byte = Some(Instant::now());
         }
@@ -330,11 +425,21 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
         Ok(n)
     }
 
-    fn fail(&self, class: ErrorClass) -> ExchangeError {
+    fn fail_because(&self, class: ErrorClass, detail: &'static str) -> ExchangeError {
         ExchangeError {
             class,
+            detail: Some(detail),
             bytes: self.bytes,
         }
+    }
+}
+
+/// Why a response head did not parse, in words; TLS records get a hint to use https://.
+fn malformed_head(buf: &[u8]) -> &'static str {
+    match buf {
+        [0x15 | 0x16, 0x03, ..] => "the server answered in TLS: use https://",
+        _ if !buf.starts_with(b"HTTP/") => "not an HTTP response",
+        _ => "invalid response head",
     }
 }
 

@@ -2,8 +2,8 @@
 //! or h2c with prior knowledge over plain TCP.
 
 use crate::endpoint::{classify_io, Connector, Stream};
-use crate::http1::{ExchangeError, Response};
-use crate::recorder::ErrorClass;
+use crate::http1::{BodySearch, ExchangeError, Response};
+use crate::recorder::{ErrorClass, Failure};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http2::SendRequest;
@@ -25,9 +25,12 @@ pub(crate) struct H2Request {
 
 impl H2Connection {
     /// Handshake HTTP/2 over a connected stream.
-    pub(crate) async fn handshake(stream: Stream) -> Result<H2Connection, ErrorClass> {
+    pub(crate) async fn handshake(stream: Stream) -> Result<H2Connection, Failure> {
         if !Connector::negotiated_h2(&stream) {
-            return Err(ErrorClass::Tls);
+            return Err(Failure::new(
+                ErrorClass::Tls,
+                "the server did not offer h2 by ALPN: drop --http2 to use HTTP/1.1",
+            ));
         }
         match stream {
             Stream::Plain(tcp) => Self::start(TokioIo::new(tcp)).await,
@@ -35,7 +38,7 @@ impl H2Connection {
         }
     }
 
-    async fn start<T>(io: TokioIo<T>) -> Result<H2Connection, ErrorClass>
+    async fn start<T>(io: TokioIo<T>) -> Result<H2Connection, Failure>
     where
         T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
@@ -55,7 +58,11 @@ impl H2Connection {
         request: &H2Request,
         needle: Option<&[u8]>,
     ) -> Result<Response, ExchangeError> {
-        let fail = |class, bytes| ExchangeError { class, bytes };
+        let fail = |failure: Failure, bytes| ExchangeError {
+            class: failure.class,
+            detail: failure.detail,
+            bytes,
+        };
         self.sender
             .ready()
             .await
@@ -68,7 +75,7 @@ impl H2Connection {
         }
         let req = builder
             .body(Full::new(request.body.clone()))
-            .map_err(|_| fail(ErrorClass::Io, 0))?;
+            .map_err(|_| fail(ErrorClass::Io.into(), 0))?;
         let response = self
             .sender
             .send_request(req)
@@ -78,29 +85,29 @@ impl H2Connection {
         let status = response.status().as_u16();
         let mut body = response.into_body();
         let mut bytes = 0u64;
-        let mut kept = needle.map(|_| Vec::new());
+        let mut search = needle.map(BodySearch::new);
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| fail(classify_hyper(&e), bytes))?;
+            // A stream that failed after its head arrived counts as bytes read: never retried.
+            let frame = frame.map_err(|e| fail(classify_hyper(&e), bytes.max(1)))?;
             if let Some(data) = frame.data_ref() {
                 bytes += data.len() as u64;
-                if let Some(kept) = kept.as_mut() {
-                    kept.extend_from_slice(data);
+                if let Some(search) = search.as_mut() {
+                    search.feed(data);
                 }
             }
         }
         Ok(Response {
             status,
             bytes,
-            keep_alive: true,
+            // After a GOAWAY the connection takes no new streams: open a fresh one next time.
+            keep_alive: !self.sender.is_closed(),
             first_byte,
-            body_matched: needle
-                .zip(kept)
-                .map(|(n, b)| memchr::memmem::find(&b, n).is_some()),
+            body_matched: search.map(|s| s.found()),
         })
     }
 }
 
-fn classify_hyper(e: &hyper::Error) -> ErrorClass {
+fn classify_hyper(e: &hyper::Error) -> Failure {
     use std::error::Error as _;
     let mut source = e.source();
     while let Some(cause) = source {
@@ -109,7 +116,7 @@ fn classify_hyper(e: &hyper::Error) -> ErrorClass {
         }
         source = cause.source();
     }
-    if e.is_parse() || e.is_parse_status() {
+    let class = if e.is_parse() || e.is_parse_status() {
         ErrorClass::Malformed
     } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
         ErrorClass::Closed
@@ -117,5 +124,6 @@ fn classify_hyper(e: &hyper::Error) -> ErrorClass {
         ErrorClass::Timeout
     } else {
         ErrorClass::Reset
-    }
+    };
+    class.into()
 }

@@ -67,6 +67,48 @@ impl ErrorClass {
     }
 }
 
+/// A failed request: its class, and where known a reason in words (shown in the summary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// The class it is counted under.
+    pub class: ErrorClass,
+    /// Why, in words ("certificate expired", "too many open files"), when plumb can tell.
+    pub detail: Option<&'static str>,
+}
+
+impl Failure {
+    /// A failure of `class` with a reason.
+    pub fn new(class: ErrorClass, detail: &'static str) -> Failure {
+        Failure {
+            class,
+            detail: Some(detail),
+        }
+    }
+}
+
+impl From<ErrorClass> for Failure {
+    fn from(class: ErrorClass) -> Failure {
+        Failure {
+            class,
+            detail: None,
+        }
+    }
+}
+
+/// How many distinct (class, reason) pairs a recorder keeps; more are counted without a reason.
+const MAX_DETAILS: usize = 32;
+
+/// One reason of failure and how often it was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetailCount {
+    /// The class the failures were counted under.
+    pub class: ErrorClass,
+    /// The reason in words.
+    pub detail: &'static str,
+    /// How many failures had it.
+    pub count: u64,
+}
+
 /// Status codes are counted in a flat array indexed by code.
 const STATUS_SLOTS: usize = 600;
 
@@ -97,6 +139,11 @@ pub struct Recorder {
     pub bytes_received: u64,
     /// Connections opened (successfully).
     pub connections_opened: u64,
+    /// Requests sent a second time, on a fresh connection, because a reused connection failed
+    /// before any byte of the response arrived (a stale keep-alive, an HTTP/2 GOAWAY).
+    pub retries: u64,
+    /// Reasons of failure, by class, as far as they are known.
+    pub details: Vec<DetailCount>,
 }
 
 impl Default for Recorder {
@@ -138,6 +185,8 @@ impl Recorder {
             bytes_sent: 0,
             bytes_received: 0,
             connections_opened: 0,
+            retries: 0,
+            details: Vec::new(),
         }
     }
 
@@ -158,11 +207,56 @@ impl Recorder {
     }
 
     /// Record a request that got no complete response.
-    pub fn record_failure(&mut self, class: ErrorClass, bytes_sent: u64, bytes_received: u64) {
+    pub fn record_failure(
+        &mut self,
+        failure: impl Into<Failure>,
+        bytes_sent: u64,
+        bytes_received: u64,
+    ) {
+        let failure = failure.into();
         self.requests += 1;
         self.bytes_sent += bytes_sent;
         self.bytes_received += bytes_received;
-        self.count_error(class);
+        self.count_error(failure.class);
+        if let Some(detail) = failure.detail {
+            self.add_detail(failure.class, detail, 1);
+        }
+    }
+
+    /// Record that a request is being sent again on a fresh connection (the failed attempt's
+    /// bytes still count as traffic).
+    pub fn record_retry(&mut self, bytes_sent: u64, bytes_received: u64) {
+        self.retries += 1;
+        self.bytes_sent += bytes_sent;
+        self.bytes_received += bytes_received;
+    }
+
+    /// The reasons seen for failures of `class`, most frequent first.
+    pub fn details_of(&self, class: ErrorClass) -> Vec<(String, u64)> {
+        let mut found: Vec<(String, u64)> = self
+            .details
+            .iter()
+            .filter(|d| d.class == class)
+            .map(|d| (d.detail.to_string(), d.count))
+            .collect();
+        found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        found
+    }
+
+    fn add_detail(&mut self, class: ErrorClass, detail: &'static str, count: u64) {
+        if let Some(seen) = self
+            .details
+            .iter_mut()
+            .find(|d| d.class == class && d.detail == detail)
+        {
+            seen.count += count;
+        } else if self.details.len() < MAX_DETAILS {
+            self.details.push(DetailCount {
+                class,
+                detail,
+                count,
+            });
+        }
     }
 
     /// Record a successful connect.
@@ -189,6 +283,8 @@ impl Recorder {
         self.bytes_sent = 0;
         self.bytes_received = 0;
         self.connections_opened = 0;
+        self.retries = 0;
+        self.details.clear();
     }
 
     /// Failed requests of one class.
@@ -223,6 +319,10 @@ impl Recorder {
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.connections_opened += other.connections_opened;
+        self.retries += other.retries;
+        for d in &other.details {
+            self.add_detail(d.class, d.detail, d.count);
+        }
     }
 
     fn count_error(&mut self, class: ErrorClass) {
@@ -254,9 +354,16 @@ mod tests {
         a.record_failure(ErrorClass::Refused, 0, 0);
         let mut b = Recorder::new();
         b.record_exchange(&exchange(3, 503), Some(ErrorClass::Status));
+        b.record_failure(Failure::new(ErrorClass::Tls, "certificate expired"), 0, 0);
+        b.record_retry(10, 0);
         a.merge(&b);
-        assert_eq!(a.requests, 3);
-        assert_eq!(a.errors, 2);
+        assert_eq!(a.requests, 4);
+        assert_eq!(a.retries, 1);
+        assert_eq!(
+            a.details_of(ErrorClass::Tls),
+            vec![("certificate expired".to_string(), 1)]
+        );
+        assert_eq!(a.errors, 3);
         assert_eq!(a.errors_of(ErrorClass::Refused), 1);
         assert_eq!(a.errors_of(ErrorClass::Status), 1);
         assert_eq!(a.statuses().collect::<Vec<_>>(), vec![(200, 1), (503, 1)]);

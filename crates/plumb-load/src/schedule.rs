@@ -85,6 +85,35 @@ impl Ramp {
         ))
     }
 
+    /// The integral of the value from time zero to `t`: how many open-model requests are due by
+    /// then, as a real number.
+    pub fn area_at(&self, t: Duration) -> f64 {
+        let t = t.as_secs_f64();
+        let mut area_end = 0.0;
+        for s in &self.segments {
+            if t < s.begin_s + s.length_s {
+                let tau = (t - s.begin_s).max(0.0);
+                let slope = (s.to - s.from) / (2.0 * s.length_s);
+                return s.area_before + s.from * tau + slope * tau * tau;
+            }
+            area_end = s.area_before + (s.from + s.to) / 2.0 * s.length_s;
+        }
+        let end_s = self.segments.last().map_or(0.0, |s| s.begin_s + s.length_s);
+        area_end + self.hold.max(0.0) * (t - end_s).max(0.0)
+    }
+
+    /// How many open-model requests (indices 0, 1, ...) are due strictly before `t`: O(1), so a
+    /// backlog of any size is counted without walking it.
+    pub fn count_before(&self, t: Duration) -> u64 {
+        let area = self.area_at(t);
+        if area.is_nan() || area <= 0.0 {
+            0
+        } else {
+            // `as` saturates at u64::MAX.
+            area.ceil() as u64
+        }
+    }
+
     /// The largest value reached anywhere on the ramp.
     pub fn peak(&self) -> f64 {
         self.segments
@@ -126,6 +155,31 @@ mod tests {
 
     fn secs(d: Option<Duration>) -> f64 {
         d.expect("due").as_secs_f64()
+    }
+
+    #[test]
+    fn count_before_inverts_time_of_count() {
+        for ramp in [
+            Ramp::new(1000.0, &[]),
+            Ramp::new(0.0, &[stage(10.0, 100.0)]),
+            Ramp::new(50.0, &[stage(2.0, 400.0), stage(3.0, 10.0)]),
+        ] {
+            for k in [0u64, 1, 7, 99, 123, 480, 900] {
+                let due = ramp.time_of_count(k as f64).expect("due");
+                // Request k is due at `due`: counted strictly after, not at or before.
+                assert!(ramp.count_before(due + Duration::from_micros(1)) > k, "{k}");
+                if due > Duration::from_micros(1) {
+                    assert!(
+                        ramp.count_before(due - Duration::from_micros(1)) <= k,
+                        "{k}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            Ramp::new(1e12, &[]).count_before(Duration::from_secs(3600)),
+            3_600_000_000_000_000
+        );
     }
 
     #[test]

@@ -6,12 +6,11 @@
 use crate::endpoint::{Connector, Stream};
 use crate::http1::{self, ExchangeError};
 use crate::http2::{H2Connection, H2Request};
-use crate::recorder::{ErrorClass, Exchange, Recorder};
+use crate::recorder::{ErrorClass, Exchange, Failure, Recorder};
 use crate::schedule::Ramp;
 use crate::timer::PreciseTimer;
 use bytes::BytesMut;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -132,8 +131,8 @@ struct Worker {
     finished: Notify,
     /// Closed model: requests left to this thread under `-n`.
     quota: Cell<Option<u64>>,
-    /// Open model: intended send times waiting for a free connection.
-    queue: RefCell<VecDeque<Instant>>,
+    /// Open model: requests released but not yet taken by a connection.
+    backlog: Cell<Backlog>,
     job_ready: Notify,
     idle_connections: Cell<usize>,
     open_connections: Cell<u32>,
@@ -143,6 +142,49 @@ struct Worker {
     cap_waits: Cell<u64>,
     /// Per-second windows handed to the coordinator so far.
     windows_sent: Cell<u64>,
+}
+
+/// The open model's released-but-unsent requests: this thread's indices `first, first + T, ...`,
+/// `count` of them. Their intended times follow from the schedule, so memory is O(1) however far
+/// behind the connections fall.
+#[derive(Debug, Clone, Copy, Default)]
+struct Backlog {
+    first: u64,
+    count: u64,
+}
+
+/// One connection slot: its open connection, if any, and what the retry and backoff rules need.
+#[derive(Default)]
+struct ConnSlot {
+    open: Option<Connection>,
+    /// At least one exchange completed on `open`: a failure before any byte may be a stale one.
+    reused: bool,
+    /// Connects that failed in a row (the closed model backs off instead of spinning).
+    failed_connects: u32,
+}
+
+impl ConnSlot {
+    fn close(&mut self) {
+        self.open = None;
+        self.reused = false;
+    }
+
+    /// How long to wait before connecting again: 1 ms doubling to 100 ms while connects fail.
+    fn connect_backoff(&self) -> Option<Duration> {
+        let failed = self.failed_connects;
+        (failed > 0).then(|| Duration::from_millis(1 << (failed - 1).min(7)).min(MAX_BACKOFF))
+    }
+}
+
+/// The longest pause between failing connects on one slot of the closed model.
+const MAX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Whether a failed exchange may be sent once more on a fresh connection: the connection had
+/// served a response before (so it may have gone stale while idle, or been shut down by GOAWAY)
+/// and the server sent nothing of this response. Every method is retried under this rule, as
+/// plumb's requests are replays of one request; a fresh connection that fails is an error.
+fn may_retry(error: &ExchangeError, reused: bool) -> bool {
+    reused && error.bytes == 0 && matches!(error.class, ErrorClass::Closed | ErrorClass::Reset)
 }
 
 /// An open connection of either protocol.
@@ -173,10 +215,7 @@ async fn exchange_on(
         }
         Connection::H2(h2) => match &plan.h2_request {
             Some(request) => h2.exchange(request, needle).await,
-            None => Err(ExchangeError {
-                class: ErrorClass::Io,
-                bytes: 0,
-            }),
+            None => Err(ExchangeError::before_response(ErrorClass::Io)),
         },
     }
 }
@@ -198,7 +237,7 @@ impl Worker {
             live_connections: Cell::new(0),
             finished: Notify::new(),
             quota: Cell::new(quota),
-            queue: RefCell::new(VecDeque::new()),
+            backlog: Cell::new(Backlog::default()),
             job_ready: Notify::new(),
             idle_connections: Cell::new(0),
             open_connections: Cell::new(0),
@@ -278,7 +317,7 @@ impl Worker {
             Pacing::Closed { .. } => self.live_connections.get() == 0,
             Pacing::Open { .. } => {
                 self.schedule_done.get()
-                    && self.queue.borrow().is_empty()
+                    && self.backlog.get().count == 0
                     && self.in_flight.get() == 0
             }
         }
@@ -324,12 +363,17 @@ impl Worker {
 
     /// One connection: take a job, perform it, repeat; reconnect after any failure.
     async fn connection(self: Rc<Self>, slot: Option<usize>) {
-        let mut conn = None;
+        let mut conn = ConnSlot::default();
         let mut buf = BytesMut::with_capacity(8 * 1024);
         while let Some(intended) = self.next_job(slot).await {
             self.in_flight.set(self.in_flight.get() + 1);
             self.perform(&mut conn, &mut buf, intended).await;
             self.in_flight.set(self.in_flight.get() - 1);
+            if let (Some(pause), Pacing::Closed { .. }) =
+                (conn.connect_backoff(), &self.plan.pacing)
+            {
+                tokio::time::sleep(pause).await;
+            }
         }
         self.live_connections.set(self.live_connections.get() - 1);
         self.finished.notify_one();
@@ -368,8 +412,8 @@ impl Worker {
 
     async fn next_open_job(&self) -> Option<Instant> {
         loop {
-            if let Some(intended) = self.queue.borrow_mut().pop_front() {
-                return Some(intended);
+            if let Some(index) = self.take_from_backlog() {
+                return Some(self.intended_time(index));
             }
             if self.schedule_done.get() || self.should_stop() {
                 return None;
@@ -380,21 +424,57 @@ impl Worker {
         }
     }
 
-    /// Queue one due request for a free connection, opening one if none is idle (up to the cap).
-    fn release(self: &Rc<Self>, intended: Instant, cap: u32) {
-        self.queue.borrow_mut().push_back(intended);
-        let idle = self.idle_connections.get();
-        if idle > 0 {
-            self.idle_connections.set(idle - 1);
-            self.job_ready.notify_one();
-        } else if self.open_connections.get() < cap {
-            self.spawn_connection(None);
-        } else {
-            self.cap_waits.set(self.cap_waits.get() + 1);
+    /// The oldest released request, if any, by its global index.
+    fn take_from_backlog(&self) -> Option<u64> {
+        let backlog = self.backlog.get();
+        if backlog.count == 0 {
+            return None;
         }
+        self.backlog.set(Backlog {
+            first: backlog.first + self.plan.threads as u64,
+            count: backlog.count - 1,
+        });
+        Some(backlog.first)
     }
 
-    /// Requests due before the end that were never sent: still queued, or never released.
+    /// When the open model's request `index` was due.
+    fn intended_time(&self, index: u64) -> Instant {
+        let Pacing::Open { ramp, .. } = &self.plan.pacing else {
+            return Instant::now();
+        };
+        let offset = ramp.time_of_count(index as f64).unwrap_or_default();
+        self.plan.start + offset
+    }
+
+    /// Release `count` due requests starting at global index `first`: wake idle connections, open
+    /// new ones up to the cap, and count the rest as waits at the cap.
+    fn release(self: &Rc<Self>, first: u64, count: u64, cap: u32) {
+        let backlog = self.backlog.get();
+        self.backlog.set(Backlog {
+            first: if backlog.count == 0 {
+                first
+            } else {
+                backlog.first
+            },
+            count: backlog.count + count,
+        });
+        let idle = self.idle_connections.get() as u64;
+        let woken = idle.min(count);
+        self.idle_connections.set((idle - woken) as usize);
+        for _ in 0..woken {
+            self.job_ready.notify_one();
+        }
+        let room = u64::from(cap.saturating_sub(self.open_connections.get()));
+        let opened = room.min(count - woken);
+        for _ in 0..opened {
+            self.spawn_connection(None);
+        }
+        self.cap_waits
+            .set(self.cap_waits.get() + (count - woken - opened));
+    }
+
+    /// Requests due before the end that were never sent: still in the backlog, or never
+    /// released. Counted arithmetically, whatever the rate.
     fn missed_sends(&self) -> u64 {
         let Pacing::Open { ramp, limit, .. } = &self.plan.pacing else {
             return 0;
@@ -403,88 +483,122 @@ impl Worker {
             Some(deadline) => deadline.min(Instant::now()),
             None => Instant::now(),
         };
-        let mut missed = self.queue.borrow().len() as u64;
-        let mut index = self.next_index.get();
-        while limit.is_none_or(|n| index < n) {
-            match ramp.time_of_count(index as f64) {
-                Some(offset) if self.plan.start + offset < end => missed += 1,
-                _ => break,
-            }
-            index += self.plan.threads as u64;
-        }
-        missed
+        let due = ramp
+            .count_before(end.saturating_duration_since(self.plan.start))
+            .min(limit.unwrap_or(u64::MAX));
+        let next = self.next_index.get();
+        let never_released = due.saturating_sub(next).div_ceil(self.plan.threads as u64);
+        self.backlog.get().count + never_released
     }
 
-    /// Perform one request on this connection, connecting first if needed, and record the outcome.
-    async fn perform(
-        &self,
-        conn: &mut Option<Connection>,
-        buf: &mut BytesMut,
-        intended: Option<Instant>,
-    ) {
-        let plan = &self.plan.exchange;
+    /// Perform one request on this connection slot, connecting first if needed, retrying once on a
+    /// fresh connection where [`may_retry`] allows, and record the outcome.
+    async fn perform(&self, conn: &mut ConnSlot, buf: &mut BytesMut, intended: Option<Instant>) {
         if let Some(at) = intended {
             // Dispatch lag: how late a connection picked the request up (connecting comes after).
             let lag = Instant::now().saturating_duration_since(at);
             self.recorder.borrow_mut().send_lag.record(lag);
         }
-        if conn.is_none() {
-            match tokio::time::timeout(plan.timeout, self.open_connection()).await {
-                Ok(Ok(opened)) => *conn = Some(opened),
-                Ok(Err(class)) => return self.recorder.borrow_mut().record_failure(class, 0, 0),
-                Err(_) => {
-                    return self
-                        .recorder
-                        .borrow_mut()
-                        .record_failure(ErrorClass::Timeout, 0, 0)
+        let bytes_sent = self.plan.exchange.http1_request.len() as u64;
+        let mut first_send = None;
+        let mut retried = false;
+        loop {
+            if conn.open.is_none() {
+                // Whatever a failed exchange left in the buffer belongs to the dead connection.
+                buf.clear();
+                if let Err(failure) = self.connect_slot(conn).await {
+                    return self.recorder.borrow_mut().record_failure(failure, 0, 0);
                 }
             }
-        }
-        let Some(open) = conn.as_mut() else { return };
-        let sent = Instant::now();
-        let intended = intended.unwrap_or(sent);
-        let result = tokio::time::timeout(plan.timeout, exchange_on(open, plan, buf))
-            .await
-            .unwrap_or(Err(ExchangeError {
-                class: ErrorClass::Timeout,
-                bytes: 0,
-            }));
-        let done = Instant::now();
-        let bytes_sent = plan.http1_request.len() as u64;
-        match result {
-            Ok(response) => {
-                let failed = if !plan.checks.status_ok(response.status) {
-                    Some(ErrorClass::Status)
-                } else if response.body_matched == Some(false) {
-                    Some(ErrorClass::Body)
-                } else {
-                    None
-                };
-                let exchange = Exchange {
-                    latency: done.saturating_duration_since(intended),
-                    service: done - sent,
-                    ttfb: response.first_byte.saturating_duration_since(sent),
-                    status: response.status,
-                    bytes_sent,
-                    bytes_received: response.bytes,
-                };
-                self.recorder
-                    .borrow_mut()
-                    .record_exchange(&exchange, failed);
-                if !response.keep_alive {
-                    *conn = None;
+            let Some(open) = conn.open.as_mut() else {
+                return;
+            };
+            let sent = Instant::now();
+            let first = *first_send.get_or_insert(sent);
+            let result = self.exchange_in_time(open, buf).await;
+            match result {
+                Ok(response) => {
+                    conn.reused = true;
+                    if !response.keep_alive {
+                        conn.close();
+                    }
+                    return self.record_response(&response, intended.unwrap_or(first), first);
                 }
-            }
-            Err(error) => {
-                self.recorder
-                    .borrow_mut()
-                    .record_failure(error.class, bytes_sent, error.bytes);
-                *conn = None;
+                Err(error) => {
+                    let retry = !retried && may_retry(&error, conn.reused);
+                    conn.close();
+                    let mut recorder = self.recorder.borrow_mut();
+                    if retry {
+                        retried = true;
+                        recorder.record_retry(bytes_sent, error.bytes);
+                        continue;
+                    }
+                    return recorder.record_failure(error.failure(), bytes_sent, error.bytes);
+                }
             }
         }
     }
 
-    async fn open_connection(&self) -> Result<Connection, ErrorClass> {
+    /// Open a connection into the slot within the timeout, keeping its run of failures.
+    async fn connect_slot(&self, conn: &mut ConnSlot) -> Result<(), Failure> {
+        let timeout = self.plan.exchange.timeout;
+        let opened = tokio::time::timeout(timeout, self.open_connection())
+            .await
+            .unwrap_or(Err(Failure::new(ErrorClass::Timeout, "connect timed out")));
+        match opened {
+            Ok(connection) => {
+                conn.open = Some(connection);
+                conn.failed_connects = 0;
+                Ok(())
+            }
+            Err(failure) => {
+                conn.failed_connects = conn.failed_connects.saturating_add(1);
+                Err(failure)
+            }
+        }
+    }
+
+    async fn exchange_in_time(
+        &self,
+        open: &mut Connection,
+        buf: &mut BytesMut,
+    ) -> Result<http1::Response, ExchangeError> {
+        let plan = &self.plan.exchange;
+        tokio::time::timeout(plan.timeout, exchange_on(open, plan, buf))
+            .await
+            .unwrap_or(Err(ExchangeError {
+                class: ErrorClass::Timeout,
+                detail: Some("no complete response within --timeout"),
+                // Bytes may have arrived: a timed-out request is never retried.
+                bytes: 0,
+            }))
+    }
+
+    /// Count a complete response, checked against the expected status and body.
+    fn record_response(&self, response: &http1::Response, intended: Instant, sent: Instant) {
+        let plan = &self.plan.exchange;
+        let done = Instant::now();
+        let failed = if !plan.checks.status_ok(response.status) {
+            Some(ErrorClass::Status)
+        } else if response.body_matched == Some(false) {
+            Some(ErrorClass::Body)
+        } else {
+            None
+        };
+        let exchange = Exchange {
+            latency: done.saturating_duration_since(intended),
+            service: done.saturating_duration_since(sent),
+            ttfb: response.first_byte.saturating_duration_since(sent),
+            status: response.status,
+            bytes_sent: plan.http1_request.len() as u64,
+            bytes_received: response.bytes,
+        };
+        self.recorder
+            .borrow_mut()
+            .record_exchange(&exchange, failed);
+    }
+
+    async fn open_connection(&self) -> Result<Connection, Failure> {
         let (stream, took) = self.connector.connect().await?;
         self.recorder.borrow_mut().record_connect(took);
         if self.plan.exchange.h2_request.is_some() {
@@ -494,29 +608,41 @@ impl Worker {
         }
     }
 
-    /// The open model's scheduler: release each request at its intended time.
+    /// The open model's scheduler: sleep until the next request is due, then release every
+    /// request due by now in one step (O(1) however far behind the generator is).
     async fn schedule(self: Rc<Self>, mut timer: PreciseTimer) {
         let Pacing::Open { ramp, cap, limit } = &self.plan.pacing else {
             return;
         };
         let threads = self.plan.threads as u64;
-        let mut index = self.next_index.get();
-        while limit.is_none_or(|n| index < n) {
+        let last = limit.unwrap_or(u64::MAX);
+        let start = self.plan.start;
+        let end_count = self.plan.deadline.map_or(u64::MAX, |d| {
+            ramp.count_before(d.saturating_duration_since(start))
+        });
+        loop {
+            let index = self.next_index.get();
+            if index >= last || index >= end_count || self.should_stop() {
+                break;
+            }
             let Some(offset) = ramp.time_of_count(index as f64) else {
                 break;
             };
-            let intended = self.plan.start + offset;
-            if self.plan.deadline.is_some_and(|d| intended >= d) || self.should_stop() {
-                break;
-            }
+            let intended = start + offset;
             if timer.sleep_until(intended).await.is_err() {
                 tokio::time::sleep_until(intended.into()).await;
             }
-            self.release(intended, *cap);
-            index += threads;
-            self.next_index.set(index);
-            // Catch up without sleeping while sends are overdue, but let connections run.
-            if self.queue.borrow().len() > 64 {
+            let now = Instant::now().saturating_duration_since(start);
+            let due = ramp
+                .count_before(now)
+                .max(index + 1)
+                .min(last)
+                .min(end_count.max(index + 1));
+            let count = (due - index).div_ceil(threads);
+            self.next_index.set(index + count * threads);
+            self.release(index, count, *cap);
+            if count > 1 {
+                // Behind schedule: let the connections run before releasing more.
                 tokio::task::yield_now().await;
             }
         }

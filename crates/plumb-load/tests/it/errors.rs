@@ -69,6 +69,19 @@ fn bad_urls_are_clear_errors() {
         ("127.0.0.1:8080/", "missing scheme"),
         ("http://", "invalid URL"),
         ("http://user:pw@127.0.0.1/", "credentials"),
+        (
+            "http://127.0.0.1:80800/",
+            "port '80800' is not between 1 and 65535",
+        ),
+        (
+            "http://127.0.0.1:99999/",
+            "port '99999' is not between 1 and 65535",
+        ),
+        (
+            "http://[::1]:65536/",
+            "port '65536' is not between 1 and 65535",
+        ),
+        ("http://127.0.0.1:0/", "port '0' is not between 1 and 65535"),
     ] {
         let err = plumb_load::run(
             &settings(url, LoadModel::Closed { connections: 1 }, 100),
