@@ -107,7 +107,7 @@ pub fn run(
         .then(|| tls_config(&settings.tls, settings.http_version))
         .transpose()?
         .filter(|_| endpoint.tls);
-    raise_open_files_limit();
+    ensure_open_files(settings)?;
     let threads = effective_threads(settings);
     let start = Instant::now() + Duration::from_millis(20);
     let started_at = SystemTime::now() + Duration::from_millis(20);
@@ -333,6 +333,44 @@ impl Collector {
     }
 }
 
+/// The highest request rate plumb schedules (per second); the CLI bounds `--rate` the same way.
+pub const MAX_RATE: f64 = 10_000_000.0;
+/// The longest run, stage plan or timeout plumb accepts.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The most connections (or the open model's cap) plumb opens.
+pub const MAX_CONNECTIONS: u32 = 1_000_000;
+/// File descriptors kept free beside the connections (the runtime, the ledger, the output).
+const SPARE_FILES: u64 = 64;
+
+/// Raise the open-files limit to the hard limit and refuse a run whose connections cannot fit,
+/// instead of failing every connect with EMFILE.
+fn ensure_open_files(settings: &LoadSettings) -> Result<(), LoadError> {
+    let Some(limit) = raise_open_files_limit() else {
+        return Ok(());
+    };
+    let connections = match settings.model {
+        LoadModel::Closed { connections } => Ramp::new(f64::from(connections), &settings.stages)
+            .peak()
+            .ceil() as u64,
+        LoadModel::Open {
+            max_connections, ..
+        } => u64::from(max_connections),
+    };
+    let needed = connections + SPARE_FILES;
+    if needed <= limit {
+        return Ok(());
+    }
+    Err(LoadError::Settings {
+        message: format!(
+            "-c {connections} needs about {needed} open files, but this process may open only {limit} (ulimit -n, already raised to the hard limit)"
+        ),
+        hint: format!(
+            "lower -c to at most {}, or raise the hard limit (e.g. `ulimit -Hn {needed}` as root, or LimitNOFILE= in a systemd unit)",
+            limit.saturating_sub(SPARE_FILES)
+        ),
+    })
+}
+
 fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
     let bad = |message: String, hint: &str| {
         Err(LoadError::Settings {
@@ -340,6 +378,7 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
             hint: hint.to_string(),
         })
     };
+    validate_bounds(settings)?;
     if settings.threads == 0 {
         return bad(
             "--threads must be at least 1".into(),
@@ -381,6 +420,78 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Every value within the limits that keep the schedule's arithmetic exact and finite.
+fn validate_bounds(settings: &LoadSettings) -> Result<(), LoadError> {
+    let bad = |message: String, hint: String| Err(LoadError::Settings { message, hint });
+    let days = MAX_DURATION.as_secs() / 86_400;
+    let too_long = |d: Duration| d > MAX_DURATION;
+    if settings.duration.is_some_and(too_long) {
+        return bad(
+            format!("--duration is longer than the limit of {days} days"),
+            "give a shorter -d, e.g. -d 1h".into(),
+        );
+    }
+    if too_long(settings.timeout) {
+        return bad(
+            format!("--timeout is longer than the limit of {days} days"),
+            "e.g. --timeout 30s".into(),
+        );
+    }
+    let plan: Duration = settings
+        .stages
+        .iter()
+        .map(|s| s.duration)
+        .fold(Duration::ZERO, |a, b| a.saturating_add(b));
+    if too_long(plan) {
+        return bad(
+            format!("--stages last longer than the limit of {days} days"),
+            "shorten the stages".into(),
+        );
+    }
+    if let Some(stage) = settings
+        .stages
+        .iter()
+        .find(|s| !(s.target.is_finite() && s.target >= 0.0))
+    {
+        return bad(
+            format!(
+                "a stage's target {} is not a number of 0 or more",
+                stage.target
+            ),
+            "write stages as DURATION:TARGET, e.g. --stages 10s:100,30s:100".into(),
+        );
+    }
+    let (start, limit, what) = match settings.model {
+        LoadModel::Closed { connections } => (
+            f64::from(connections),
+            f64::from(MAX_CONNECTIONS),
+            "connections",
+        ),
+        LoadModel::Open { rate, .. } => (rate, MAX_RATE, "requests per second"),
+    };
+    let peak = Ramp::new(start, &settings.stages).peak();
+    if peak > limit {
+        return bad(
+            format!("the load would reach {peak} {what}, above plumb's limit of {limit}"),
+            "lower --rate, -c or the stages' targets".into(),
+        );
+    }
+    if let LoadModel::Open {
+        max_connections, ..
+    } = settings.model
+    {
+        if max_connections > MAX_CONNECTIONS {
+            return bad(
+                format!(
+                    "-c {max_connections} is above plumb's limit of {MAX_CONNECTIONS} connections"
+                ),
+                "lower -c".into(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// No more threads than connections in the closed model, or than requests.

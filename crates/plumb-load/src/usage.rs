@@ -35,14 +35,22 @@ impl ThreadCpu {
 }
 
 /// Raise the soft open-files limit to the hard limit, so thousands of connections can open.
-pub(crate) fn raise_open_files_limit() {
+pub(crate) fn raise_open_files_limit() -> Option<u64> {
     // SAFETY: an all-zero rlimit is valid; getrlimit/setrlimit read and write the struct we pass.
     unsafe {
         let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
         }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+        Some(limit.rlim_cur as u64)
     }
 }

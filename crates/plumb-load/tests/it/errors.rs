@@ -1,7 +1,7 @@
 //! Every error class, from real misbehaving servers: counted, never a crash.
 
 use crate::support::{run, settings};
-use plumb_load::{ErrorClass, LoadModel};
+use plumb_load::{ErrorClass, LoadModel, LoadSettings, Stage};
 use plumb_test::{closed_port, garbage_server, reset_server, silent_server};
 use std::time::Duration;
 
@@ -92,4 +92,65 @@ fn bad_urls_are_clear_errors() {
         .to_string();
         assert!(err.contains(says) && err.contains("hint:"), "{url}: {err}");
     }
+}
+
+#[test]
+fn settings_beyond_the_limits_are_refused_before_the_run() {
+    let open = |rate: f64| LoadModel::Open {
+        rate,
+        max_connections: 10,
+    };
+    let day = Duration::from_secs(86_400);
+    let cases: Vec<(LoadSettings, &str)> = vec![
+        (with(open(1e12), |_| {}), "above plumb's limit of 10000000"),
+        (with(open(f64::NAN), |_| {}), "not a usable rate"),
+        (
+            with(LoadModel::Closed { connections: 2 }, |s| {
+                s.duration = Some(day * 31)
+            }),
+            "--duration is longer than the limit of 30 days",
+        ),
+        (
+            with(LoadModel::Closed { connections: 2 }, |s| {
+                s.timeout = day * 40
+            }),
+            "--timeout is longer than the limit of 30 days",
+        ),
+        (
+            with(open(10.0), |s| {
+                s.duration = None;
+                s.stages = vec![Stage {
+                    duration: Duration::from_secs(1),
+                    target: f64::NAN,
+                }];
+            }),
+            "is not a number of 0 or more",
+        ),
+        (
+            with(open(10.0), |s| {
+                s.duration = None;
+                s.stages = vec![Stage {
+                    duration: Duration::from_secs(1),
+                    target: 1e20,
+                }];
+            }),
+            "above plumb's limit",
+        ),
+    ];
+    for (settings, says) in cases {
+        let err = plumb_load::run(
+            &settings,
+            &mut plumb_load::Unobserved,
+            &plumb_load::StopSignal::new(),
+        )
+        .expect_err(says)
+        .to_string();
+        assert!(err.contains(says) && err.contains("hint:"), "{says}: {err}");
+    }
+}
+
+fn with(model: LoadModel, change: impl FnOnce(&mut LoadSettings)) -> LoadSettings {
+    let mut s = settings("http://127.0.0.1:9/", model, 100);
+    change(&mut s);
+    s
 }
