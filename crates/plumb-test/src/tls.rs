@@ -75,16 +75,21 @@ impl TlsTarget {
     }
 }
 
-fn new_ca() -> (Certificate, KeyPair) {
+/// A fresh CA named `name` (a CA is found by its name: an unknown one must be named differently,
+/// or the client sees a bad signature instead of an unknown issuer).
+fn new_ca(name: &str) -> (Certificate, KeyPair) {
     let key = KeyPair::generate().expect("CA key");
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
     let ca = params.self_signed(&key).expect("CA certificate");
     (ca, key)
 }
 
 fn server_config(alpn: &[&[u8]], cert: ServerCert) -> (rustls::ServerConfig, String) {
-    let (ca, ca_key) = new_ca();
+    let (ca, ca_key) = new_ca("plumb test CA");
     let names = match cert {
         ServerCert::NameMismatch => vec!["wrong.example".to_string()],
         _ => vec!["localhost".to_string(), "127.0.0.1".to_string()],
@@ -100,7 +105,7 @@ fn server_config(alpn: &[&[u8]], cert: ServerCert) -> (rustls::ServerConfig, Str
         .expect("leaf certificate");
     // The client is told to trust a CA; for an unknown issuer, another one than the signer.
     let trusted_pem = match cert {
-        ServerCert::UnknownIssuer => new_ca().0.pem(),
+        ServerCert::UnknownIssuer => new_ca("plumb stranger CA").0.pem(),
         _ => ca.pem(),
     };
     let key =
