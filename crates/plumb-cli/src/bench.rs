@@ -3,6 +3,8 @@
 //! Flag names follow hyperfine where it has one (`-w`, `-r`, `-p`, `-N`, `-P`, `-L`, `-n`, `-i`)
 //! so that its users can switch without relearning.
 
+use crate::limits::{MAX_BENCH_RUNS, MAX_WAIT};
+use crate::parse::{parse_duration_at_most, parse_whole};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -29,29 +31,33 @@ pub struct BenchArgs {
 #[derive(Debug, clap::Args)]
 pub struct BenchOptions {
     /// Runs of each command before measuring, to warm caches.
-    #[arg(short, long, value_name = "N", default_value_t = 0)]
+    #[arg(short, long, value_name = "N", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = parse_warmup)]
     pub warmup: u32,
 
     /// Exactly this many measured runs per command (default: at least 10 and at least 3 s).
-    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..),
+    #[arg(short, long, value_name = "N", allow_negative_numbers = true,
+          value_parser = |s: &str| parse_runs("--runs", s),
           conflicts_with_all = ["min_runs", "max_runs", "min_time", "max_time"])]
     pub runs: Option<u32>,
 
     /// Fewest measured runs per command.
-    #[arg(short = 'm', long, value_name = "N", default_value_t = 10,
-          value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'm', long, value_name = "N", default_value_t = 10, allow_negative_numbers = true,
+          value_parser = |s: &str| parse_runs("--min-runs", s))]
     pub min_runs: u32,
 
     /// Most measured runs per command.
-    #[arg(short = 'M', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'M', long, value_name = "N", allow_negative_numbers = true,
+          value_parser = |s: &str| parse_runs("--max-runs", s))]
     pub max_runs: Option<u32>,
 
-    /// Least time spent measuring each command (e.g. 3s, 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+    /// Least time spent measuring each command (e.g. 3s, 500ms; at most 24h).
+    #[arg(long, value_name = "DURATION", default_value = "3s",
+          value_parser = |s: &str| parse_time("--min-time", s))]
     pub min_time: Duration,
 
-    /// Most time spent measuring each command (e.g. 1m); at least one run is always made.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// Most time spent measuring each command (e.g. 1m; at most 24h); at least one run is always made.
+    #[arg(long, value_name = "DURATION", value_parser = |s: &str| parse_time("--max-time", s))]
     pub max_time: Option<Duration>,
 
     /// Run this before every run of every command (e.g. to clear caches).
@@ -105,7 +111,7 @@ pub struct BenchOptions {
     pub ignore_failure: bool,
 
     /// Seed for the round order and the bootstrap, to reproduce a run exactly.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
 
     /// Write plumb's versioned JSON result, with every run, to FILE ('-' for stdout).
@@ -295,6 +301,27 @@ impl BenchArgs {
         }
         Ok(())
     }
+}
+
+fn parse_warmup(text: &str) -> Result<u32, String> {
+    parse_whole("--warmup", text, 0..=MAX_BENCH_RUNS, "e.g. --warmup 3")
+}
+
+fn parse_runs(flag: &str, text: &str) -> Result<u32, String> {
+    parse_whole(flag, text, 1..=MAX_BENCH_RUNS, &format!("e.g. {flag} 20"))
+}
+
+fn parse_time(flag: &str, text: &str) -> Result<Duration, String> {
+    parse_duration_at_most(flag, text, MAX_WAIT).map_err(crate::CliError::for_clap)
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    parse_whole(
+        "--seed",
+        text,
+        0..=u64::MAX,
+        "e.g. --seed 42 (the seed a previous run printed)",
+    )
 }
 
 fn parameter_error(flag: &'static str, error: &ParameterError) -> BenchArgsError {

@@ -1,7 +1,18 @@
 //! Flags of `plumb compare` and `plumb gate`, and the tolerance they judge changes against.
 
 use crate::ledger::LedgerPath;
+use crate::limits::{MAX_REPEATS, MAX_ROUNDS};
+use crate::parse::parse_whole;
+use plumb_stats::NoData;
 use std::path::PathBuf;
+
+fn parse_rounds(text: &str) -> Result<u32, String> {
+    parse_whole("--runs", text, 2..=MAX_ROUNDS, "e.g. --runs 20")
+}
+
+fn parse_repeats(text: &str) -> Result<u32, String> {
+    parse_whole("--repeats", text, 1..=MAX_REPEATS, "e.g. --repeats 5")
+}
 
 /// Parse a tolerance: `2%`, `0.02` (a fraction) or `5 %`.
 pub fn parse_tolerance(text: &str) -> Result<f64, String> {
@@ -46,7 +57,7 @@ pub struct CompareArgs {
 
     /// Rounds of --ab
     #[arg(short = 'r', long, value_name = "N", default_value_t = 20, requires = "ab",
-          value_parser = clap::value_parser!(u32).range(2..))]
+          allow_negative_numbers = true, value_parser = parse_rounds)]
     pub runs: u32,
 
     /// Practical tolerance δ: changes within ±δ are "equivalent"
@@ -89,18 +100,25 @@ pub struct GateArgs {
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
 
+    /// Let a --threshold whose metric has no data pass (by default it fails: a run that measured
+    /// nothing must not pass the gate)
+    #[arg(long)]
+    pub allow_no_data: bool,
+
     /// Where the ledger is.
     #[command(flatten)]
     pub ledger: LedgerPath,
 }
 
 impl GateArgs {
+    /// What a threshold with no data counts as.
+    pub fn no_data(&self) -> NoData {
+        crate::no_data_policy(self.allow_no_data)
+    }
+
     /// The `--threshold` expressions, parsed; the error points at the bad part.
     pub fn parsed_thresholds(&self) -> Result<Vec<plumb_stats::Threshold>, crate::CliError> {
-        self.thresholds
-            .iter()
-            .map(|t| plumb_stats::Threshold::parse(t).map_err(crate::CliError::Threshold))
-            .collect()
+        crate::parse_thresholds(&self.thresholds)
     }
 }
 
@@ -112,11 +130,11 @@ pub struct CalibrateArgs {
 
     /// Rounds in each A/A comparison
     #[arg(short = 'r', long, value_name = "N", default_value_t = 20,
-          value_parser = clap::value_parser!(u32).range(2..))]
+          allow_negative_numbers = true, value_parser = parse_rounds)]
     pub runs: u32,
 
     /// A/A comparisons to make
     #[arg(long, value_name = "N", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          allow_negative_numbers = true, value_parser = parse_repeats)]
     pub repeats: u32,
 }

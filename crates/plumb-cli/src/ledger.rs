@@ -52,6 +52,15 @@ pub fn parse_label(text: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_limit(text: &str) -> Result<u64, String> {
+    crate::parse::parse_whole(
+        "--limit",
+        text,
+        0..=crate::limits::MAX_HISTORY,
+        "e.g. --limit 50, or --limit 0 for every run",
+    )
+}
+
 /// Arguments of `plumb history`.
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
@@ -63,8 +72,9 @@ pub struct HistoryArgs {
     #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
 
-    /// At most this many runs (newest first); 0 for all
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    /// At most this many runs (newest first), up to 1000000; 0 for all
+    #[arg(long, value_name = "N", default_value_t = 20, allow_negative_numbers = true,
+          value_parser = parse_limit)]
     pub limit: u64,
 
     /// Where the ledger is.

@@ -6,24 +6,33 @@
 mod bench;
 mod compare;
 mod demo;
+mod http;
 mod ledger;
+pub mod limits;
 mod load;
 mod parse;
 mod profile;
 mod report;
 mod target;
+mod thresholds;
 
 pub use bench::{BenchArgs, BenchArgsError};
 pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, GateArgs};
 pub use demo::DemoArgs;
+pub use http::{parse_header, parse_method};
 pub use ledger::{
     parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, ShowArgs,
 };
-pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch};
-pub use parse::{parse_bytes, parse_duration, CliError};
+pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch, StageTargets};
+pub use parse::{
+    check_rate, describe_limit, parse_bytes, parse_duration, parse_duration_at_most, parse_rate,
+    parse_run_duration, parse_whole, CliError,
+};
+pub use plumb_stats::NoData;
 pub use profile::ProfileArgs;
 pub use report::ReportArgs;
 pub use target::{parse_latency, parse_stall, TargetArgs};
+pub use thresholds::{no_data_policy, no_data_warning, no_data_warnings, parse_thresholds};
 
 use clap::{Parser, Subcommand};
 

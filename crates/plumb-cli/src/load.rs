@@ -1,9 +1,14 @@
 //! Flags of `plumb load`, and their resolution into [`plumb_load::LoadSettings`].
 
-use crate::parse::{parse_duration, parse_size_list, CliError};
+use crate::http::{parse_header, parse_method};
+use crate::limits::{MAX_CONNECTIONS, MAX_REQUESTS, MAX_RUN, MAX_THREADS};
+use crate::parse::{
+    check_rate, describe_limit, parse_duration, parse_duration_at_most, parse_rate,
+    parse_run_duration, parse_size_list, parse_whole, CliError,
+};
 use clap::{Args, ValueEnum};
 use plumb_load::{Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings};
-use plumb_stats::Threshold;
+use plumb_stats::{NoData, Threshold};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,11 +28,13 @@ pub struct LoadArgs {
 
     /// Connections: sending back to back (closed model), or the cap of the open model
     /// [default: 50, or 1000 with --rate]
-    #[arg(short = 'c', long, value_name = "N")]
+    #[arg(short = 'c', long, value_name = "N", allow_negative_numbers = true,
+          value_parser = parse_connections)]
     pub connections: Option<u32>,
 
     /// Requests per second on a precise schedule (open model); latency counts from the intended send time
-    #[arg(short = 'r', long, value_name = "R", allow_negative_numbers = true)]
+    #[arg(short = 'r', long, value_name = "R", allow_negative_numbers = true,
+          value_parser = parse_rate)]
     pub rate: Option<f64>,
 
     /// Duration of the test, e.g. 30s, 2m [default: 10s, or the stages' total]
@@ -35,11 +42,13 @@ pub struct LoadArgs {
     pub duration: Option<String>,
 
     /// Stop after this many requests
-    #[arg(short = 'n', long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N", allow_negative_numbers = true,
+          value_parser = parse_requests)]
     pub requests: Option<u64>,
 
     /// Worker threads, one event loop each [default: one per core]
-    #[arg(short = 't', long, value_name = "N")]
+    #[arg(short = 't', long, value_name = "N", allow_negative_numbers = true,
+          value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     /// Ramping stages DURATION:TARGET,... (rate with --rate, else connections), e.g. 10s:100,30s:100,5s:0
@@ -85,6 +94,11 @@ pub struct LoadArgs {
     /// Evaluate thresholds every second and stop at the first failure
     #[arg(long)]
     pub abort_on_fail: bool,
+
+    /// Let a threshold whose metric has no data pass (by default it fails: a load against a dead
+    /// server measures no latency, and must not pass a CI job)
+    #[arg(long)]
+    pub allow_no_data: bool,
 
     /// Accepted status codes, e.g. 200,201-204 [default: any 2xx or 3xx]
     #[arg(long, value_name = "CODES")]
@@ -148,6 +162,8 @@ pub struct LoadPlan {
     pub thresholds: Vec<Threshold>,
     /// Stop at the first failed threshold.
     pub abort_on_fail: bool,
+    /// What a threshold with no data counts as (`--allow-no-data`).
+    pub no_data: NoData,
     /// stdout format.
     pub output: OutputFormat,
     /// JSON result file.
@@ -161,13 +177,18 @@ pub struct LoadPlan {
 impl LoadArgs {
     /// Check every flag and build the plan; the error names the flag at fault.
     pub fn resolve(self) -> Result<LoadPlan, CliError> {
+        let targets = if self.rate.is_some() {
+            StageTargets::Rate
+        } else {
+            StageTargets::Connections
+        };
         let stages = match &self.stages {
-            Some(text) => parse_stages(text)?,
+            Some(text) => parse_stages(text, targets)?,
             None => Vec::new(),
         };
         let model = self.model(!stages.is_empty())?;
         let mut settings = LoadSettings::new(self.url.clone());
-        settings.method = self.method.to_ascii_uppercase();
+        settings.method = parse_method(&self.method)?;
         settings.headers = self
             .headers
             .iter()
@@ -179,13 +200,13 @@ impl LoadArgs {
         settings.duration = self
             .duration
             .as_deref()
-            .map(|d| parse_duration("--duration", d))
+            .map(|d| parse_run_duration("--duration", d))
             .transpose()?;
         settings.requests = self.requests;
         if let Some(threads) = self.threads {
             settings.threads = threads;
         }
-        settings.timeout = parse_duration("--timeout", &self.timeout)?;
+        settings.timeout = parse_timeout(&self.timeout)?;
         settings.http_version = if self.http2 {
             HttpVersion::Http2
         } else {
@@ -204,15 +225,12 @@ impl LoadArgs {
                 .unwrap_or_default(),
             expect_body: self.expect_body.clone(),
         };
-        let thresholds = self
-            .thresholds
-            .iter()
-            .map(|t| Threshold::parse(t).map_err(CliError::Threshold))
-            .collect::<Result<_, _>>()?;
+        let thresholds = crate::parse_thresholds(&self.thresholds)?;
         Ok(LoadPlan {
             settings,
             thresholds,
             abort_on_fail: self.abort_on_fail,
+            no_data: crate::no_data_policy(self.allow_no_data),
             output: self.output,
             json: self.json.clone(),
             quiet: self.quiet,
@@ -239,18 +257,16 @@ impl LoadArgs {
 
     fn model(&self, staged: bool) -> Result<LoadModel, CliError> {
         match self.rate {
-            Some(rate) if !(rate.is_finite() && rate >= 0.0) || (rate == 0.0 && !staged) => {
-                Err(CliError::flag(
-                    "--rate",
-                    &rate.to_string(),
-                    "must be a positive number of requests per second",
-                    "e.g. --rate 1000; to ramp up from zero use --rate 0 --stages 30s:1000",
-                ))
+            Some(rate) => {
+                let rate = check_rate(rate).map_err(|why| rate_error(rate, why))?;
+                if rate == 0.0 && !staged {
+                    return Err(rate_error(rate, "must be positive without --stages"));
+                }
+                Ok(LoadModel::Open {
+                    rate,
+                    max_connections: self.connections.unwrap_or(OPEN_MODEL_DEFAULT_CAP),
+                })
             }
-            Some(rate) => Ok(LoadModel::Open {
-                rate,
-                max_connections: self.connections.unwrap_or(OPEN_MODEL_DEFAULT_CAP),
-            }),
             None => {
                 let connections = self.connections.unwrap_or(if staged {
                     0
@@ -285,48 +301,116 @@ impl LoadArgs {
     }
 }
 
-fn parse_header(text: &str) -> Result<(String, String), CliError> {
-    let bad = |why: &str| {
-        CliError::flag(
-            "--header",
-            text,
-            why,
-            "write it as -H 'Name: value', e.g. -H 'Accept: application/json'",
-        )
-    };
-    let (name, value) = text.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
-    let name = name.trim();
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
-        return Err(bad("has an invalid header name"));
-    }
-    if value.contains(['\r', '\n']) {
-        return Err(bad("has a line break in its value"));
-    }
-    Ok((name.to_string(), value.trim().to_string()))
+fn rate_error(rate: f64, why: &str) -> CliError {
+    CliError::flag(
+        "--rate",
+        &rate.to_string(),
+        why,
+        "e.g. --rate 1000; to ramp up from zero use --rate 0 --stages 30s:1000",
+    )
 }
 
-/// Parse `DURATION:TARGET,...`.
-pub fn parse_stages(text: &str) -> Result<Vec<Stage>, CliError> {
-    let hint = "write stages as DURATION:TARGET separated by commas, e.g. 10s:100,30s:100,5s:0";
-    text.split(',')
-        .map(|part| {
-            let bad = |why: &str| CliError::flag("--stages", part.trim(), why, hint);
-            let (duration, target) = part.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
-            let duration = parse_duration("--stages", duration.trim())?;
-            let target: f64 = target
-                .trim()
-                .parse()
-                .map_err(|_| bad("has a target that is not a number"))?;
-            if !(target.is_finite() && target >= 0.0) {
-                return Err(bad("has a negative target"));
-            }
+fn parse_connections(text: &str) -> Result<u32, String> {
+    parse_whole(
+        "-c",
+        text,
+        1..=MAX_CONNECTIONS,
+        "e.g. -c 50 (with --stages, omit -c to ramp up from 0)",
+    )
+}
+
+fn parse_requests(text: &str) -> Result<u64, String> {
+    parse_whole(
+        "-n",
+        text,
+        1..=MAX_REQUESTS,
+        "e.g. -n 100000, or omit -n to run for -d",
+    )
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    parse_whole(
+        "-t",
+        text,
+        1..=MAX_THREADS,
+        "e.g. -t 4, or omit -t for one thread per core",
+    )
+}
+
+/// `--timeout`: longer than zero, at most 24h.
+fn parse_timeout(text: &str) -> Result<Duration, CliError> {
+    let timeout = parse_duration("--timeout", text)?;
+    if timeout.is_zero() {
+        return Err(CliError::flag(
+            "--timeout",
+            text.trim(),
+            "must be longer than zero",
+            "e.g. --timeout 5s",
+        ));
+    }
+    Ok(timeout)
+}
+
+/// What the targets of `--stages` are: they have different limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageTargets {
+    /// Requests per second (with `--rate`).
+    Rate,
+    /// Open connections (without `--rate`).
+    Connections,
+}
+
+const STAGES_HINT: &str =
+    "write stages as DURATION:TARGET separated by commas, e.g. 10s:100,30s:100,5s:0";
+
+/// Parse `DURATION:TARGET,...`: each target within its limit, and a total length above zero and
+/// at most 7 days (the limit of `-d`).
+pub fn parse_stages(text: &str, targets: StageTargets) -> Result<Vec<Stage>, CliError> {
+    let stages = text
+        .split(',')
+        .map(|part| parse_stage(part, targets))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = stages
+        .iter()
+        .try_fold(Duration::ZERO, |sum, s| sum.checked_add(s.duration))
+        .filter(|total| *total <= MAX_RUN);
+    match total {
+        Some(total) if total.is_zero() => Err(CliError::flag(
+            "--stages",
+            text,
+            "lasts 0 s in all, so nothing would run",
+            "give the stages a positive total length, e.g. 10s:100,30s:100,5s:0",
+        )),
+        Some(_) => Ok(stages),
+        None => Err(CliError::flag(
+            "--stages",
+            text,
+            &format!("lasts longer than the limit of {}", describe_limit(MAX_RUN)),
+            "the stages of one run add up to at most 7d; split a longer soak into several runs",
+        )),
+    }
+}
+
+fn parse_stage(part: &str, targets: StageTargets) -> Result<Stage, CliError> {
+    let bad = |why: &str| CliError::flag("--stages", part.trim(), why, STAGES_HINT);
+    let (duration, target) = part.split_once(':').ok_or_else(|| bad("is missing ':'"))?;
+    let duration = parse_duration_at_most("--stages", duration, MAX_RUN)?;
+    let target: f64 = target
+        .trim()
+        .parse()
+        .map_err(|_| bad("has a target that is not a number"))?;
+    match targets {
+        _ if target.is_nan() => Err(bad("has a target that is not a number")),
+        _ if target < 0.0 => Err(bad("has a negative target")),
+        StageTargets::Rate => {
+            check_rate(target).map_err(|why| bad(&format!("has a rate target that {why}")))?;
             Ok(Stage { duration, target })
-        })
-        .collect()
+        }
+        StageTargets::Connections if target > MAX_CONNECTIONS as f64 => Err(bad(&format!(
+            "has a target above the limit of {MAX_CONNECTIONS} connections"
+        ))),
+        StageTargets::Connections => Ok(Stage { duration, target }),
+    }
 }
 
 fn parse_status_list(text: &str) -> Result<Vec<StatusRange>, CliError> {
@@ -351,5 +435,10 @@ impl LoadPlan {
     /// The planned duration, for progress display.
     pub fn planned(&self) -> Option<Duration> {
         self.settings.planned_duration()
+    }
+
+    /// A warning for each threshold that had no data (`statuses` as recorded, in order).
+    pub fn no_data_warnings<'a>(&self, statuses: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        crate::no_data_warnings(&self.thresholds, statuses, self.no_data)
     }
 }

@@ -1,5 +1,7 @@
 //! Flags of `plumb profile`, and their resolution into `plumb_profile::ProfileSettings`.
 
+use crate::limits::{MAX_FREQUENCY, MAX_TOP, MAX_WAIT};
+use crate::parse::{parse_duration_at_most, parse_run_duration, parse_whole};
 use clap::ValueEnum;
 use plumb_profile::{ProfileSettings, SamplingSettings, Target, Unwinding};
 use std::path::PathBuf;
@@ -12,16 +14,17 @@ use std::time::Duration;
 )]
 pub struct ProfileArgs {
     /// Attach to this running process instead of launching a command.
-    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    #[arg(long, value_name = "PID", conflicts_with = "command", allow_negative_numbers = true,
+          value_parser = parse_pid)]
     pub pid: Option<u32>,
 
-    /// How long to watch an attached process (default: until it exits or Ctrl-C).
+    /// How long to watch an attached process, at most 7d (default: until it exits or Ctrl-C).
     #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
     pub duration: Option<Duration>,
 
     /// CPU samples per second, per thread (software CPU clock).
     #[arg(long, short = 'F', value_name = "HZ", default_value_t = plumb_profile::DEFAULT_FREQUENCY_HZ,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+          allow_negative_numbers = true, value_parser = parse_frequency)]
     pub frequency: u32,
 
     /// How to unwind stacks: frame pointers (cheap) or DWARF call-frame information (works
@@ -29,7 +32,7 @@ pub struct ProfileArgs {
     #[arg(long, value_enum, default_value_t = UnwindArg::Fp)]
     pub unwind: UnwindArg,
 
-    /// Interval of the resource timeline (CPU, RSS, threads, I/O) read from /proc.
+    /// Interval of the resource timeline (CPU, RSS, threads, I/O) read from /proc, 10ms to 24h.
     #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_interval)]
     pub interval: Duration,
 
@@ -46,7 +49,8 @@ pub struct ProfileArgs {
     pub json: Option<PathBuf>,
 
     /// Rows of the hot-function table.
-    #[arg(long, value_name = "N", default_value_t = 15)]
+    #[arg(long, value_name = "N", default_value_t = 15, allow_negative_numbers = true,
+          value_parser = parse_top)]
     pub top: usize,
 
     /// The command to launch and its arguments (after `--`).
@@ -110,20 +114,42 @@ impl ProfileArgs {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let duration = humantime::parse_duration(text)
-        .map_err(|err| format!("{err} (examples: 30s, 2m, 500ms)"))?;
-    if duration.is_zero() {
-        return Err("must be longer than zero (examples: 30s, 2m)".into());
-    }
-    Ok(duration)
+    parse_run_duration("--duration", text).map_err(crate::CliError::for_clap)
 }
 
 fn parse_interval(text: &str) -> Result<Duration, String> {
-    let interval = parse_duration(text)?;
+    let interval =
+        parse_duration_at_most("--interval", text, MAX_WAIT).map_err(crate::CliError::for_clap)?;
     if interval < Duration::from_millis(10) {
-        return Err("must be at least 10ms (/proc reads are not precise below that)".into());
+        return Err(
+            "must be at least 10ms (/proc reads are not precise below that)\n\
+                    hint: e.g. --interval 100ms"
+                .into(),
+        );
     }
     Ok(interval)
+}
+
+fn parse_pid(text: &str) -> Result<u32, String> {
+    parse_whole(
+        "--pid",
+        text,
+        1..=u64::from(u32::MAX),
+        "e.g. --pid 4242 (see `pgrep NAME`)",
+    )
+}
+
+fn parse_frequency(text: &str) -> Result<u32, String> {
+    parse_whole(
+        "-F",
+        text,
+        1..=MAX_FREQUENCY,
+        "e.g. -F 999 (samples per second per thread)",
+    )
+}
+
+fn parse_top(text: &str) -> Result<usize, String> {
+    parse_whole("--top", text, 0..=MAX_TOP, "e.g. --top 15")
 }
 
 #[cfg(test)]

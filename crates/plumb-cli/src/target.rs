@@ -1,6 +1,7 @@
 //! Flags of `plumb target`, resolved into [`plumb_target::TargetSettings`].
 
-use crate::parse::{parse_bytes, parse_duration, CliError};
+use crate::limits::{MAX_BODY_SIZE, MAX_THREADS};
+use crate::parse::{parse_bytes, parse_duration, parse_whole, CliError};
 use clap::Args;
 use plumb_target::{Latency, Stall, TargetSettings};
 use std::net::{IpAddr, SocketAddr};
@@ -13,7 +14,8 @@ pub struct TargetArgs {
     pub host: IpAddr,
 
     /// Port to listen on (0 picks a free one)
-    #[arg(short = 'p', long, default_value_t = 8080)]
+    #[arg(short = 'p', long, default_value_t = 8080, allow_negative_numbers = true,
+          value_parser = parse_port)]
     pub port: u16,
 
     /// Added latency: fixed (5ms) or uniformly random (1ms..10ms)
@@ -26,22 +28,28 @@ pub struct TargetArgs {
     pub stall: Option<String>,
 
     /// Fraction of requests answered 500, 0.0 to 1.0
-    #[arg(long, default_value_t = 0.0, value_name = "RATIO")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "RATIO",
+        allow_negative_numbers = true
+    )]
     pub error_rate: f64,
 
-    /// Response body size, e.g. 1KB
+    /// Response body size, e.g. 1KB (at most 1 GiB)
     #[arg(long, default_value = "13", value_name = "SIZE")]
     pub size: String,
 
     /// Server worker threads [default: one per core]
-    #[arg(short = 't', long, value_name = "N")]
+    #[arg(short = 't', long, value_name = "N", allow_negative_numbers = true,
+          value_parser = parse_threads)]
     pub threads: Option<usize>,
 }
 
 impl TargetArgs {
     /// The target's knobs, checked.
     pub fn settings(&self) -> Result<TargetSettings, CliError> {
-        if !(0.0..=1.0).contains(&self.error_rate) {
+        if !(0.0..=1.0).contains(&self.error_rate) || self.error_rate.is_nan() {
             return Err(CliError::flag(
                 "--error-rate",
                 &self.error_rate.to_string(),
@@ -58,7 +66,7 @@ impl TargetArgs {
                 .unwrap_or_default(),
             stall: self.stall.as_deref().map(parse_stall).transpose()?,
             error_rate: self.error_rate,
-            body_size: parse_bytes("--size", &self.size)?,
+            body_size: parse_bytes("--size", &self.size, MAX_BODY_SIZE)?,
         })
     }
 
@@ -68,7 +76,25 @@ impl TargetArgs {
     }
 }
 
-/// `5ms` or `1ms..10ms`.
+fn parse_port(text: &str) -> Result<u16, String> {
+    parse_whole(
+        "-p",
+        text,
+        0..=u64::from(u16::MAX),
+        "e.g. -p 8080, or -p 0 for any free port",
+    )
+}
+
+fn parse_threads(text: &str) -> Result<usize, String> {
+    parse_whole(
+        "-t",
+        text,
+        1..=MAX_THREADS,
+        "e.g. -t 4, or omit -t for one thread per core",
+    )
+}
+
+/// `5ms` or `1ms..10ms`, each at most 24h.
 pub fn parse_latency(text: &str) -> Result<Latency, CliError> {
     match text.split_once("..") {
         Some((lo, hi)) => {
@@ -90,7 +116,7 @@ pub fn parse_latency(text: &str) -> Result<Latency, CliError> {
     }
 }
 
-/// `1s/5s`.
+/// `1s/5s`, each at most 24h.
 pub fn parse_stall(text: &str) -> Result<Stall, CliError> {
     let hint = "write LENGTH/PERIOD, e.g. 1s/5s for a one-second stall every five seconds";
     let (length, every) = text

@@ -10,5 +10,6 @@ mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
 pub use threshold::{
-    Aggregation, Comparison, Metric, MetricSource, Threshold, ThresholdParseError,
+    Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Threshold,
+    ThresholdParseError, ThresholdStatus,
 };

@@ -1,7 +1,10 @@
 //! Thresholds in k6's syntax: `http_req_duration: p(95)<200ms`, `http_req_failed: rate<0.01`.
 //!
 //! Parsing points at the bad part of an expression; evaluation asks a [`MetricSource`] for the
-//! observed value, so this module stays free of any engine's types.
+//! observed value, so this module stays free of any engine's types. A metric with no value (no
+//! response measured a latency, no request completed to have a failure rate) is a third outcome,
+//! [`ThresholdStatus::NoData`], which fails a run unless [`NoData::Passes`] is chosen: a load test
+//! against a dead server must not pass a CI job.
 
 use std::fmt;
 
@@ -79,6 +82,72 @@ pub struct Threshold {
     pub bound: f64,
 }
 
+/// A threshold's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThresholdStatus {
+    /// The observed value satisfies the condition.
+    Passed,
+    /// The observed value breaks the condition.
+    Failed,
+    /// There is no value to compare (e.g. no response, so no latency).
+    NoData,
+}
+
+/// What a threshold with no data counts as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NoData {
+    /// It fails the run (the default).
+    #[default]
+    Fails,
+    /// It passes (`--allow-no-data`).
+    Passes,
+}
+
+/// A threshold evaluated against a source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// Passed, failed, or no data.
+    pub status: ThresholdStatus,
+    /// The observed value, when there is one (milliseconds for durations).
+    pub observed: Option<f64>,
+}
+
+impl ThresholdStatus {
+    /// The status as results record it: `passed`, `failed`, `no data`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdStatus::Passed => "passed",
+            ThresholdStatus::Failed => "failed",
+            ThresholdStatus::NoData => "no data",
+        }
+    }
+
+    /// The status recorded as `text` (`None` for a status this version does not know).
+    pub fn from_recorded(text: &str) -> Option<ThresholdStatus> {
+        [
+            ThresholdStatus::Passed,
+            ThresholdStatus::Failed,
+            ThresholdStatus::NoData,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Whether this outcome fails the run, given what no data counts as.
+    pub fn fails(self, no_data: NoData) -> bool {
+        match self {
+            ThresholdStatus::Passed => false,
+            ThresholdStatus::Failed => true,
+            ThresholdStatus::NoData => no_data == NoData::Fails,
+        }
+    }
+
+    /// Whether a recorded status fails the run; a status this version does not know fails it.
+    pub fn recorded_fails(text: &str, no_data: NoData) -> bool {
+        ThresholdStatus::from_recorded(text).is_none_or(|s| s.fails(no_data))
+    }
+}
+
 /// Gives the observed value of a metric under an aggregation (durations in milliseconds).
 pub trait MetricSource {
     /// `None` when the source has no such value (no samples yet).
@@ -124,9 +193,39 @@ impl Threshold {
         Some(self.comparison.holds(observed, self.bound))
     }
 
+    /// Evaluate against a source: passed, failed, or no data (an explicit outcome, never a
+    /// number that happens to pass).
+    pub fn evaluate(&self, source: &dyn MetricSource) -> Evaluation {
+        let observed = source.value(self.metric, self.aggregation);
+        let status = match observed {
+            Some(v) if self.comparison.holds(v, self.bound) => ThresholdStatus::Passed,
+            Some(_) => ThresholdStatus::Failed,
+            None => ThresholdStatus::NoData,
+        };
+        Evaluation { status, observed }
+    }
+
+    /// Why this threshold has no data, e.g. `no data: 0 responses measured http_req_duration`.
+    pub fn no_data_reason(&self) -> String {
+        self.metric.no_data_reason()
+    }
+
     /// Whether the metric is a duration (its bound is in milliseconds).
     pub fn is_duration(&self) -> bool {
         self.metric.is_duration()
+    }
+
+    /// The expression in one canonical form (`http_req_duration: p(95)<200ms`), which parses
+    /// back to the same threshold.
+    pub fn canonical(&self) -> String {
+        let unit = if self.is_duration() { "ms" } else { "" };
+        format!(
+            "{}: {}{}{}{unit}",
+            self.metric.name(),
+            self.aggregation,
+            self.comparison.symbol(),
+            self.bound
+        )
     }
 }
 
@@ -176,6 +275,17 @@ impl Metric {
             .find(|(_, m)| *m == self)
             .map(|(n, _)| *n)
             .unwrap_or("?")
+    }
+
+    /// Why the metric can have no value: what there were none of.
+    pub fn no_data_reason(self) -> String {
+        let none_of = match self {
+            Metric::HttpReqConnecting => "0 connections measured",
+            Metric::HttpReqFailed | Metric::Checks => "0 requests completed to give",
+            Metric::HttpReqs | Metric::DataReceived | Metric::DataSent => "nothing measured",
+            _ => "0 responses measured",
+        };
+        format!("no data: {none_of} {}", self.name())
     }
 
     fn from_name(name: &str) -> Option<Metric> {
@@ -338,6 +448,14 @@ impl Parser<'_> {
                 "write a plain number, optionally with a unit: 200ms, 1.5s, 0.01",
             )
         })?;
+        if !value.is_finite() {
+            return Err(self.error(
+                start,
+                word.len(),
+                &format!("'{word}' is too large"),
+                "write a finite number, optionally with a unit: 200ms, 1.5s, 0.01",
+            ));
+        }
         if !metric.is_duration() {
             return match unit {
                 "" => Ok(value),
@@ -367,7 +485,16 @@ impl Parser<'_> {
                 ))
             }
         };
-        Ok(value * scale)
+        let scaled = value * scale;
+        if !scaled.is_finite() {
+            return Err(self.error(
+                start,
+                word.len(),
+                &format!("'{word}' is too large"),
+                "write a finite duration, e.g. 200ms or 1.5s",
+            ));
+        }
+        Ok(scaled)
     }
 
     fn error(&self, start: usize, len: usize, message: &str, hint: &str) -> ThresholdParseError {

@@ -12,6 +12,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use rand::Rng;
 use std::convert::Infallible;
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,6 +63,34 @@ impl Default for TargetSettings {
             body_size: 13,
         }
     }
+}
+
+/// The knobs in plain words, e.g. `latency 1ms..3ms, a 300ms stall every 2s, 0% errors,
+/// 1024-byte bodies`.
+impl fmt::Display for TargetSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.latency {
+            Latency::None => f.write_str("no added latency")?,
+            Latency::Fixed(d) => write!(f, "latency {}", words(d))?,
+            Latency::Uniform(lo, hi) => write!(f, "latency {}..{}", words(lo), words(hi))?,
+        }
+        match self.stall {
+            None => f.write_str(", no stalls")?,
+            Some(s) => write!(f, ", a {} stall every {}", words(s.length), words(s.every))?,
+        }
+        let bytes = if self.body_size == 1 { "byte" } else { "bytes" };
+        write!(
+            f,
+            ", {}% errors, {} {bytes} per body",
+            (self.error_rate * 100.0 * 1e6).round() / 1e6,
+            self.body_size
+        )
+    }
+}
+
+/// A duration as a person writes it: `300ms`, `2s`, `1m 30s`.
+fn words(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
 }
 
 /// The target's behaviour, shared by all connections.
@@ -257,6 +286,27 @@ mod tests {
         assert_eq!(
             stall_remaining(Duration::from_millis(9_500), stall),
             Duration::from_millis(500)
+        );
+    }
+
+    #[test]
+    fn settings_read_as_plain_words() {
+        assert_eq!(
+            TargetSettings::default().to_string(),
+            "no added latency, no stalls, 0% errors, 13 bytes per body"
+        );
+        let planted = TargetSettings {
+            latency: Latency::Uniform(Duration::from_millis(1), Duration::from_millis(3)),
+            stall: Some(Stall {
+                length: Duration::from_millis(300),
+                every: Duration::from_secs(2),
+            }),
+            error_rate: 0.07,
+            body_size: 1,
+        };
+        assert_eq!(
+            planted.to_string(),
+            "latency 1ms..3ms, a 300ms stall every 2s, 7% errors, 1 byte per body"
         );
     }
 

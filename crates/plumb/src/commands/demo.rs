@@ -7,7 +7,7 @@
 use crate::commands::load;
 use crate::exit::Outcome;
 use anyhow::Context;
-use plumb_cli::{parse_duration, DemoArgs, LoadPlan, OutputFormat};
+use plumb_cli::{DemoArgs, LoadPlan, NoData, OutputFormat};
 use plumb_load::{LoadModel, LoadSettings};
 use plumb_schema::load::LoadResult;
 use plumb_target::{Latency, Stall, TargetSettings};
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// Run `plumb demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
-    let phase = parse_duration("--duration", &args.duration)?;
+    let phase = args.phase()?;
     let target = plumb_target::spawn(planted_bottleneck(), "127.0.0.1:0".parse()?, 1)
         .context("cannot start the embedded target on 127.0.0.1")?;
     let url = target.url("/api/orders");
@@ -50,7 +50,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let open = load::execute(&demo_plan(&url, open_model, phase, args.quiet), &stop)?;
     print!("{}", plumb_report::load::text(&open));
     println!("{}", lesson(&closed, &open));
-    Ok(load::outcome_of(&open))
+    Ok(load::outcome_of(&open, NoData::Fails))
 }
 
 fn planted_bottleneck() -> TargetSettings {
@@ -74,6 +74,7 @@ fn demo_plan(url: &str, model: LoadModel, duration: Duration, quiet: bool) -> Lo
         settings,
         thresholds: Vec::new(),
         abort_on_fail: false,
+        no_data: NoData::Fails,
         output: OutputFormat::Text,
         json: None,
         quiet,

@@ -28,14 +28,18 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
     let cand = crate::runs::find(&mut ledger, &args.ledger, run)?;
     let mut table = super::compare::table(&base, &cand, args.tolerance)?;
     let thresholds = args.parsed_thresholds()?;
+    let rows = gate_thresholds(&thresholds, &base.result, &cand.result)?;
+    let statuses = rows.iter().map(|r| r.status.as_str());
+    let no_data = args.no_data();
     table
-        .thresholds
-        .extend(gate_thresholds(&thresholds, &base.result, &cand.result)?);
+        .warnings
+        .extend(plumb_cli::no_data_warnings(&thresholds, statuses, no_data));
+    table.thresholds.extend(rows);
     let mut markdown = plumb_report::compare::markdown(&table);
-    let outcome = outcome(&table, &cand, args.strict);
+    let outcome = outcome(&table, &cand, args.strict, no_data);
     markdown.push_str(&format!(
         "\n**gate: {}**\n",
-        describe(outcome, &table, args.strict)
+        describe(outcome, &table, args.strict, no_data)
     ));
     std::io::stdout().lock().write_all(markdown.as_bytes())?;
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
@@ -92,10 +96,24 @@ fn gate_thresholds(
         .collect())
 }
 
-fn outcome(table: &ComparisonTable, cand: &RunRecord, strict: bool) -> Outcome {
+/// A threshold that failed, or had no data unless `--allow-no-data`.
+fn threshold_failed(table: &ComparisonTable, no_data: plumb_cli::NoData) -> bool {
+    let fails = |t: &ThresholdRow| plumb_stats::ThresholdStatus::recorded_fails(&t.status, no_data);
+    table.thresholds.iter().any(fails)
+}
+
+fn outcome(
+    table: &ComparisonTable,
+    cand: &RunRecord,
+    strict: bool,
+    no_data: plumb_cli::NoData,
+) -> Outcome {
     if bench_failed(&cand.result) {
         Outcome::BenchmarkFailed
-    } else if table.regressed() || table.threshold_failed() || (strict && table.inconclusive()) {
+    } else if table.regressed()
+        || threshold_failed(table, no_data)
+        || (strict && table.inconclusive())
+    {
         Outcome::ThresholdFailed
     } else {
         Outcome::Passed
@@ -114,11 +132,19 @@ fn bench_failed(result: &RunResult) -> bool {
         .any(|r| r.exit_code != Some(0) || r.signal.is_some())
 }
 
-fn describe(outcome: Outcome, table: &ComparisonTable, strict: bool) -> &'static str {
+fn describe(
+    outcome: Outcome,
+    table: &ComparisonTable,
+    strict: bool,
+    no_data: plumb_cli::NoData,
+) -> &'static str {
     match outcome {
         Outcome::BenchmarkFailed => "failed (a benchmarked command failed)",
         Outcome::ThresholdFailed if table.regressed() => "failed (regression)",
         Outcome::ThresholdFailed if table.threshold_failed() => "failed (threshold)",
+        Outcome::ThresholdFailed if threshold_failed(table, no_data) => {
+            "failed (threshold with no data)"
+        }
         Outcome::ThresholdFailed => "failed (inconclusive, --strict)",
         Outcome::Passed if table.inconclusive() && !strict => "passed (some verdicts inconclusive)",
         Outcome::Passed => "passed",

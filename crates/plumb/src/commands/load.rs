@@ -19,7 +19,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let result = execute(&plan, &stop)?;
     emit(&plan, &result)?;
     crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
-    Ok(outcome_of(&result))
+    Ok(outcome_of(&result, plan.no_data))
 }
 
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
@@ -34,6 +34,8 @@ pub fn execute(plan: &LoadPlan, stop: &StopSignal) -> anyhow::Result<LoadResult>
     let outcomes = report.evaluate(&plan.thresholds);
     let mut result = report.to_result(&plan.settings, outcomes);
     result.server = server;
+    let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status.as_str()));
+    result.warnings.extend(no_data);
     Ok(result)
 }
 
@@ -54,13 +56,17 @@ pub fn emit(plan: &LoadPlan, result: &LoadResult) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Failed when any threshold failed or the run was aborted by one.
-pub fn outcome_of(result: &LoadResult) -> Outcome {
+/// Failed when any threshold failed (or had no data, unless `--allow-no-data`) or the run was
+/// aborted by one.
+pub fn outcome_of(result: &LoadResult, no_data: plumb_cli::NoData) -> Outcome {
     let aborted_by_threshold = result
         .stop_reason
         .as_deref()
         .is_some_and(|r| r.contains("--abort-on-fail"));
-    if aborted_by_threshold || result.thresholds.iter().any(|t| t.status == "failed") {
+    let failed = |t: &plumb_schema::load::ThresholdOutcome| {
+        plumb_stats::ThresholdStatus::recorded_fails(&t.status, no_data)
+    };
+    if aborted_by_threshold || result.thresholds.iter().any(failed) {
         Outcome::ThresholdFailed
     } else {
         Outcome::Passed

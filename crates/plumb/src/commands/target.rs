@@ -21,7 +21,7 @@ pub fn run(args: TargetArgs) -> anyhow::Result<Outcome> {
     stdout.flush()?;
     drop(stdout);
     eprintln!(
-        "plumb target listening on {} ({settings:?}); Ctrl-C to stop",
+        "plumb target listening on {} ({settings}); Ctrl-C to stop",
         target.addr()
     );
     while !stop.is_stopped() {
