@@ -4,8 +4,8 @@
 use crate::recorder::{ErrorClass, Recorder};
 use crate::settings::{HttpVersion, LoadModel, LoadSettings};
 use plumb_schema::load::{
-    GeneratorUsage, LoadHistograms, LoadResult, LoadSettingsRecord, LoadSummary, Percentiles,
-    SecondWindow, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
+    ErrorDetail, GeneratorUsage, LoadHistograms, LoadResult, LoadSettingsRecord, LoadSummary,
+    Percentiles, SecondWindow, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
 };
 use plumb_stats::{Aggregation, DurationHistogram, Metric, MetricSource, Threshold};
 use std::time::{Duration, SystemTime};
@@ -124,6 +124,20 @@ impl LoadReport {
     /// Things a reader must know to trust (or distrust) the numbers.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        let t = &self.totals;
+        if t.requests > 0 && t.errors == t.requests {
+            let why = ErrorClass::ALL
+                .iter()
+                .filter(|c| t.errors_of(**c) > 0)
+                .map(|c| format!("{} {}", t.errors_of(*c), c.name()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            warnings.push(format!(
+                "EVERY REQUEST FAILED ({why}): no latency here describes a working server"
+            ));
+        } else if t.requests == 0 {
+            warnings.push("no request completed: there is nothing to measure".to_string());
+        }
         if self.generator.busiest_load >= SATURATED_LOAD {
             warnings.push(format!(
                 "the load generator's busiest thread used {:.0}% of a core: plumb itself may have \
@@ -212,6 +226,8 @@ impl LoadReport {
                 .filter(|c| t.errors_of(**c) > 0)
                 .map(|c| (c.name().to_string(), t.errors_of(*c)))
                 .collect(),
+            error_details: error_details(t),
+            retries: t.retries,
             bytes_sent: t.bytes_sent,
             bytes_received: t.bytes_received,
             generator: GeneratorUsage {
@@ -222,6 +238,21 @@ impl LoadReport {
             },
         }
     }
+}
+
+/// The recorder's reasons of failure, most frequent first.
+fn error_details(totals: &Recorder) -> Vec<ErrorDetail> {
+    let mut details: Vec<ErrorDetail> = totals
+        .details
+        .iter()
+        .map(|d| ErrorDetail {
+            class: d.class.name().to_string(),
+            detail: d.detail.to_string(),
+            count: d.count,
+        })
+        .collect();
+    details.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.detail.cmp(&b.detail)));
+    details
 }
 
 impl MetricSource for LoadReport {
@@ -285,6 +316,10 @@ pub fn metric_value(
         Metric::Checks => {
             return (totals.requests > 0).then(|| 1.0 - ratio(totals.errors, totals.requests))
         }
+        // With no request completed, a count of 0 is no data, not a number that happens to pass.
+        Metric::HttpReqs | Metric::DataReceived | Metric::DataSent if totals.requests == 0 => {
+            return None
+        }
         Metric::HttpReqs => return Some(count_or_rate(totals.requests, aggregation, per_second)),
         Metric::DataReceived => {
             return Some(count_or_rate(
@@ -324,16 +359,11 @@ pub fn evaluate_thresholds(
     thresholds
         .iter()
         .map(|t| {
-            let observed = source.value(t.metric, t.aggregation);
-            let status = match observed.map(|v| t.comparison.holds(v, t.bound)) {
-                Some(true) => "passed",
-                Some(false) => "failed",
-                None => "no data",
-            };
+            let evaluation = t.evaluate(source);
             ThresholdOutcome {
                 expression: t.source.clone(),
-                status: status.to_string(),
-                observed,
+                status: evaluation.status.as_str().to_string(),
+                observed: evaluation.observed,
             }
         })
         .collect()
@@ -482,6 +512,7 @@ mod tests {
             None
         );
         assert_eq!(r.value(Metric::HttpReqFailed, Aggregation::Rate), None);
+        assert_eq!(r.value(Metric::HttpReqs, Aggregation::Count), None);
         let t = Threshold::parse("http_req_duration: p(95)<1s").unwrap();
         assert_eq!(r.evaluate(&[t])[0].status, "no data");
     }

@@ -52,6 +52,10 @@ pub fn text(result: &LoadResult) -> String {
             "INTERRUPTED: {reason}; the numbers below cover the part that ran"
         );
     }
+    let (alarms, warnings) = split_alarms(&result.warnings);
+    for alarm in alarms {
+        let _ = writeln!(out, "{alarm}");
+    }
     let _ = writeln!(out);
     let achieved = match s.requested_rps {
         Some(asked) => format!("{}/s achieved of {}/s requested", rate(s.rps), rate(asked)),
@@ -94,6 +98,22 @@ pub fn text(result: &LoadResult) -> String {
         "  errors by  {}",
         joined_counts(&s.errors_by_class, "none")
     );
+    for d in &s.error_details {
+        let _ = writeln!(
+            out,
+            "             {} {}: {}",
+            count(d.count),
+            d.class,
+            d.detail
+        );
+    }
+    if s.retries > 0 {
+        let _ = writeln!(
+            out,
+            "  retries    {} sent again on a fresh connection (a reused one closed before answering; not errors)",
+            count(s.retries)
+        );
+    }
     let _ = writeln!(
         out,
         "  data       sent {}, received {}; {} connections opened",
@@ -121,13 +141,20 @@ pub fn text(result: &LoadResult) -> String {
         write_server(&mut out, server);
     }
     write_thresholds(&mut out, result);
-    if !result.warnings.is_empty() {
+    if !warnings.is_empty() {
         let _ = writeln!(out);
-        for warning in &result.warnings {
+        for warning in warnings {
             let _ = writeln!(out, "warning: {warning}");
         }
     }
     out
+}
+
+/// Warnings that void the run's figures (every request failed) go at the top, the rest below.
+fn split_alarms(warnings: &[String]) -> (Vec<&String>, Vec<&String>) {
+    warnings.iter().partition(|w| {
+        w.starts_with("EVERY REQUEST FAILED") || w.starts_with("no request completed")
+    })
 }
 
 /// How many of the server's hot functions the text summary lists.
@@ -276,6 +303,16 @@ pub fn markdown(result: &LoadResult) -> String {
         joined_counts(&s.status_codes, "none")
     );
     let _ = writeln!(out, "Errors: {}", joined_counts(&s.errors_by_class, "none"));
+    for d in &s.error_details {
+        let _ = writeln!(out, "- {} {}: {}", count(d.count), d.class, d.detail);
+    }
+    if s.retries > 0 {
+        let _ = writeln!(
+            out,
+            "\nRetries on a fresh connection (not errors): {}",
+            count(s.retries)
+        );
+    }
     if !result.thresholds.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "| threshold | result | observed |");

@@ -125,12 +125,32 @@ pub struct LoadSummary {
     pub status_codes: BTreeMap<String, u64>,
     /// Errors by class: refused, connect, reset, closed, timeout, tls, malformed, status, body, io.
     pub errors_by_class: BTreeMap<String, u64>,
+    /// Why requests failed, where plumb can tell ("certificate expired", "too many open files"),
+    /// most frequent first.
+    #[serde(default)]
+    pub error_details: Vec<ErrorDetail>,
+    /// Requests sent a second time on a fresh connection because a reused keep-alive connection
+    /// failed before any byte of the response (closed while idle, HTTP/2 GOAWAY). Not errors:
+    /// the retried attempt's outcome is what counts.
+    #[serde(default)]
+    pub retries: u64,
     /// Bytes written to the target.
     pub bytes_sent: u64,
     /// Bytes read from the target.
     pub bytes_received: u64,
     /// CPU used by plumb's load generator.
     pub generator: GeneratorUsage,
+}
+
+/// One reason of failure and how many requests failed for it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct ErrorDetail {
+    /// The error class the requests were counted under.
+    pub class: String,
+    /// The reason in words.
+    pub detail: String,
+    /// Requests.
+    pub count: u64,
 }
 
 /// The usual summary of a distribution, in milliseconds.

@@ -55,6 +55,12 @@ fn result(interrupted: bool) -> LoadResult {
             connections_opened: 41,
             status_codes: BTreeMap::from([("200".into(), 199_975), ("503".into(), 12)]),
             errors_by_class: BTreeMap::from([("status".into(), 12)]),
+            error_details: vec![ErrorDetail {
+                class: "status".into(),
+                detail: "status outside 200-399".into(),
+                count: 12,
+            }],
+            retries: 7,
             bytes_sent: 12_799_168,
             bytes_received: 30_398_024,
             generator: GeneratorUsage {
