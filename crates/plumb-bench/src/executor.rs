@@ -10,11 +10,25 @@
 //! (`clone(CLONE_VM | CLONE_VFORK)`): the parent's memory is not copied. Linux still folds the
 //! peak RSS of the image that `exec` replaces into the child's `ru_maxrss`, so a child's peak is
 //! never below plumb's own peak (a few MiB); that is a floor, not an offset added to large children.
+//!
+//! Each child leads its own process group, so that a stop (Ctrl-C, SIGTERM) can end it and
+//! whatever it started: the executor waits on a pidfd (woken the moment the child exits, so no
+//! polling delay reaches the measurement), checks the stop flag every [`STOP_CHECK`], and on a
+//! stop sends SIGTERM to the group, SIGKILL after [`KILL_GRACE`], and reaps the child.
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How often a wait looks at the stop flag.
+const STOP_CHECK: Duration = Duration::from_millis(25);
+
+/// How long a stopped child's group has between SIGTERM and SIGKILL.
+const KILL_GRACE: Duration = Duration::from_millis(500);
 
 /// A program and its arguments, ready to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,12 +106,27 @@ pub trait Executor {
 pub struct ProcessExecutor {
     /// `/dev/null`, opened once: duplicating a descriptor is cheaper than three `open`s a run.
     dev_null: Option<File>,
+    /// Set by the caller (a signal handler) to stop the running child.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl ProcessExecutor {
     /// An executor; `/dev/null` is opened on first use.
     pub fn new() -> Self {
         ProcessExecutor::default()
+    }
+
+    /// An executor that ends the running child's process group once `stop` is set; the run then
+    /// fails with [`io::ErrorKind::Interrupted`].
+    pub fn stopped_by(stop: Arc<AtomicBool>) -> Self {
+        ProcessExecutor {
+            dev_null: None,
+            stop: Some(stop),
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 
     fn null(&mut self) -> io::Result<Stdio> {
@@ -116,6 +145,9 @@ impl ProcessExecutor {
 
 impl Executor for ProcessExecutor {
     fn execute(&mut self, invocation: &Invocation) -> io::Result<Measurement> {
+        if self.stopped() {
+            return Err(stopped());
+        }
         let (stdin, stdout, stderr) = (self.null()?, self.null()?, self.null()?);
         let start = Instant::now();
         let child = Command::new(&invocation.program)
@@ -123,8 +155,17 @@ impl Executor for ProcessExecutor {
             .stdin(stdin)
             .stdout(stdout)
             .stderr(stderr)
+            .process_group(0)
             .spawn()?;
-        let (status, usage) = wait_for(child.id())?;
+        let pid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
+        if let Some(stop) = &self.stop {
+            if wait_or_stop(pid, stop)? == Waited::Stopped {
+                end_group(pid);
+                wait_for(pid)?;
+                return Err(stopped());
+            }
+        }
+        let (status, usage) = wait_for(pid)?;
         let wall = start.elapsed();
         Ok(measurement(wall, status, &usage))
     }
@@ -138,9 +179,109 @@ impl Executor for ProcessExecutor {
     }
 }
 
+fn stopped() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Interrupted,
+        "stopped before the command ended",
+    )
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Waited {
+    /// The child exited (not reaped yet).
+    Exited,
+    /// The stop flag was set first; the child still runs.
+    Stopped,
+}
+
+/// Wait until child `pid` exits or `stop` is set, without reaping it. On a pidfd, so the wait
+/// ends the moment the child does; where pidfds are missing (Linux < 5.3), `waitid(WNOWAIT)`.
+fn wait_or_stop(pid: libc::pid_t, stop: &AtomicBool) -> io::Result<Waited> {
+    let pidfd = PidFd::open(pid);
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(Waited::Stopped);
+        }
+        let exited = match &pidfd {
+            Ok(pidfd) => pidfd.readable_within(STOP_CHECK)?,
+            Err(_) => {
+                let exited = has_exited(pid)?;
+                if !exited {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                exited
+            }
+        };
+        if exited {
+            return Ok(Waited::Exited);
+        }
+    }
+}
+
+/// A pidfd: readable once its process has exited.
+struct PidFd(std::os::fd::OwnedFd);
+
+impl PidFd {
+    fn open(pid: libc::pid_t) -> io::Result<PidFd> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = i32::try_from(fd).map_err(io::Error::other)?;
+        // SAFETY: the descriptor was just returned to us and nothing else owns it.
+        Ok(PidFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// Whether the process exits within `timeout`.
+    fn readable_within(&self, timeout: Duration) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let mut poll = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let millis = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `poll` is one valid pollfd, live for the call.
+        match unsafe { libc::poll(&mut poll, 1, millis) } {
+            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => Ok(false),
+            -1 => Err(io::Error::last_os_error()),
+            ready => Ok(ready > 0),
+        }
+    }
+}
+
+/// Whether child `pid` has exited, leaving it to be reaped.
+fn has_exited(pid: libc::pid_t) -> io::Result<bool> {
+    // SAFETY: an all-zero siginfo_t is a valid value of this plain C struct.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: `info` is valid and writable for the call.
+    if unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: waitid filled `info`; si_pid is 0 when no child has changed state.
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// End the process group led by child `pid`: SIGTERM, then SIGKILL after [`KILL_GRACE`]. The
+/// child is not reaped yet, so its pid (the group's id) cannot have been reused.
+fn end_group(pid: libc::pid_t) {
+    // SAFETY: kill takes plain integers; a negative pid names the process group.
+    unsafe { libc::kill(-pid, libc::SIGTERM) };
+    let deadline = Instant::now() + KILL_GRACE;
+    while Instant::now() < deadline && !has_exited(pid).unwrap_or(true) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Whatever is left of the group (a child that ignores SIGTERM, or its own children).
+    // SAFETY: as above.
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+}
+
 /// Reap `pid` with `wait4`, retrying on `EINTR`.
-fn wait_for(pid: u32) -> io::Result<(libc::c_int, libc::rusage)> {
-    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+fn wait_for(pid: libc::pid_t) -> io::Result<(libc::c_int, libc::rusage)> {
     let mut status: libc::c_int = 0;
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

@@ -342,19 +342,18 @@ impl<'a> Runner<'a> {
     /// Run one process and check how it ended.
     fn execute(&mut self, command: &str, role: Role) -> Result<Measurement, BenchError> {
         let invocation = self.invocation(command)?;
-        let measurement =
-            self.executor
-                .execute(&invocation)
-                .map_err(|source| BenchError::Spawn {
-                    role,
-                    command: command.to_owned(),
-                    program: invocation.program.clone(),
-                    source,
-                })?;
+        let measured = self.executor.execute(&invocation);
         if self.observer.should_stop() {
-            // The interrupt most likely reached the child too: this run does not count.
+            // The executor ended the child early (or the signal reached it): this run does not
+            // count.
             return Err(BenchError::Interrupted);
         }
+        let measurement = measured.map_err(|source| BenchError::Spawn {
+            role,
+            command: command.to_owned(),
+            program: invocation.program.clone(),
+            source,
+        })?;
         let tolerated = matches!(role, Role::Measured | Role::Warmup)
             && self.settings.failure == FailurePolicy::Ignore;
         if !measurement.exit.is_success() && !tolerated {

@@ -42,11 +42,12 @@ use std::time::{Duration, Instant};
 /// How often an attached run checks for its end (duration, exit, interrupt).
 const WATCH_EVERY: Duration = Duration::from_millis(20);
 
-/// Profile what `settings` names. `stop` ends an attached run early (Ctrl-C); a launched command
-/// runs to its end (Ctrl-C reaches it directly and plumb reports what it measured).
+/// Profile what `settings` names. `stop` (Ctrl-C, SIGTERM) ends the run early: an attached run
+/// stops watching; a launched command's process group is ended and reaped. Either way the report
+/// covers the run until then.
 pub fn run(settings: &ProfileSettings, stop: &AtomicBool) -> Result<ProfileReport, ProfileError> {
     let report = match &settings.target {
-        Target::Command { program, args } => run_command(settings, program, args)?,
+        Target::Command { program, args } => run_command(settings, program, args, stop)?,
         Target::Pid { pid, duration } => run_attached(settings, *pid, *duration, stop)?,
     };
     Ok(report)
@@ -56,6 +57,7 @@ fn run_command(
     settings: &ProfileSettings,
     program: &str,
     args: &[String],
+    stop: &AtomicBool,
 ) -> Result<ProfileReport, ProfileError> {
     let mut cpu = None;
     let mut child = launch::launch(program, args, |pid| {
@@ -64,7 +66,7 @@ fn run_command(
     let pid = child.id();
     let started = Instant::now();
     let resources = ResourceSampler::start_unchecked(pid, settings.interval);
-    let status = child.wait().map_err(|source| ProfileError::Io {
+    let status = launch::wait(&mut child, stop).map_err(|source| ProfileError::Io {
         context: format!("waiting for `{program}` (PID {pid})"),
         source,
     })?;

@@ -40,6 +40,50 @@ pub fn code_for(result: anyhow::Result<Outcome>) -> i32 {
     }
 }
 
+/// Report a command line clap refused and return the exit code. A bad value that came from an
+/// environment variable (`PLUMB_LEDGER=''`) names the variable, not the flag it stands for.
+pub fn parse_error(error: clap::Error) -> i32 {
+    if let Some(message) = from_environment(&error) {
+        let _ = writeln!(std::io::stderr(), "error: {message}");
+        return COULD_NOT_RUN;
+    }
+    // Help and version go to stdout; a closed pipe there is not worth a panic.
+    let _ = error.print();
+    error.exit_code()
+}
+
+/// The flags whose value may come from the environment, and their variables.
+const FROM_ENVIRONMENT: [(&str, &str); 2] =
+    [("--ledger", "PLUMB_LEDGER"), ("--no-save", "PLUMB_NO_SAVE")];
+
+fn from_environment(error: &clap::Error) -> Option<String> {
+    let arg = error.get(clap::error::ContextKind::InvalidArg)?.to_string();
+    let flag = arg.split_whitespace().next()?;
+    let (flag, variable) = FROM_ENVIRONMENT.iter().find(|(f, _)| *f == flag)?;
+    let typed = std::env::args_os().any(|a| {
+        a.to_str()
+            .is_some_and(|a| a == *flag || a.starts_with(&format!("{flag}=")))
+    });
+    if typed {
+        return None;
+    }
+    let value = std::env::var_os(variable)?;
+    Some(environment_message(variable, &value.to_string_lossy()))
+}
+
+fn environment_message(variable: &str, value: &str) -> String {
+    let what = if value.is_empty() {
+        "is set but empty".to_owned()
+    } else {
+        format!("has a value plumb cannot use: '{value}'")
+    };
+    let hint = match variable {
+        "PLUMB_LEDGER" => "set it to the ledger's path, or unset it (`unset PLUMB_LEDGER`) to use .plumb/ledger.db",
+        _ => "set PLUMB_NO_SAVE=1 to skip saving, or unset it (`unset PLUMB_NO_SAVE`) to save",
+    };
+    format!("the environment variable {variable} {what}\nhint: {hint}")
+}
+
 /// A reader that closed our stdout early (`plumb ... | head`) is not an error.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -47,4 +91,18 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_variable_is_named() {
+        assert_eq!(
+            environment_message("PLUMB_LEDGER", ""),
+            "the environment variable PLUMB_LEDGER is set but empty\nhint: set it to the \
+             ledger's path, or unset it (`unset PLUMB_LEDGER`) to use .plumb/ledger.db"
+        );
+    }
 }

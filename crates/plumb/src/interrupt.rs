@@ -1,29 +1,125 @@
-//! Ctrl-C: the first press stops the load and keeps what was measured; a second one exits at once.
+//! The one interrupt path: SIGINT (Ctrl-C), SIGTERM (`docker stop`, Kubernetes, `timeout`, CI
+//! cancellation) and SIGHUP (a closed terminal) all stop the run the same way. The first one fires
+//! the stop token: engines stop, kill and reap their children, and plumb prints, writes and saves
+//! what was measured, marked interrupted. A second signal exits at once (128 + its number).
 
 use plumb_load::StopSignal;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, OnceLock};
 
-static SIGNAL: OnceLock<StopSignal> = OnceLock::new();
-static PRESSED: AtomicBool = AtomicBool::new(false);
+/// The signals that stop a run.
+const STOPPING: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
 
-/// The process-wide stop signal, fired by Ctrl-C (the handler is installed once).
-pub fn stop_on_ctrl_c() -> StopSignal {
-    SIGNAL
-        .get_or_init(|| {
-            let signal = StopSignal::new();
-            let for_handler = signal.clone();
-            let installed = ctrlc::set_handler(move || {
-                if PRESSED.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-                eprintln!("\ninterrupted: stopping and reporting what was measured (Ctrl-C again to quit now)");
-                for_handler.stop("interrupted (Ctrl-C)");
-            });
-            if let Err(e) = installed {
-                eprintln!("warning: cannot handle Ctrl-C ({e}); an interrupt will lose the run");
+/// The process-wide stop token, in the shapes the engines take.
+#[derive(Clone)]
+pub struct Stop {
+    /// For the load engine (carries the reason into the result).
+    signal: StopSignal,
+    /// For the bench executor and the profiler.
+    flag: Arc<AtomicBool>,
+    /// The signal that fired, 0 before.
+    received: Arc<AtomicI32>,
+}
+
+static STOP: OnceLock<Stop> = OnceLock::new();
+
+/// The stop token; the first call installs the handlers for SIGINT, SIGTERM and SIGHUP.
+pub fn stop() -> Stop {
+    STOP.get_or_init(install).clone()
+}
+
+impl Stop {
+    /// The token the load engine takes.
+    pub fn signal(&self) -> &StopSignal {
+        &self.signal
+    }
+
+    /// The flag the bench executor and the profiler poll.
+    pub fn flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.flag)
+    }
+
+    /// Whether a signal has stopped the run.
+    pub fn is_stopped(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+
+    /// "interrupted (SIGTERM)" once a signal has fired.
+    pub fn reason(&self) -> Option<String> {
+        let signal = self.received.load(Ordering::SeqCst);
+        (signal != 0).then(|| reason(signal))
+    }
+}
+
+/// The stop reason for `signal`, as results and messages show it.
+fn reason(signal: i32) -> String {
+    format!("interrupted ({})", signal_name(signal))
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP",
+        _ => "a signal",
+    }
+}
+
+fn install() -> Stop {
+    let stop = Stop {
+        signal: StopSignal::new(),
+        flag: Arc::new(AtomicBool::new(false)),
+        received: Arc::new(AtomicI32::new(0)),
+    };
+    match signal_hook::iterator::Signals::new(STOPPING) {
+        Ok(signals) => {
+            let handler = stop.clone();
+            let spawned = std::thread::Builder::new()
+                .name("plumb-signals".into())
+                .spawn(move || handle(signals, &handler));
+            if let Err(e) = spawned {
+                warn(&format!(
+                    "warning: cannot watch for signals ({e}); an interrupt will lose the run"
+                ));
             }
-            signal
-        })
-        .clone()
+        }
+        Err(e) => warn(&format!(
+            "warning: cannot handle SIGINT/SIGTERM/SIGHUP ({e}); an interrupt will lose the run"
+        )),
+    }
+    stop
+}
+
+/// Runs on its own thread: the first signal stops the run, a second one exits.
+fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
+    for signal in signals.forever() {
+        if stop.received.swap(signal, Ordering::SeqCst) != 0 {
+            std::process::exit(128 + signal);
+        }
+        warn(&format!(
+            "\n{}: stopping and reporting what was measured (send it again to quit now)",
+            reason(signal)
+        ));
+        stop.signal.stop(&reason(signal));
+        stop.flag.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A line on stderr; a stderr that cannot be written is not worth a panic.
+fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reason_names_the_signal() {
+        assert_eq!(reason(SIGTERM), "interrupted (SIGTERM)");
+        assert_eq!(reason(SIGHUP), "interrupted (SIGHUP)");
+        assert_eq!(reason(SIGINT), "interrupted (SIGINT)");
+    }
 }

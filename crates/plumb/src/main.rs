@@ -5,6 +5,7 @@
 mod commands;
 mod exit;
 mod interrupt;
+mod output;
 mod progress;
 mod runs;
 mod save;
@@ -14,7 +15,10 @@ use clap::Parser;
 use plumb_cli::Cli;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => std::process::exit(exit::parse_error(error)),
+    };
     let result = commands::run(cli);
     std::process::exit(exit::code_for(result));
 }

@@ -1,11 +1,11 @@
-//! `plumb bench`: resolve the flags, run the benchmark with a progress bar on stderr, print the
-//! summary on stdout and write the requested exports.
+//! `plumb bench`: resolve the flags and check the export paths, run the benchmark with a progress
+//! bar on stderr, then save the result to the ledger, write the exports and print the summary.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use plumb_bench::{BenchError, Observer, Phase, ProcessExecutor, Progress, Role};
 use plumb_cli::BenchArgs;
@@ -13,6 +13,7 @@ use plumb_report::bench::{self as render, Colors, TimeUnit};
 use plumb_schema::bench::BenchReport;
 
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
 
 /// Run `plumb bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
@@ -23,49 +24,39 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
              hint: send at most one export to '-' and the others to files"
         );
     }
-    catch_interrupts();
+    let exports = Exports::check(&args)?;
+    let stop = crate::interrupt::stop();
     let started = std::time::SystemTime::now();
-    let mut progress = ProgressBarObserver::new();
-    let result = plumb_bench::run(&settings, &mut ProcessExecutor::new(), &mut progress);
+    let mut progress = ProgressBarObserver::new(stop.flag());
+    let mut executor = ProcessExecutor::stopped_by(stop.flag());
+    let result = plumb_bench::run(&settings, &mut executor, &mut progress);
     progress.bar.finish_and_clear();
+    let reason = stop.reason().unwrap_or_else(|| "interrupted".into());
     let report = match result {
         Ok(report) => report,
         Err(error) if is_benchmark_failure(&error) => {
-            eprintln!("error: {error}\nhint: {}", error.hint());
+            output::log(&format!("error: {error}\nhint: {}", error.hint()));
             return Ok(Outcome::BenchmarkFailed);
         }
+        Err(BenchError::Interrupted) => anyhow::bail!(
+            "{reason} before any run was measured\nhint: {}",
+            BenchError::Interrupted.hint()
+        ),
         Err(error) => return Err(with_hint(&error, &error.hint())),
     };
     if report.interrupted {
-        eprintln!("warning: interrupted; reporting the runs measured until then");
+        output::log(&format!(
+            "warning: {reason}; reporting the runs measured until then"
+        ));
     }
-    print_summary(&report, args.stdout_exports() > 0)?;
-    write_exports(&args, &report)?;
-    let saved = plumb_ledger::RunResult::Bench(Box::new(report));
+    let saved = plumb_ledger::RunResult::Bench(Box::new(report.clone()));
     crate::save::save(&args.options.save, saved, started);
-    // As with `plumb load`, the first Ctrl-C stops and reports (exit 0); a second one kills plumb
-    // with the default action, which the shell reports as 130.
+    let written = exports.write(&report);
+    print_summary(&report, exports.stdout_taken())?;
+    written?;
+    // As with `plumb load`, a first signal stops and reports (exit 0); a second one ends plumb at
+    // once (128 + the signal's number).
     Ok(Outcome::Passed)
-}
-
-/// Set by the first Ctrl-C; the runner stops after the current process and reports.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_interrupt(_signal: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Catch the first SIGINT to report what was measured; a second one kills plumb as usual.
-fn catch_interrupts() {
-    // SAFETY: `action` is fully initialized before use; the handler only stores to an atomic,
-    // which is async-signal-safe; SA_RESETHAND restores the default action after one signal.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        action.sa_flags = libc::SA_RESETHAND;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
-    }
 }
 
 fn with_hint(error: &dyn std::fmt::Display, hint: &str) -> anyhow::Error {
@@ -81,12 +72,11 @@ fn is_benchmark_failure(error: &BenchError) -> bool {
 fn print_summary(report: &BenchReport, stdout_taken: bool) -> anyhow::Result<()> {
     if stdout_taken {
         let text = render::text(report, colors_for(&std::io::stderr()));
-        std::io::stderr().write_all(text.as_bytes())?;
+        output::log(text.trim_end());
+        Ok(())
     } else {
-        let text = render::text(report, colors_for(&std::io::stdout()));
-        std::io::stdout().lock().write_all(text.as_bytes())?;
+        output::stdout(render::text(report, colors_for(&std::io::stdout())).as_bytes())
     }
-    Ok(())
 }
 
 fn colors_for(stream: &impl IsTerminal) -> Colors {
@@ -107,40 +97,66 @@ fn colors(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> Colors {
     }
 }
 
-fn write_exports(args: &BenchArgs, report: &BenchReport) -> anyhow::Result<()> {
-    if let Some(path) = &args.options.json {
-        write_export("--json", path, &render::json(report)?)?;
-    }
-    if let Some(path) = &args.options.export_hyperfine_json {
-        write_export(
-            "--export-hyperfine-json",
-            path,
-            &render::hyperfine_json(report)?,
-        )?;
-    }
-    if let Some(path) = &args.options.export_markdown {
-        write_export("--export-markdown", path, &render::markdown(report))?;
-    }
-    if let Some(path) = &args.options.export_csv {
-        write_export("--export-csv", path, &render::csv(report))?;
-    }
-    Ok(())
+/// The export files, checked before the run.
+struct Exports {
+    json: Option<Destination>,
+    hyperfine: Option<Destination>,
+    markdown: Option<Destination>,
+    csv: Option<Destination>,
 }
 
-fn write_export(flag: &str, path: &Path, contents: &str) -> anyhow::Result<()> {
-    let mut contents = contents.to_owned();
-    if !contents.ends_with('\n') {
-        contents.push('\n');
+impl Exports {
+    fn check(args: &BenchArgs) -> anyhow::Result<Exports> {
+        let check = |flag, path: &Option<std::path::PathBuf>| {
+            path.as_deref()
+                .map(|p: &Path| Destination::check(flag, p, true))
+                .transpose()
+        };
+        let options = &args.options;
+        Ok(Exports {
+            json: check("--json", &options.json)?,
+            hyperfine: check("--export-hyperfine-json", &options.export_hyperfine_json)?,
+            markdown: check("--export-markdown", &options.export_markdown)?,
+            csv: check("--export-csv", &options.export_csv)?,
+        })
     }
-    if path.as_os_str() == "-" {
-        return Ok(std::io::stdout().lock().write_all(contents.as_bytes())?);
+
+    fn stdout_taken(&self) -> bool {
+        [&self.json, &self.hyperfine, &self.markdown, &self.csv]
+            .into_iter()
+            .flatten()
+            .any(Destination::is_stdout)
     }
-    std::fs::write(path, contents).with_context(|| {
-        format!(
-            "cannot write {flag} file `{}`\nhint: check that its directory exists and is writable",
-            path.display()
-        )
-    })
+
+    /// Write every export; one that fails does not stop the others. The first error is returned.
+    fn write(&self, report: &BenchReport) -> anyhow::Result<()> {
+        let rendered = [
+            (&self.json, render::json(report)),
+            (&self.hyperfine, render::hyperfine_json(report)),
+            (&self.markdown, Ok(render::markdown(report))),
+            (&self.csv, Ok(render::csv(report))),
+        ];
+        let mut first_error = None;
+        for (destination, contents) in rendered {
+            let Some(destination) = destination else {
+                continue;
+            };
+            let written = contents
+                .map_err(anyhow::Error::from)
+                .and_then(|text| destination.write(with_newline(text).as_bytes()));
+            if let Err(error) = written {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn with_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
 }
 
 /// Draws progress on stderr when it is a terminal; hidden otherwise.
@@ -148,14 +164,17 @@ struct ProgressBarObserver {
     bar: ProgressBar,
     /// The phase on display; a new phase restarts the bar so its ETA is that phase's.
     phase: Option<Phase>,
+    /// Set by the first SIGINT, SIGTERM or SIGHUP.
+    stop: Arc<AtomicBool>,
 }
 
 impl ProgressBarObserver {
-    fn new() -> Self {
+    fn new(stop: Arc<AtomicBool>) -> Self {
         if !std::io::stderr().is_terminal() {
             return ProgressBarObserver {
                 bar: ProgressBar::hidden(),
                 phase: None,
+                stop,
             };
         }
         let bar = ProgressBar::new(1);
@@ -164,13 +183,17 @@ impl ProgressBarObserver {
                 .expect("the template is valid")
                 .progress_chars("=> ");
         bar.set_style(style);
-        ProgressBarObserver { bar, phase: None }
+        ProgressBarObserver {
+            bar,
+            phase: None,
+            stop,
+        }
     }
 }
 
 impl Observer for ProgressBarObserver {
     fn should_stop(&self) -> bool {
-        INTERRUPTED.load(Ordering::SeqCst)
+        self.stop.load(Ordering::SeqCst)
     }
 
     fn progress(&mut self, progress: &Progress<'_>) {

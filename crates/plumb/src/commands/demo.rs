@@ -19,12 +19,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let target = plumb_target::spawn(planted_bottleneck(), "127.0.0.1:0".parse()?, 1)
         .context("cannot start the embedded target on 127.0.0.1")?;
     let url = target.url("/api/orders");
-    let stop = crate::interrupt::stop_on_ctrl_c();
-    println!("plumb demo: the embedded target at {url} answers in 1-3 ms, but stalls 300 ms every 2 s.\n");
-
-    println!(
-        "1/2  Closed model: 20 connections sending back to back (what wrk and oha measure).\n"
-    );
+    let stop = crate::interrupt::stop();
+    say(&format!(
+        "plumb demo: the embedded target at {url} answers in 1-3 ms, but stalls 300 ms every 2 s.\n\n\
+         1/2  Closed model: 20 connections sending back to back (what wrk and oha measure).\n\n"
+    ))?;
     let closed = load::execute(
         &demo_plan(
             &url,
@@ -34,23 +33,29 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         ),
         &stop,
     )?;
-    print!("{}", plumb_report::load::text(&closed));
-    if stop.is_stopped() {
+    say(&plumb_report::load::text(&closed))?;
+    // A reader that went away (`| head`) has seen all it wanted: skip the second run.
+    if stop.is_stopped() || crate::output::stdout_closed() {
         return Ok(Outcome::Passed);
     }
 
     let rate = (closed.summary.rps / 2.0).max(10.0).round();
-    println!(
-        "\n2/2  Open model: {rate} requests/s on a schedule, half the closed model's throughput.\n"
-    );
+    say(&format!(
+        "\n2/2  Open model: {rate} requests/s on a schedule, half the closed model's throughput.\n\n"
+    ))?;
     let open_model = LoadModel::Open {
         rate,
         max_connections: 1_000,
     };
     let open = load::execute(&demo_plan(&url, open_model, phase, args.quiet), &stop)?;
-    print!("{}", plumb_report::load::text(&open));
-    println!("{}", lesson(&closed, &open));
+    say(&plumb_report::load::text(&open))?;
+    say(&format!("{}\n", lesson(&closed, &open)))?;
     Ok(load::outcome_of(&open, NoData::Fails))
+}
+
+/// Demo text on stdout (a closed pipe ends it quietly; another failure names stdout).
+fn say(text: &str) -> anyhow::Result<()> {
+    crate::output::stdout(text.as_bytes())
 }
 
 fn planted_bottleneck() -> TargetSettings {

@@ -1,33 +1,38 @@
-//! `plumb load`: resolve flags, run the engine with live progress, render and write the result.
+//! `plumb load`: resolve flags, check the output files, run the engine with live progress, then
+//! save the result to the ledger, write `--json` and print it.
 
 use crate::exit::Outcome;
+use crate::interrupt::Stop;
+use crate::output::{self, Destination};
 use crate::progress::LoadProgress;
 use crate::watch::Watching;
-use anyhow::Context;
 use plumb_cli::{LoadArgs, LoadPlan, OutputFormat};
 use plumb_ledger::RunResult;
-use plumb_load::StopSignal;
 use plumb_schema::load::LoadResult;
-use std::io::Write;
 
 /// Run `plumb load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let save = args.save.clone();
     let plan = args.resolve()?;
-    let stop = crate::interrupt::stop_on_ctrl_c();
+    let json = plan
+        .json
+        .as_deref()
+        .map(|path| Destination::check("--json", path, true))
+        .transpose()?;
+    let stop = crate::interrupt::stop();
     let started = std::time::SystemTime::now();
     let result = execute(&plan, &stop)?;
-    emit(&plan, &result)?;
     crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
+    emit(&plan, json.as_ref(), &result)?;
     Ok(outcome_of(&result, plan.no_data))
 }
 
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
-pub fn execute(plan: &LoadPlan, stop: &StopSignal) -> anyhow::Result<LoadResult> {
+pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
     let watching = plan.watch.map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
-    let report = plumb_load::run(&plan.settings, &mut progress, stop);
+    let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
     progress.finish();
     let server = watching.map(Watching::stop);
     let report = report?;
@@ -39,21 +44,23 @@ pub fn execute(plan: &LoadPlan, stop: &StopSignal) -> anyhow::Result<LoadResult>
     Ok(result)
 }
 
-/// Print the result on stdout in the chosen format, and write `--json FILE`.
-pub fn emit(plan: &LoadPlan, result: &LoadResult) -> anyhow::Result<()> {
-    if let Some(path) = &plan.json {
-        std::fs::write(path, plumb_report::load::json(result))
-            .with_context(|| format!("cannot write the JSON result to '{}'", path.display()))?;
-    }
+/// Write `--json` (stdout for `-`, then the summary goes to stderr) and print the result in the
+/// chosen format. A file that cannot be written does not keep the summary from printing.
+fn emit(plan: &LoadPlan, json: Option<&Destination>, result: &LoadResult) -> anyhow::Result<()> {
+    let written = json.map_or(Ok(()), |d| {
+        d.write(plumb_report::load::json(result).as_bytes())
+    });
     let text = match plan.output {
         OutputFormat::Text => plumb_report::load::text(result),
         OutputFormat::Json => plumb_report::load::json(result),
         OutputFormat::Markdown => plumb_report::load::markdown(result),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+    if json.is_some_and(Destination::is_stdout) {
+        output::log(text.trim_end());
+    } else {
+        output::stdout(text.as_bytes())?;
+    }
+    written
 }
 
 /// Failed when any threshold failed (or had no data, unless `--allow-no-data`) or the run was

@@ -1,26 +1,31 @@
-//! `plumb profile`: resolve the flags, run the profiler, write the requested files, print the
-//! table on stdout and warnings on stderr.
+//! `plumb profile`: resolve the flags and check the output paths, run the profiler, write the
+//! requested files, print the table on stdout and warnings on stderr.
 
 use crate::exit::Outcome;
-use anyhow::Context;
+use crate::output::{self, Destination};
 use plumb_cli::ProfileArgs;
 use plumb_schema::profile::{CpuOutcome, ProfileReport};
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::Path;
 
 /// Run `plumb profile`.
 pub fn run(args: ProfileArgs) -> anyhow::Result<Outcome> {
     let settings = args.resolve()?;
-    let stop = plumb_profile::stop_on_interrupt().context("installing the Ctrl-C handler")?;
-    eprintln!("{}", describe_start(&settings));
-    let report = plumb_profile::run(&settings, &stop)?;
+    let files = Files::check(&settings)?;
+    let stop = crate::interrupt::stop();
+    output::log(&describe_start(&settings));
+    let mut report = plumb_profile::run(&settings, &stop.flag())?;
+    if let Some(reason) = stop.reason() {
+        report.notes.push(format!(
+            "{reason}: the profile covers the {:.1} s until then",
+            report.duration_secs
+        ));
+    }
     warn_about(&report);
-    // The table first: a file that cannot be written must not hide what was measured.
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(plumb_report::profile::render_profile(&report, args.top).as_bytes())?;
-    stdout.flush()?;
-    write_files(&settings, &report)?;
+    let written = files.write(&report);
+    // The table even when a file failed: a file that cannot be written must not hide what was
+    // measured.
+    output::stdout(plumb_report::profile::render_profile(&report, args.top).as_bytes())?;
+    written?;
     Ok(Outcome::Passed)
 }
 
@@ -48,45 +53,69 @@ fn humanize(duration: std::time::Duration) -> String {
 
 fn warn_about(report: &ProfileReport) {
     if let CpuOutcome::Unavailable { reason, hint } = &report.cpu {
-        eprintln!("warning: CPU sampling unavailable: {reason}\nhint: {hint}\nplumb: the resource timeline was still recorded");
+        output::log(&format!("warning: CPU sampling unavailable: {reason}\nhint: {hint}\nplumb: the resource timeline was still recorded"));
     }
     if let Some(code) = report.target.exit_code.filter(|&code| code != 0) {
-        eprintln!("warning: the command exited with status {code}");
+        output::log(&format!("warning: the command exited with status {code}"));
     }
 }
 
-fn write_files(
-    settings: &plumb_profile::ProfileSettings,
-    report: &ProfileReport,
-) -> anyhow::Result<()> {
-    if let Some(path) = &settings.json {
-        write_file(path, "JSON", |out| {
-            Ok(serde_json::to_writer_pretty(out, report)?)
-        })?;
+/// The files `--json`, `--folded` and `--flamegraph` name, checked before the run.
+struct Files {
+    json: Option<Destination>,
+    folded: Option<Destination>,
+    flamegraph: Option<Destination>,
+}
+
+impl Files {
+    fn check(settings: &plumb_profile::ProfileSettings) -> anyhow::Result<Files> {
+        let check = |flag, path: &Option<std::path::PathBuf>| {
+            path.as_deref()
+                .map(|p: &Path| Destination::check(flag, p, false))
+                .transpose()
+        };
+        Ok(Files {
+            json: check("--json", &settings.json)?,
+            folded: check("--folded", &settings.folded)?,
+            flamegraph: check("--flamegraph", &settings.flamegraph)?,
+        })
     }
-    let wants_stacks = settings.flamegraph.is_some() || settings.folded.is_some();
-    let cpu = match &report.cpu {
-        CpuOutcome::Sampled(cpu) if cpu.samples > 0 => cpu,
-        CpuOutcome::Sampled(_) if wants_stacks => {
-            anyhow::bail!("no CPU samples were taken, so there is no flamegraph or folded stacks to write\nhint: the process used (almost) no CPU; profile it while it works, or raise --frequency")
-        }
-        CpuOutcome::Unavailable { .. } if wants_stacks => {
-            anyhow::bail!("CPU sampling was not allowed (see the warning above), so --flamegraph/--folded were not written\nhint: the resource timeline above (and --json, if given) was still recorded")
-        }
-        _ => return Ok(()),
-    };
-    if let Some(path) = &settings.folded {
-        write_file(path, "folded stacks", |out| {
-            Ok(plumb_profile::write_folded(&cpu.folded, out)?)
-        })?;
+
+    /// Write `--json`, then the stacks; the first error is returned after trying them all.
+    fn write(&self, report: &ProfileReport) -> anyhow::Result<()> {
+        let json = self.json.as_ref().map_or(Ok(()), |d| {
+            let mut text = serde_json::to_vec_pretty(report)?;
+            text.push(b'\n');
+            write_file(d, "JSON", &text)
+        });
+        let stacks = self.write_stacks(report);
+        json.and(stacks)
     }
-    if let Some(path) = &settings.flamegraph {
-        let title = flamegraph_title(report);
-        write_file(path, "flamegraph", |out| {
-            Ok(plumb_profile::write_flamegraph(&cpu.folded, &title, out)?)
-        })?;
+
+    fn write_stacks(&self, report: &ProfileReport) -> anyhow::Result<()> {
+        let wants_stacks = self.flamegraph.is_some() || self.folded.is_some();
+        let cpu = match &report.cpu {
+            CpuOutcome::Sampled(cpu) if cpu.samples > 0 => cpu,
+            CpuOutcome::Sampled(_) if wants_stacks => {
+                anyhow::bail!("no CPU samples were taken, so there is no flamegraph or folded stacks to write\nhint: the process used (almost) no CPU; profile it while it works, or raise --frequency")
+            }
+            CpuOutcome::Unavailable { .. } if wants_stacks => {
+                anyhow::bail!("CPU sampling was not allowed (see the warning above), so --flamegraph/--folded were not written\nhint: the resource timeline above (and --json, if given) was still recorded")
+            }
+            _ => return Ok(()),
+        };
+        let folded = self.folded.as_ref().map_or(Ok(()), |d| {
+            let mut text = Vec::new();
+            plumb_profile::write_folded(&cpu.folded, &mut text)?;
+            write_file(d, "folded stacks", &text)
+        });
+        let flamegraph = self.flamegraph.as_ref().map_or(Ok(()), |d| {
+            let mut svg = Vec::new();
+            plumb_profile::write_flamegraph(&cpu.folded, &flamegraph_title(report), &mut svg)?;
+            write_file(d, "flamegraph", &svg)
+        });
+        folded.and(flamegraph)
     }
-    Ok(())
 }
 
 fn flamegraph_title(report: &ProfileReport) -> String {
@@ -96,16 +125,11 @@ fn flamegraph_title(report: &ProfileReport) -> String {
     }
 }
 
-fn write_file(
-    path: &Path,
-    what: &str,
-    write: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let context = || format!("could not write {what} to {}", path.display());
-    let file = File::create(path).with_context(context)?;
-    let mut out = BufWriter::new(file);
-    write(&mut out).with_context(context)?;
-    out.flush().with_context(context)?;
-    eprintln!("plumb: wrote {what} to {}", path.display());
+fn write_file(destination: &Destination, what: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    destination.write(bytes)?;
+    output::log(&format!(
+        "plumb: wrote {what} to {}",
+        destination.path().display()
+    ));
     Ok(())
 }

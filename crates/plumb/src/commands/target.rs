@@ -14,7 +14,7 @@ pub fn run(args: TargetArgs) -> anyhow::Result<Outcome> {
     let target = plumb_target::spawn(settings.clone(), bind, threads).with_context(|| {
         format!("cannot listen on {bind}\nhint: pick a free port with --port, or --port 0 for any")
     })?;
-    let stop = crate::interrupt::stop_on_ctrl_c();
+    let stop = crate::interrupt::stop();
     // The URL is data (scripts read it); the description is a log line.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", target.url("/"))?;
