@@ -34,3 +34,6 @@ pub use schedule::Ramp;
 pub use settings::{
     default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
 };
+
+#[cfg(test)]
+mod http1_props;
