@@ -566,6 +566,28 @@ mod tests {
     }
 
     #[test]
+    fn body_search_finds_text_across_every_seam_and_keeps_a_bounded_window() {
+        let body = b"aaaaaaaaaaXneedleYbbbbbbbbbb";
+        for split in 0..body.len() {
+            for second in split..body.len() {
+                let mut search = BodySearch::new(b"needle");
+                search.feed(&body[..split]);
+                search.feed(&body[split..second]);
+                search.feed(&body[second..]);
+                assert!(search.found(), "split at {split}/{second}");
+                assert!(search.window.len() <= 2 * b"needle".len());
+            }
+        }
+        let mut search = BodySearch::new(b"needle");
+        for _ in 0..10_000 {
+            search.feed(b"needl");
+            search.feed(b"Xeedle ");
+        }
+        assert!(!search.found());
+        assert!(search.window.capacity() <= 64, "{}", search.window.capacity());
+    }
+
+    #[test]
     fn missing_body_text_is_reported() {
         let r = read(
             b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
