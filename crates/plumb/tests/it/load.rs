@@ -255,7 +255,7 @@ fn ctrl_c_keeps_and_reports_the_partial_result() {
     let out = child.wait_with_output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("INTERRUPTED: interrupted (Ctrl-C)"));
+    assert!(stdout(&out).contains("INTERRUPTED: interrupted (SIGINT)"));
     let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(result["interrupted"], true);
     assert!(result["summary"]["requests"].as_u64().unwrap() > 0);

@@ -5,4 +5,5 @@ mod bench;
 mod ledger;
 mod load;
 mod profile;
+mod signals;
 mod support;
