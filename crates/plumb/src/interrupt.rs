@@ -96,6 +96,7 @@ fn install() -> Stop {
 fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
     for signal in signals.forever() {
         if stop.received.swap(signal, Ordering::SeqCst) != 0 {
+            kill_child_groups();
             std::process::exit(128 + signal);
         }
         warn(&format!(
@@ -104,6 +105,33 @@ fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
         ));
         stop.signal.stop(&reason(signal));
         stop.flag.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Before exiting on a second signal: SIGKILL the process groups that plumb's children lead (a
+/// benchmarked or profiled command still in its grace period), so that none outlives plumb.
+fn kill_child_groups() {
+    let plumb = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+        if fields.get(1) == Some(&plumb.as_str())
+            && fields.get(2) == Some(&pid.to_string().as_str())
+        {
+            // SAFETY: kill takes plain integers; -pid is the group this child of ours leads.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
     }
 }
 

@@ -58,9 +58,12 @@ fn pid_in(file: &Path) -> Option<i32> {
     std::fs::read_to_string(file).ok()?.trim().parse().ok()
 }
 
-/// Whether process `pid` still exists (a zombie counts: it has not been reaped).
+/// Whether process `pid` still runs (a zombie whose parent has gone does not).
 fn alive(pid: i32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().chars().next() != Some('Z'))
+    })
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
@@ -249,4 +252,32 @@ fn sigterm_ends_the_profiled_command_and_reports_the_profile_so_far() {
 #[test]
 fn sigint_to_plumb_alone_ends_the_profiled_command() {
     profile_is_interrupted_by(libc::SIGINT, "SIGINT");
+}
+
+#[test]
+fn a_second_signal_exits_at_once_and_takes_the_command_with_it() {
+    let t = temp();
+    // A command that shrugs off SIGTERM, so the first signal leaves it in its grace period.
+    let command = format!(
+        "trap '' TERM; echo $$ > '{}'; while :; do sleep 0.05; done",
+        t.pid_file.display()
+    );
+    let mut child = spawn(&t.ledger, &["bench", "-w", "0", "-r", "3", &command]);
+    wait_until(&mut child, "the command started", || {
+        pid_in(&t.pid_file).is_some()
+    });
+    let shell = pid_in(&t.pid_file).unwrap();
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let stderr_pipe = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr_pipe));
+    assert!(lines.any(|l| l.unwrap().contains("interrupted (SIGTERM): stopping")));
+    let output = signal_and_collect(child, libc::SIGTERM);
+    assert_eq!(output.status.code(), Some(128 + libc::SIGTERM));
+    let deadline = Instant::now() + PROMPT;
+    while alive(shell) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!alive(shell), "the command outlived plumb");
 }
