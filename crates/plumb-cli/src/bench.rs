@@ -52,12 +52,13 @@ pub struct BenchOptions {
     pub max_runs: Option<u32>,
 
     /// Least time spent measuring each command (e.g. 3s, 500ms; at most 24h).
-    #[arg(long, value_name = "DURATION", default_value = "3s",
+    #[arg(long, value_name = "DURATION", default_value = "3s", allow_hyphen_values = true,
           value_parser = |s: &str| parse_time("--min-time", s))]
     pub min_time: Duration,
 
     /// Most time spent measuring each command (e.g. 1m; at most 24h); at least one run is always made.
-    #[arg(long, value_name = "DURATION", value_parser = |s: &str| parse_time("--max-time", s))]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true,
+          value_parser = |s: &str| parse_time("--max-time", s))]
     pub max_time: Option<Duration>,
 
     /// Run this before every run of every command (e.g. to clear caches).

@@ -8,7 +8,13 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Length of each of the demo's load phases (at most 7d)
-    #[arg(short = 'd', long, default_value = "4s", value_name = "DURATION")]
+    #[arg(
+        short = 'd',
+        long,
+        default_value = "4s",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub duration: String,
 
     /// No live progress on stderr

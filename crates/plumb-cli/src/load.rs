@@ -38,7 +38,7 @@ pub struct LoadArgs {
     pub rate: Option<f64>,
 
     /// Duration of the test, e.g. 30s, 2m [default: 10s, or the stages' total]
-    #[arg(short = 'd', long, value_name = "DURATION")]
+    #[arg(short = 'd', long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
 
     /// Stop after this many requests
@@ -72,7 +72,12 @@ pub struct LoadArgs {
     pub body_file: Option<PathBuf>,
 
     /// Per-request timeout (connect, and the exchange)
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "10s",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub timeout: String,
 
     /// Speak HTTP/2 (h2 by ALPN over TLS, h2c with prior knowledge over plain TCP)

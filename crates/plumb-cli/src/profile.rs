@@ -19,7 +19,8 @@ pub struct ProfileArgs {
     pub pid: Option<u32>,
 
     /// How long to watch an attached process, at most 7d (default: until it exits or Ctrl-C).
-    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration,
+          allow_hyphen_values = true)]
     pub duration: Option<Duration>,
 
     /// CPU samples per second, per thread (software CPU clock).
@@ -33,7 +34,8 @@ pub struct ProfileArgs {
     pub unwind: UnwindArg,
 
     /// Interval of the resource timeline (CPU, RSS, threads, I/O) read from /proc, 10ms to 24h.
-    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_interval)]
+    #[arg(long, value_name = "DURATION", default_value = "100ms", value_parser = parse_interval,
+          allow_hyphen_values = true)]
     pub interval: Duration,
 
     /// Write a flamegraph SVG here.

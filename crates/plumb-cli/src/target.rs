@@ -19,12 +19,12 @@ pub struct TargetArgs {
     pub port: u16,
 
     /// Added latency: fixed (5ms) or uniformly random (1ms..10ms)
-    #[arg(long, value_name = "LATENCY")]
+    #[arg(long, value_name = "LATENCY", allow_hyphen_values = true)]
     pub latency: Option<String>,
 
     /// A periodic stall LENGTH/PERIOD, e.g. 1s/5s: requests arriving in the last second of every
     /// five wait for it to end
-    #[arg(long, value_name = "LENGTH/PERIOD")]
+    #[arg(long, value_name = "LENGTH/PERIOD", allow_hyphen_values = true)]
     pub stall: Option<String>,
 
     /// Fraction of requests answered 500, 0.0 to 1.0

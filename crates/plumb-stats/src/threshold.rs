@@ -281,9 +281,8 @@ impl Metric {
     pub fn no_data_reason(self) -> String {
         let none_of = match self {
             Metric::HttpReqConnecting => "0 connections measured",
-            Metric::HttpReqFailed | Metric::Checks => "0 requests completed to give",
-            Metric::HttpReqs | Metric::DataReceived | Metric::DataSent => "nothing measured",
-            _ => "0 responses measured",
+            m if m.is_duration() => "0 responses measured",
+            _ => "0 requests completed to measure",
         };
         format!("no data: {none_of} {}", self.name())
     }
@@ -662,3 +661,7 @@ mod tests {
         assert_eq!(t.passes(&Fixed(200.0)), Some(false));
     }
 }
+
+#[cfg(test)]
+#[path = "threshold_tests.rs"]
+mod more_tests;

@@ -1,0 +1,191 @@
+//! Thresholds with no data, bounds that are not finite, and properties of the parser: any string
+//! parses or fails with a pointed message (never a panic), and the canonical form parses back.
+
+use super::*;
+use proptest::prelude::*;
+
+struct NoValue;
+impl MetricSource for NoValue {
+    fn value(&self, _: Metric, _: Aggregation) -> Option<f64> {
+        None
+    }
+}
+
+struct Fixed(f64);
+impl MetricSource for Fixed {
+    fn value(&self, _: Metric, _: Aggregation) -> Option<f64> {
+        Some(self.0)
+    }
+}
+
+#[test]
+fn a_threshold_with_no_data_fails_unless_allowed() {
+    let t = Threshold::parse("http_req_duration: p(95)<5ms").unwrap();
+    let judged = t.evaluate(&NoValue);
+    assert_eq!(judged.status, ThresholdStatus::NoData);
+    assert_eq!(judged.observed, None);
+    assert!(judged.status.fails(NoData::Fails));
+    assert!(!judged.status.fails(NoData::Passes));
+    assert!(
+        judged.status.fails(NoData::default()),
+        "failing is the default"
+    );
+    assert_eq!(
+        t.no_data_reason(),
+        "no data: 0 responses measured http_req_duration"
+    );
+}
+
+#[test]
+fn no_data_reasons_name_what_was_missing() {
+    for (expression, reason) in [
+        (
+            "http_req_failed: rate<0.01",
+            "no data: 0 requests completed to measure http_req_failed",
+        ),
+        (
+            "http_req_connecting: max<1s",
+            "no data: 0 connections measured http_req_connecting",
+        ),
+        (
+            "http_reqs: count>10",
+            "no data: 0 requests completed to measure http_reqs",
+        ),
+        (
+            "http_req_waiting: med<5ms",
+            "no data: 0 responses measured http_req_waiting",
+        ),
+    ] {
+        let t = Threshold::parse(expression).unwrap();
+        assert_eq!(t.no_data_reason(), reason, "{expression}");
+    }
+}
+
+#[test]
+fn values_pass_and_fail_as_before() {
+    let t = Threshold::parse("http_req_failed: rate<0.01").unwrap();
+    assert_eq!(t.evaluate(&Fixed(0.0)).status, ThresholdStatus::Passed);
+    assert_eq!(t.evaluate(&Fixed(0.5)).status, ThresholdStatus::Failed);
+    assert!(!ThresholdStatus::Passed.fails(NoData::Fails));
+    assert!(ThresholdStatus::Failed.fails(NoData::Passes));
+}
+
+#[test]
+fn recorded_statuses_are_read_back() {
+    for status in [
+        ThresholdStatus::Passed,
+        ThresholdStatus::Failed,
+        ThresholdStatus::NoData,
+    ] {
+        assert_eq!(
+            ThresholdStatus::from_recorded(status.as_str()),
+            Some(status)
+        );
+    }
+    assert!(ThresholdStatus::recorded_fails("no data", NoData::Fails));
+    assert!(!ThresholdStatus::recorded_fails("no data", NoData::Passes));
+    assert!(!ThresholdStatus::recorded_fails("passed", NoData::Fails));
+    assert!(ThresholdStatus::recorded_fails("failed", NoData::Passes));
+    assert!(
+        ThresholdStatus::recorded_fails("exploded", NoData::Passes),
+        "an unknown status must not pass a gate"
+    );
+}
+
+#[test]
+fn bounds_that_are_not_finite_are_refused() {
+    for (expression, bad_part) in [
+        ("http_req_duration: p(95)<1e400ms", "1e400ms"),
+        ("http_req_duration: p(95)<1e305m", "1e305m"),
+        ("http_reqs: rate>1e999", "1e999"),
+    ] {
+        let e = Threshold::parse(expression).unwrap_err();
+        assert_eq!(&expression[e.start..e.start + e.len], bad_part, "{e}");
+        assert!(e.message.contains("is too large"), "{e}");
+        assert!(e.to_string().contains("hint: write a finite"), "{e}");
+    }
+}
+
+fn metric() -> impl Strategy<Value = Metric> {
+    proptest::sample::select(Metric::ALL.iter().map(|(_, m)| *m).collect::<Vec<_>>())
+}
+
+fn comparison() -> impl Strategy<Value = Comparison> {
+    proptest::sample::select(vec![
+        Comparison::Less,
+        Comparison::LessOrEqual,
+        Comparison::Greater,
+        Comparison::GreaterOrEqual,
+        Comparison::Equal,
+        Comparison::NotEqual,
+    ])
+}
+
+/// An aggregation that applies to `metric`.
+fn aggregation(metric: Metric) -> BoxedStrategy<Aggregation> {
+    if metric.is_duration() {
+        prop_oneof![
+            Just(Aggregation::Avg),
+            Just(Aggregation::Min),
+            Just(Aggregation::Med),
+            Just(Aggregation::Max),
+            (0.0..=100.0f64).prop_map(Aggregation::Percentile),
+        ]
+        .boxed()
+    } else if matches!(metric, Metric::HttpReqFailed | Metric::Checks) {
+        Just(Aggregation::Rate).boxed()
+    } else {
+        prop_oneof![Just(Aggregation::Rate), Just(Aggregation::Count)].boxed()
+    }
+}
+
+fn threshold() -> impl Strategy<Value = Threshold> {
+    (metric(), comparison(), -1e12..1e12f64).prop_flat_map(|(metric, comparison, bound)| {
+        aggregation(metric).prop_map(move |aggregation| Threshold {
+            source: String::new(),
+            metric,
+            aggregation,
+            comparison,
+            bound,
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn any_string_parses_or_points_at_its_bad_part(text in any::<String>()) {
+        check_never_panics(&text);
+    }
+
+    #[test]
+    fn near_misses_parse_or_point_at_their_bad_part(
+        text in "[a-z_]{0,20}:? ?(p\\(|avg|rate|count|med)?[0-9.e+-]{0,8}\\)?[<>=!]{0,2}[0-9.e+-]{0,10}(ms|s|us|µs|%|m|x)?"
+    ) {
+        check_never_panics(&text);
+    }
+
+    #[test]
+    fn the_canonical_form_parses_back(t in threshold()) {
+        let text = t.canonical();
+        let back = Threshold::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back.metric, t.metric);
+        prop_assert_eq!(back.aggregation, t.aggregation);
+        prop_assert_eq!(back.comparison, t.comparison);
+        prop_assert_eq!(back.bound, t.bound, "{}", text);
+    }
+}
+
+/// Parsing `text` returns a threshold with a finite bound, or an error whose span lies inside the
+/// expression on character boundaries, and whose message has a hint.
+fn check_never_panics(text: &str) {
+    match Threshold::parse(text) {
+        Ok(t) => assert!(t.bound.is_finite(), "{text}: {}", t.bound),
+        Err(e) => {
+            assert!(e.start + e.len <= text.len().max(1), "{text:?}: {e:?}");
+            assert!(text.is_char_boundary(e.start.min(text.len())), "{text:?}");
+            assert!(e.to_string().contains("hint: "), "{text:?}");
+        }
+    }
+}
