@@ -4,6 +4,7 @@
 mod bench;
 mod ledger;
 mod load;
+mod outputs;
 mod profile;
 mod signals;
 mod support;
