@@ -12,6 +12,7 @@ mod tls;
 
 pub use misbehaving::{
     closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2GoawayServer,
+    H2RefusingServer,
 };
 pub use nginx::{Nginx, NginxConfig};
 pub use scripted::{Reply, Script, ScriptedServer};

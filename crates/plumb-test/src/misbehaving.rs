@@ -1,6 +1,6 @@
 //! Servers that misbehave on purpose: one that resets, one that speaks garbage, one that never
-//! answers, one that speaks only HTTP/2 (and one of those that sends GOAWAY after every few
-//! streams), and a port where nothing listens.
+//! answers, one that speaks only HTTP/2 (and two of those that go away after every few streams:
+//! gracefully, or refusing a stream), and a port where nothing listens.
 
 use crate::{accept_each, Background};
 use bytes::Bytes;
@@ -135,4 +135,80 @@ async fn serve_until_goaway(stream: TcpStream, streams: u64, served: Arc<AtomicU
     // GOAWAY; streams already taken are answered, later ones are refused.
     connection.as_mut().graceful_shutdown();
     let _ = connection.await;
+}
+
+/// An h2c server (prior knowledge, on the `h2` crate directly) that answers `streams` requests on
+/// each connection, then refuses the next one with `RST_STREAM(REFUSED_STREAM)` and shuts the
+/// connection down with GOAWAY: the request was not processed, so a client may send it again.
+pub struct H2RefusingServer {
+    server: Background,
+    served: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+}
+
+impl H2RefusingServer {
+    /// Start it; every connection answers `streams` requests, then refuses one and goes away.
+    pub fn start(streams: u64) -> H2RefusingServer {
+        let served = Arc::new(AtomicU64::new(0));
+        let refused = Arc::new(AtomicU64::new(0));
+        let counts = (Arc::clone(&served), Arc::clone(&refused));
+        let server = Background::start(move |listener, stop| {
+            accept_each(listener, stop, move |stream: TcpStream| {
+                serve_then_refuse(
+                    stream,
+                    streams,
+                    Arc::clone(&counts.0),
+                    Arc::clone(&counts.1),
+                )
+            })
+        });
+        H2RefusingServer {
+            server,
+            served,
+            refused,
+        }
+    }
+
+    /// `http://ADDR/`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Requests answered, over all connections.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::SeqCst)
+    }
+
+    /// Requests refused, over all connections.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve_then_refuse(
+    stream: TcpStream,
+    streams: u64,
+    served: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+) {
+    let Ok(mut connection) = h2::server::handshake(stream).await else {
+        return;
+    };
+    let mut answered = 0;
+    while let Some(Ok((_request, mut respond))) = connection.accept().await {
+        if answered == streams {
+            refused.fetch_add(1, Ordering::SeqCst);
+            respond.send_reset(h2::Reason::REFUSED_STREAM);
+            connection.abrupt_shutdown(h2::Reason::NO_ERROR);
+            continue;
+        }
+        let Ok(mut body) = respond.send_response(hyper::Response::new(()), false) else {
+            return;
+        };
+        if body.send_data(Bytes::from_static(b"ok"), true).is_err() {
+            return;
+        }
+        answered += 1;
+        served.fetch_add(1, Ordering::SeqCst);
+    }
 }

@@ -14,8 +14,8 @@
 use crate::support::run;
 use plumb_load::{ErrorClass, HttpVersion, LoadModel, LoadReport, LoadSettings, Recorder};
 use plumb_test::{
-    garbage_server, reset_server, silent_server, H2GoawayServer, Nginx, NginxConfig, Reply, Script,
-    ScriptedServer, ServerCert, TlsTarget,
+    garbage_server, reset_server, silent_server, H2GoawayServer, H2RefusingServer, Nginx,
+    NginxConfig, Reply, Script, ScriptedServer, ServerCert, TlsTarget,
 };
 use std::time::Duration;
 
@@ -486,6 +486,32 @@ fn h2_goaway_after_every_10_streams_costs_no_errors() {
         "connections were not replaced: {}",
         summary(&report.totals)
     );
+}
+
+#[test]
+fn an_h2_stream_refused_before_goaway_is_retried_without_errors() {
+    // REFUSED_STREAM says the request was not processed: it is sent again, on a fresh connection.
+    let server = H2RefusingServer::start(10);
+    let mut s = closed(&server.url(), 2, 100, PATIENT);
+    s.http_version = HttpVersion::Http2;
+    let report = run(&s);
+    let got = summary(&report.totals);
+    check(
+        "REFUSED_STREAM",
+        &report,
+        100,
+        &[(200, 100)],
+        &[],
+        Retries::AtMost(100),
+    );
+    assert_eq!(server.served(), 100, "{got}");
+    assert_eq!(
+        report.totals.retries,
+        server.refused(),
+        "one retry per refused stream: {got}"
+    );
+    // Every connection but the last of each of the 2 slots answered 10 and refused one.
+    assert!(server.refused() >= (100 - 2 * 10) / 10, "{got}");
 }
 
 #[test]
