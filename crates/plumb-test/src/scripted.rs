@@ -167,7 +167,7 @@ async fn serve(
     counts: Arc<Counts>,
 ) {
     let script = Rc::new(script);
-    let dead = Rc::new(Notify::new());
+    let dead = Rc::new(Death::default());
     let index = Rc::new(Cell::new(0u64));
     loop {
         tokio::select! {
@@ -184,7 +184,7 @@ async fn serve(
                 }
             }
             // Returning drops the listener, and the runtime then drops every connection.
-            _ = dead.notified() => return,
+            _ = dead.notify.notified() => return,
             _ = stop.changed() => return,
         }
     }
@@ -195,7 +195,30 @@ struct Connection {
     script: Rc<Script>,
     counts: Arc<Counts>,
     index: Rc<Cell<u64>>,
-    dead: Rc<Notify>,
+    dead: Rc<Death>,
+}
+
+/// A server's death after `die_after` answers: the flag stops connections that are already
+/// running from answering again, and the notify ends the accept loop, which closes the listener;
+/// only then does the runtime drop the connections. Closing one earlier would let the client
+/// reconnect before the listener is closed, and meet a reset instead of a refusal.
+#[derive(Default)]
+struct Death {
+    dead: Cell<bool>,
+    notify: Notify,
+}
+
+impl Death {
+    async fn die(&self) {
+        self.dead.set(true);
+        self.notify.notify_one();
+        self.wait().await;
+    }
+
+    /// Hold the connection until the runtime drops it.
+    async fn wait(&self) {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// What reading a request produced.
@@ -225,6 +248,9 @@ impl Connection {
                 }
                 _ => read_request(&mut stream, &mut buf).await,
             };
+            if self.dead.dead.get() {
+                return self.dead.wait().await;
+            }
             match request {
                 Request::Head => {}
                 Request::End => return,
@@ -250,8 +276,7 @@ impl Connection {
             if *reply == Reply::Ok {
                 let answered = self.counts.answered.fetch_add(1, Ordering::SeqCst) + 1;
                 if self.script.die_after == Some(answered) {
-                    self.dead.notify_one();
-                    return;
+                    return self.dead.die().await;
                 }
             }
             if let After::Close = after {
