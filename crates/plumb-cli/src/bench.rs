@@ -82,7 +82,8 @@ pub struct BenchOptions {
     pub no_shell: bool,
 
     /// Benchmark once per value of NAME from MIN to MAX, substituted for {NAME} in the commands.
-    #[arg(short = 'P', long, num_args = 3, value_names = ["NAME", "MIN", "MAX"])]
+    #[arg(short = 'P', long, num_args = 3, value_names = ["NAME", "MIN", "MAX"],
+          allow_negative_numbers = true)]
     pub parameter_scan: Option<Vec<String>>,
 
     /// Step of --parameter-scan (default 1; decimals allowed).
@@ -91,7 +92,8 @@ pub struct BenchOptions {
         long = "step",
         alias = "parameter-step-size",
         value_name = "STEP",
-        requires = "parameter_scan"
+        requires = "parameter_scan",
+        allow_negative_numbers = true
     )]
     pub step: Option<String>,
 
@@ -258,7 +260,9 @@ impl BenchArgs {
     fn parameters(&self) -> Result<Vec<Parameter>, BenchArgsError> {
         let mut parameters = Vec::new();
         if let Some(scan) = &self.options.parameter_scan {
-            let values = plumb_bench::scan_values(&scan[1], &scan[2], self.options.step.as_deref())
+            let step = self.options.step.as_deref();
+            let values = check_scan_size(&scan[1], &scan[2], step)
+                .and_then(|()| plumb_bench::scan_values(&scan[1], &scan[2], step))
                 .map_err(|e| parameter_error("-P/--parameter-scan", &e))?;
             parameters.push(Parameter {
                 name: scan[0].clone(),
@@ -302,6 +306,27 @@ impl BenchArgs {
         }
         Ok(())
     }
+}
+
+/// The most values of a scan; plumb-bench's own limit, which it does not export.
+const MAX_SCAN_VALUES: usize = 100_000;
+
+/// Refuse a scan of more than [`MAX_SCAN_VALUES`] values before plumb-bench counts them, so that
+/// `-P n 1 1e308` or `-D 1e-300` is an error and not an overflow; anything else is left to it.
+fn check_scan_size(min: &str, max: &str, step: Option<&str>) -> Result<(), ParameterError> {
+    let number = |t: &str| t.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    let (Some(low), Some(high), Some(delta)) =
+        (number(min), number(max), number(step.unwrap_or("1")))
+    else {
+        return Ok(());
+    };
+    let steps = (high - low) / delta;
+    if delta > 0.0 && high >= low && steps >= MAX_SCAN_VALUES as f64 {
+        return Err(ParameterError::TooMany {
+            limit: MAX_SCAN_VALUES,
+        });
+    }
+    Ok(())
 }
 
 fn parse_warmup(text: &str) -> Result<u32, String> {

@@ -126,11 +126,13 @@ pub struct LoadArgs {
     pub quiet: bool,
 
     /// Sample this server process's CPU, memory, threads and I/O during the load
-    #[arg(long, value_name = "PID")]
+    #[arg(long, value_name = "PID", allow_negative_numbers = true,
+          value_parser = |s: &str| parse_pid("--watch-pid", s))]
     pub watch_pid: Option<u32>,
 
     /// Also sample this server process's CPU stacks during the load (implies --watch-pid)
-    #[arg(long, value_name = "PID")]
+    #[arg(long, value_name = "PID", allow_negative_numbers = true,
+          value_parser = |s: &str| parse_pid("--profile-pid", s))]
     pub profile_pid: Option<u32>,
 
     /// Saving the run to the ledger.
@@ -322,6 +324,11 @@ fn parse_connections(text: &str) -> Result<u32, String> {
         1..=MAX_CONNECTIONS,
         "e.g. -c 50 (with --stages, omit -c to ramp up from 0)",
     )
+}
+
+fn parse_pid(flag: &str, text: &str) -> Result<u32, String> {
+    let example = format!("e.g. {flag} $(pgrep -o nginx)");
+    parse_whole(flag, text, 1..=u64::from(u32::MAX), &example)
 }
 
 fn parse_requests(text: &str) -> Result<u64, String> {

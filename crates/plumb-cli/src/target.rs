@@ -32,7 +32,8 @@ pub struct TargetArgs {
         long,
         default_value_t = 0.0,
         value_name = "RATIO",
-        allow_negative_numbers = true
+        allow_negative_numbers = true,
+        value_parser = parse_ratio
     )]
     pub error_rate: f64,
 
@@ -73,6 +74,15 @@ impl TargetArgs {
     /// Where to listen.
     pub fn bind(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err("--error-rate must be a number from 0 to 1\n\
+                  hint: e.g. --error-rate 0.01 for 1% errors"
+            .into()),
     }
 }
 

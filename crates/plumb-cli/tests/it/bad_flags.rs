@@ -322,8 +322,8 @@ fn target_knobs_are_bounded() {
         (vec!["target", "-t", "0"], "-t must be a positive whole number, at most 1024"),
         (vec!["target", "-p", "-1"], "-p must be a whole number from 0 to 65535"),
         (vec!["target", "-p", "70000"], "-p must be a whole number from 0 to 65535"),
-        (vec!["target", "--error-rate", "nan"], "for --error-rate: is not between 0 and 1"),
-        (vec!["target", "--error-rate", "-0.5"], "for --error-rate: is not between 0 and 1"),
+        (vec!["target", "--error-rate", "nan"], "--error-rate must be a number from 0 to 1"),
+        (vec!["target", "--error-rate", "-0.5"], "--error-rate must be a number from 0 to 1"),
     ] {
         check(&args, &[expected]);
     }
@@ -380,6 +380,12 @@ fn other_counts_are_whole_and_bounded() {
         (vec!["bench", "--runs", "0", "true"], "--runs must be a positive whole number, at most 1000000"),
         (vec!["bench", "--warmup", "-1", "true"], "--warmup must be a whole number from 0 to 1000000"),
         (vec!["bench", "--min-runs", "2000000", "true"], "--min-runs must be a positive whole number"),
+        (vec!["bench", "-P", "n", "1", "1e308", "echo {n}"], "the scan has more than 100000 values"),
+        (vec!["bench", "-P", "n", "1", "5", "-D", "1e-300", "echo {n}"], "the scan has more than 100000 values"),
+        (vec!["bench", "-P", "n", "-5", "5", "echo"], "no command uses the parameter `n`"),
+        (vec!["load", URL, "--watch-pid", "-1"], "--watch-pid must be a positive whole number, at most 4294967295"),
+        (vec!["load", URL, "--profile-pid", "0"], "--profile-pid must be a positive whole number"),
+        (vec!["target", "--error-rate", "abc"], "--error-rate must be a number from 0 to 1"),
         (vec!["bench", "--seed", "-1", "true"], "--seed must be a whole number from 0 to 18446744073709551615"),
         (vec!["compare", "a", "b", "--ab", "-r", "1"], "--runs must be a whole number from 2 to 10000"),
         (vec!["calibrate", "true", "-r", "100000"], "--runs must be a whole number from 2 to 10000"),

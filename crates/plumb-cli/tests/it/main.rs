@@ -18,7 +18,11 @@ pub fn error_of(args: &[&str]) -> String {
         Command::Load(load) => load.resolve().map(drop).map_err(|e| e.to_string()),
         Command::Target(target) => target.settings().map(drop).map_err(|e| e.to_string()),
         Command::Demo(demo) => demo.phase().map(drop).map_err(|e| e.to_string()),
-        Command::Bench(bench) => bench.resolve().map(drop).map_err(|e| e.to_string()),
+        // A bench error carries its hint as data; the binary prints it after the message.
+        Command::Bench(bench) => bench
+            .resolve()
+            .map(drop)
+            .map_err(|e| format!("{e}\nhint: {}", e.hint)),
         Command::Profile(profile) => profile.resolve().map(drop).map_err(|e| e.to_string()),
         Command::Gate(gate) => gate
             .parsed_thresholds()
