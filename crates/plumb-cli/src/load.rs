@@ -184,15 +184,7 @@ pub struct LoadPlan {
 impl LoadArgs {
     /// Check every flag and build the plan; the error names the flag at fault.
     pub fn resolve(self) -> Result<LoadPlan, CliError> {
-        let targets = if self.rate.is_some() {
-            StageTargets::Rate
-        } else {
-            StageTargets::Connections
-        };
-        let stages = match &self.stages {
-            Some(text) => parse_stages(text, targets)?,
-            None => Vec::new(),
-        };
+        let stages = self.stage_plan()?;
         let model = self.model(!stages.is_empty())?;
         let mut settings = LoadSettings::new(self.url.clone());
         settings.method = parse_method(&self.method)?;
@@ -223,15 +215,7 @@ impl LoadArgs {
             insecure: self.insecure,
             cacert: self.cacert.clone(),
         };
-        settings.checks = Checks {
-            expect_status: self
-                .expect_status
-                .as_deref()
-                .map(parse_status_list)
-                .transpose()?
-                .unwrap_or_default(),
-            expect_body: self.expect_body.clone(),
-        };
+        settings.checks = self.checks()?;
         let thresholds = crate::parse_thresholds(&self.thresholds)?;
         Ok(LoadPlan {
             settings,
@@ -242,6 +226,31 @@ impl LoadArgs {
             json: self.json.clone(),
             quiet: self.quiet,
             watch: self.server_watch()?,
+        })
+    }
+
+    /// `--stages`, whose targets are rates with `--rate` and connections without.
+    fn stage_plan(&self) -> Result<Vec<Stage>, CliError> {
+        let targets = if self.rate.is_some() {
+            StageTargets::Rate
+        } else {
+            StageTargets::Connections
+        };
+        match &self.stages {
+            Some(text) => parse_stages(text, targets),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn checks(&self) -> Result<Checks, CliError> {
+        Ok(Checks {
+            expect_status: self
+                .expect_status
+                .as_deref()
+                .map(parse_status_list)
+                .transpose()?
+                .unwrap_or_default(),
+            expect_body: self.expect_body.clone(),
         })
     }
 
