@@ -11,8 +11,8 @@ mod scripted;
 mod tls;
 
 pub use misbehaving::{
-    closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2GoawayServer,
-    H2RefusingServer,
+    closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2Fault,
+    H2GoawayServer, H2StreamServer,
 };
 pub use nginx::{Nginx, NginxConfig};
 pub use scripted::{Reply, Script, ScriptedServer};

@@ -137,36 +137,41 @@ async fn serve_until_goaway(stream: TcpStream, streams: u64, served: Arc<AtomicU
     let _ = connection.await;
 }
 
-/// An h2c server (prior knowledge, on the `h2` crate directly) that answers `streams` requests on
-/// each connection, then refuses the next one with `RST_STREAM(REFUSED_STREAM)` and shuts the
-/// connection down with GOAWAY: the request was not processed, so a client may send it again.
-pub struct H2RefusingServer {
-    server: Background,
-    served: Arc<AtomicU64>,
-    refused: Arc<AtomicU64>,
+/// What an [`H2StreamServer`] does to streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum H2Fault {
+    /// Answer this many streams on each connection, then refuse the next one with
+    /// `RST_STREAM(REFUSED_STREAM)` and shut the connection down with GOAWAY: the request was not
+    /// processed, so a client may send it again (RFC 9113, 8.7).
+    RefuseAfter(u64),
+    /// Reset every `n`-th stream (counted across connections) with `RST_STREAM(INTERNAL_ERROR)`
+    /// and answer the others: the request may have been processed, so it must not be sent again.
+    InternalErrorEvery(u64),
 }
 
-impl H2RefusingServer {
-    /// Start it; every connection answers `streams` requests, then refuses one and goes away.
-    pub fn start(streams: u64) -> H2RefusingServer {
-        let served = Arc::new(AtomicU64::new(0));
-        let refused = Arc::new(AtomicU64::new(0));
-        let counts = (Arc::clone(&served), Arc::clone(&refused));
+/// An h2c server (prior knowledge, on the `h2` crate directly, which can reset single streams).
+pub struct H2StreamServer {
+    server: Background,
+    counts: Arc<H2Counts>,
+}
+
+#[derive(Debug, Default)]
+struct H2Counts {
+    served: AtomicU64,
+    reset: AtomicU64,
+}
+
+impl H2StreamServer {
+    /// Start it with `fault`.
+    pub fn start(fault: H2Fault) -> H2StreamServer {
+        let counts = Arc::new(H2Counts::default());
+        let shared = Arc::clone(&counts);
         let server = Background::start(move |listener, stop| {
             accept_each(listener, stop, move |stream: TcpStream| {
-                serve_then_refuse(
-                    stream,
-                    streams,
-                    Arc::clone(&counts.0),
-                    Arc::clone(&counts.1),
-                )
+                serve_h2_streams(stream, fault, Arc::clone(&shared))
             })
         });
-        H2RefusingServer {
-            server,
-            served,
-            refused,
-        }
+        H2StreamServer { server, counts }
     }
 
     /// `http://ADDR/`.
@@ -176,31 +181,35 @@ impl H2RefusingServer {
 
     /// Requests answered, over all connections.
     pub fn served(&self) -> u64 {
-        self.served.load(Ordering::SeqCst)
+        self.counts.served.load(Ordering::SeqCst)
     }
 
-    /// Requests refused, over all connections.
-    pub fn refused(&self) -> u64 {
-        self.refused.load(Ordering::SeqCst)
+    /// Streams reset (refused, or failed with an internal error), over all connections.
+    pub fn reset(&self) -> u64 {
+        self.counts.reset.load(Ordering::SeqCst)
     }
 }
 
-async fn serve_then_refuse(
-    stream: TcpStream,
-    streams: u64,
-    served: Arc<AtomicU64>,
-    refused: Arc<AtomicU64>,
-) {
+async fn serve_h2_streams(stream: TcpStream, fault: H2Fault, counts: Arc<H2Counts>) {
     let Ok(mut connection) = h2::server::handshake(stream).await else {
         return;
     };
     let mut answered = 0;
     while let Some(Ok((_request, mut respond))) = connection.accept().await {
-        if answered == streams {
-            refused.fetch_add(1, Ordering::SeqCst);
-            respond.send_reset(h2::Reason::REFUSED_STREAM);
-            connection.abrupt_shutdown(h2::Reason::NO_ERROR);
-            continue;
+        let streams = counts.served.load(Ordering::SeqCst) + counts.reset.load(Ordering::SeqCst);
+        match fault {
+            H2Fault::RefuseAfter(limit) if answered == limit => {
+                counts.reset.fetch_add(1, Ordering::SeqCst);
+                respond.send_reset(h2::Reason::REFUSED_STREAM);
+                connection.abrupt_shutdown(h2::Reason::NO_ERROR);
+                continue;
+            }
+            H2Fault::InternalErrorEvery(n) if (streams + 1) % n == 0 => {
+                counts.reset.fetch_add(1, Ordering::SeqCst);
+                respond.send_reset(h2::Reason::INTERNAL_ERROR);
+                continue;
+            }
+            _ => {}
         }
         let Ok(mut body) = respond.send_response(hyper::Response::new(()), false) else {
             return;
@@ -209,6 +218,6 @@ async fn serve_then_refuse(
             return;
         }
         answered += 1;
-        served.fetch_add(1, Ordering::SeqCst);
+        counts.served.fetch_add(1, Ordering::SeqCst);
     }
 }

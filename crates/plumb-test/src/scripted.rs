@@ -38,6 +38,9 @@ pub enum Reply {
     },
     /// `302 Found` with `Location: /`: a redirect to itself, forever.
     RedirectToSelf,
+    /// Not a byte: the request is read and the connection closed at once (what a stale
+    /// keep-alive connection looks like to the client).
+    CloseWithoutAnswer,
     /// `Content-Length: 100` but only 5 bytes of body, then the connection is closed.
     TruncatedBody,
     /// Half a head (`HTTP/1.1 200 OK\r\nContent-Le`), then the connection is closed.
@@ -321,6 +324,7 @@ async fn respond(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<After
             let bytes = b"HTTP/1.1 302 Found\r\nLocation: /\r\nContent-Length: 0\r\n\r\n";
             write(stream, bytes, After::Keep).await
         }
+        Reply::CloseWithoutAnswer => Ok(After::Close),
         Reply::TruncatedBody => {
             let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort";
             write(stream, bytes, After::Close).await
