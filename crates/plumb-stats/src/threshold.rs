@@ -171,12 +171,21 @@ pub struct ThresholdParseError {
 
 impl fmt::Display for ThresholdParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pad = self.expression[..self.start.min(self.expression.len())]
-            .chars()
-            .count();
+        let before = self
+            .expression
+            .get(..self.start)
+            .unwrap_or(&self.expression);
+        let bad = self.expression.get(self.start..self.start + self.len);
+        // One caret per character of the bad part, not per byte (`µs` is one character).
+        let carets = bad.map_or(self.len, |b| b.chars().count()).max(1);
         writeln!(f, "invalid threshold: {}", self.message)?;
         writeln!(f, "  {}", self.expression)?;
-        writeln!(f, "  {}{}", " ".repeat(pad), "^".repeat(self.len.max(1)))?;
+        writeln!(
+            f,
+            "  {}{}",
+            " ".repeat(before.chars().count()),
+            "^".repeat(carets)
+        )?;
         write!(f, "hint: {}", self.hint)
     }
 }

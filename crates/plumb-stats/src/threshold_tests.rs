@@ -93,6 +93,13 @@ fn recorded_statuses_are_read_back() {
 }
 
 #[test]
+fn carets_count_characters_not_bytes() {
+    let e = Threshold::parse("http_req_duration: p(95)<5µx").unwrap_err();
+    let under = format!("\n  {}^^\n", " ".repeat("http_req_duration: p(95)<5".len()));
+    assert!(e.to_string().contains(&under), "{e}");
+}
+
+#[test]
 fn bounds_that_are_not_finite_are_refused() {
     for (expression, bad_part) in [
         ("http_req_duration: p(95)<1e400ms", "1e400ms"),
