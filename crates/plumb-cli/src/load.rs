@@ -274,7 +274,7 @@ impl LoadArgs {
     fn model(&self, staged: bool) -> Result<LoadModel, CliError> {
         match self.rate {
             Some(rate) => {
-                let rate = check_rate(rate).map_err(|why| rate_error(rate, why))?;
+                let rate = check_rate(rate).map_err(|why| rate_error(rate, &why))?;
                 if rate == 0.0 && !staged {
                     return Err(rate_error(rate, "must be positive without --stages"));
                 }

@@ -211,19 +211,24 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
         )
     };
     let rate: f64 = text.trim().parse().map_err(|_| wrong("must be a number"))?;
-    check_rate(rate).map_err(wrong)
+    check_rate(rate).map_err(|why| wrong(&why))
 }
 
 /// Whether `rate` (per second) is 0 or within [`MIN_RATE`]..=[`MAX_RATE`]; the error says why not.
-pub fn check_rate(rate: f64) -> Result<f64, &'static str> {
+pub fn check_rate(rate: f64) -> Result<f64, String> {
     if rate.is_nan() {
-        Err("must be a number")
+        Err("must be a number".into())
     } else if rate < 0.0 {
-        Err("must not be negative")
+        Err("must not be negative".into())
     } else if rate > MAX_RATE {
-        Err("is above the limit of 10000000 requests per second")
+        Err(format!(
+            "is above the limit of {MAX_RATE} requests per second"
+        ))
     } else if rate > 0.0 && rate < MIN_RATE {
-        Err("is below the lowest rate, 0.01 requests per second (one every 100 s)")
+        Err(format!(
+            "is below the lowest rate, {MIN_RATE} requests per second (one every {} s)",
+            1.0 / MIN_RATE
+        ))
     } else {
         Ok(rate)
     }
