@@ -3,7 +3,8 @@
 //! head, a head dribbled one byte at a time, a bad chunk, silence. It can also close keep-alive
 //! connections left idle (like gunicorn's `--keep-alive`) and die halfway through a run.
 //!
-//! It counts what it saw, so a test can compare the client's accounting with the server's.
+//! It counts what it saw, so a test can compare the client's accounting with the server's. It
+//! speaks plain HTTP, or HTTPS with a certificate from a fresh CA ([`ScriptedServer::start_tls`]).
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -11,10 +12,12 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
+use tokio_rustls::TlsAcceptor;
 
+use crate::tls::{ServerCert, TlsFiles};
 use crate::Background;
 
 /// The correct answer: 200, a 2-byte body, kept alive.
@@ -121,15 +124,34 @@ struct Counts {
 pub struct ScriptedServer {
     server: Background,
     counts: Arc<Counts>,
+    tls: Option<TlsFiles>,
 }
 
 impl ScriptedServer {
-    /// Start `script` on 127.0.0.1:0.
+    /// Start `script` on 127.0.0.1:0, plain HTTP.
     pub fn start(script: Script) -> ScriptedServer {
+        ScriptedServer::start_with(script, None)
+    }
+
+    /// Start `script` on 127.0.0.1:0 behind TLS, with a certificate for localhost and 127.0.0.1
+    /// signed by the CA in [`ScriptedServer::ca_file`].
+    pub fn start_tls(script: Script) -> ScriptedServer {
+        let (acceptor, files) = TlsFiles::acceptor(&[b"http/1.1"], ServerCert::Trusted);
+        let mut server = ScriptedServer::start_with(script, Some(acceptor));
+        server.tls = Some(files);
+        server
+    }
+
+    fn start_with(script: Script, tls: Option<TlsAcceptor>) -> ScriptedServer {
         let counts = Arc::new(Counts::default());
         let shared = Arc::clone(&counts);
-        let server = Background::start(move |listener, stop| serve(listener, stop, script, shared));
-        ScriptedServer { server, counts }
+        let server =
+            Background::start(move |listener, stop| serve(listener, stop, script, tls, shared));
+        ScriptedServer {
+            server,
+            counts,
+            tls: None,
+        }
     }
 
     /// The listening address.
@@ -137,9 +159,17 @@ impl ScriptedServer {
         self.server.addr()
     }
 
-    /// `http://ADDR/`.
+    /// `http://ADDR/`, or `https://localhost:PORT/` behind TLS.
     pub fn url(&self) -> String {
-        self.server.url()
+        match self.tls {
+            None => self.server.url(),
+            Some(_) => format!("https://localhost:{}/", self.addr().port()),
+        }
+    }
+
+    /// The CA certificate (PEM) that signed the server's certificate, behind TLS.
+    pub fn ca_file(&self) -> Option<&std::path::PathBuf> {
+        self.tls.as_ref().map(TlsFiles::ca_file)
     }
 
     /// Connections accepted.
@@ -167,6 +197,7 @@ async fn serve(
     listener: TcpListener,
     mut stop: watch::Receiver<bool>,
     script: Script,
+    tls: Option<TlsAcceptor>,
     counts: Arc<Counts>,
 ) {
     let script = Rc::new(script);
@@ -183,7 +214,14 @@ async fn serve(
                         index: Rc::clone(&index),
                         dead: Rc::clone(&dead),
                     };
-                    tokio::task::spawn_local(conn.run(stream));
+                    match tls.clone() {
+                        None => drop(tokio::task::spawn_local(conn.run(stream))),
+                        Some(acceptor) => drop(tokio::task::spawn_local(async move {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                conn.run(tls).await;
+                            }
+                        })),
+                    }
                 }
             }
             // Returning drops the listener, and the runtime then drops every connection.
@@ -238,7 +276,7 @@ enum After {
 }
 
 impl Connection {
-    async fn run(self, mut stream: TcpStream) {
+    async fn run<S: AsyncRead + AsyncWrite + Unpin>(self, mut stream: S) {
         let mut buf = Vec::with_capacity(4096);
         let mut answered_before = false;
         loop {
@@ -283,6 +321,8 @@ impl Connection {
                 }
             }
             if let After::Close = after {
+                // Behind TLS this sends close_notify; an idle timeout (below) just drops it.
+                let _ = stream.shutdown().await;
                 return;
             }
             answered_before = true;
@@ -291,7 +331,7 @@ impl Connection {
 }
 
 /// Read up to the end of one request head (requests are GETs: no body), or tell why not.
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Request {
+async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Request {
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             buf.drain(..end + 4);
@@ -308,7 +348,10 @@ async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Request {
     }
 }
 
-async fn respond(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<After> {
+async fn respond<S>(stream: &mut S, reply: &Reply) -> std::io::Result<After>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     match reply {
         Reply::Ok => write(stream, OK, After::Keep).await,
         Reply::OkThenClose => write(stream, OK, After::Close).await,
@@ -360,14 +403,18 @@ async fn respond(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<After
     }
 }
 
-async fn write(stream: &mut TcpStream, bytes: &[u8], after: After) -> std::io::Result<After> {
+async fn write<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    bytes: &[u8],
+    after: After,
+) -> std::io::Result<After> {
     stream.write_all(bytes).await?;
     stream.flush().await?;
     Ok(after)
 }
 
 /// Keep the connection open, reading and ignoring, until the client leaves (or a long limit).
-async fn hold(stream: &mut TcpStream) {
+async fn hold<S: AsyncRead + Unpin>(stream: &mut S) {
     let _ = tokio::time::timeout(STALL_LIMIT, async {
         let mut sink = [0u8; 4096];
         while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}

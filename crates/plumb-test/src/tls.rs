@@ -25,8 +25,30 @@ pub enum ServerCert {
 /// An HTTPS target whose certificate is signed by a CA in [`TlsTarget::ca_file`].
 pub struct TlsTarget {
     server: Background,
+    files: TlsFiles,
+}
+
+/// The CA file a TLS server's clients are told to trust, in a directory removed when dropped.
+pub(crate) struct TlsFiles {
     ca_file: PathBuf,
     _dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    /// A TLS acceptor presenting `cert`, offering `alpn`, and the CA file for its clients.
+    pub(crate) fn acceptor(alpn: &[&[u8]], cert: ServerCert) -> (TlsAcceptor, TlsFiles) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (config, ca_pem) = server_config(alpn, cert);
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca_pem).expect("write CA file");
+        let files = TlsFiles { ca_file, _dir: dir };
+        (TlsAcceptor::from(Arc::new(config)), files)
+    }
+
+    /// The CA certificate, PEM.
+    pub(crate) fn ca_file(&self) -> &PathBuf {
+        &self.ca_file
+    }
 }
 
 impl TlsTarget {
@@ -37,11 +59,7 @@ impl TlsTarget {
 
     /// Start it with the given certificate; the CA file is written either way.
     pub fn with_cert(alpn: &[&[u8]], cert: ServerCert) -> TlsTarget {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (config, ca_pem) = server_config(alpn, cert);
-        let ca_file = dir.path().join("ca.pem");
-        std::fs::write(&ca_file, ca_pem).expect("write CA file");
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let (acceptor, files) = TlsFiles::acceptor(alpn, cert);
         let server = Background::start(move |listener, stop| {
             accept_each(listener, stop, move |stream: TcpStream| {
                 let acceptor = acceptor.clone();
@@ -52,11 +70,7 @@ impl TlsTarget {
                 }
             })
         });
-        TlsTarget {
-            server,
-            ca_file,
-            _dir: dir,
-        }
+        TlsTarget { server, files }
     }
 
     /// `https://localhost:PORT/` (the certificate names localhost and 127.0.0.1).
@@ -71,7 +85,7 @@ impl TlsTarget {
 
     /// The CA certificate, PEM.
     pub fn ca_file(&self) -> &PathBuf {
-        &self.ca_file
+        self.files.ca_file()
     }
 }
 

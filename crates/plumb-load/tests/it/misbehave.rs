@@ -277,6 +277,44 @@ fn an_idle_keep_alive_timeout_costs_no_errors() {
 }
 
 #[test]
+fn over_tls_a_close_after_each_response_or_when_idle_costs_no_errors() {
+    // TLS: the close after a response comes with close_notify, the idle one without (a bare
+    // TCP close, which rustls reports as an unexpected end of file).
+    let closing = ScriptedServer::start_tls(Script::always(Reply::OkThenClose));
+    let mut s = closed(&closing.url(), 2, 30, PATIENT);
+    s.tls.cacert = closing.ca_file().cloned();
+    let report = run(&s);
+    check(
+        "TLS, close after each response",
+        &report,
+        30,
+        &[(200, 30)],
+        &[],
+        Retries::AtMost(30),
+    );
+    assert_eq!(report.totals.connections_opened, 30);
+
+    let idle = ScriptedServer::start_tls(
+        Script::always(Reply::Ok).idle_timeout(Duration::from_millis(40)),
+    );
+    let mut s = closed(&idle.url(), 1, 8, PATIENT);
+    s.tls.cacert = idle.ca_file().cloned();
+    s.model = LoadModel::Open {
+        rate: 20.0,
+        max_connections: 4,
+    };
+    let report = run(&s);
+    check(
+        "TLS, idle keep-alive timeout",
+        &report,
+        8,
+        &[(200, 8)],
+        &[],
+        Retries::AtMost(8),
+    );
+}
+
+#[test]
 fn http_1_0_responses_close_the_connection_without_errors() {
     for content_length in [true, false] {
         let what = format!("HTTP/1.0, content-length {content_length}");
