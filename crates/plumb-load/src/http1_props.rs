@@ -3,8 +3,9 @@
 //! - any bytes at all end in a response or a classified error (closed, malformed), never a panic
 //!   or a hang, and the outcome does not depend on where the bytes were cut;
 //! - a valid response (any status, headers, `Content-Length`, chunked with extensions and
-//!   trailers, or delimited by the close; HTTP/1.1 or 1.0; after a `100 Continue`) is read to the
-//!   same status, byte count, keep-alive and body-check result however it is cut.
+//!   trailers, or delimited by the close; HTTP/1.1 or 1.0; after a `100 Continue`; the answer to
+//!   a HEAD, framed but bodiless) is read to the same status, byte count, keep-alive and
+//!   body-check result however it is cut.
 
 use crate::http1::{exchange, ExchangeError, Response};
 use crate::recorder::ErrorClass;
@@ -27,9 +28,13 @@ fn pieces(data: &[u8], cuts: &[Index]) -> Vec<Vec<u8>> {
     at.windows(2).map(|w| data[w[0]..w[1]].to_vec()).collect()
 }
 
-/// Send a GET, answer it with `pieces` written one at a time (letting the reader run between
+/// Send a GET (or, as far as the reader knows, a HEAD), answer it with `pieces` written one at a time (letting the reader run between
 /// them), then close; return what the reader made of it. Panics if the reader hangs.
-fn read(pieces: Vec<Vec<u8>>, needle: Option<&[u8]>) -> Result<Response, ExchangeError> {
+fn read(
+    pieces: Vec<Vec<u8>>,
+    head: bool,
+    needle: Option<&[u8]>,
+) -> Result<Response, ExchangeError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -48,12 +53,10 @@ fn read(pieces: Vec<Vec<u8>>, needle: Option<&[u8]>) -> Result<Response, Exchang
         });
         let mut buf = BytesMut::with_capacity(8 * 1024);
         let request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-        let got = tokio::time::timeout(
-            HANG,
-            exchange(&mut client, request, &mut buf, false, needle),
-        )
-        .await
-        .expect("the reader hung");
+        let got =
+            tokio::time::timeout(HANG, exchange(&mut client, request, &mut buf, head, needle))
+                .await
+                .expect("the reader hung");
         drop(client);
         let _ = writer.await;
         got
@@ -95,6 +98,8 @@ fn noise() -> impl Strategy<Value = Vec<u8>> {
 #[derive(Debug, Clone)]
 struct Valid {
     bytes: Vec<u8>,
+    /// The answer to a HEAD request.
+    head: bool,
     status: u16,
     keep_alive: bool,
     needle: Option<Vec<u8>>,
@@ -156,6 +161,8 @@ struct Parts {
     connection: Option<&'static str>,
     /// A `100 Continue` first.
     interim: bool,
+    /// The answer to a HEAD request: the framing headers of a body, but no body.
+    head: bool,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     framing: Framing,
@@ -171,19 +178,26 @@ fn valid() -> impl Strategy<Value = Valid> {
     let connection =
         prop::sample::select(vec![None, Some("close"), Some("keep-alive"), Some("Close")]);
     (
-        (any::<bool>(), status, connection, any::<bool>()),
+        (
+            any::<bool>(),
+            status,
+            connection,
+            any::<bool>(),
+            any::<bool>(),
+        ),
         prop::collection::vec((token(), header_value()), 0..6),
         prop::collection::vec(any::<u8>(), 0..2048),
         framing(),
         (any::<Index>(), 1usize..8, any::<bool>()),
     )
         .prop_map(
-            |((http10, status, connection, interim), headers, body, framing, needle)| {
+            |((http10, status, connection, interim, head), headers, body, framing, needle)| {
                 build(Parts {
                     http10,
                     status,
                     connection,
                     interim,
+                    head,
                     headers,
                     body,
                     framing,
@@ -193,6 +207,33 @@ fn valid() -> impl Strategy<Value = Valid> {
         )
 }
 
+/// Write `body` chunked at `cuts`, then the last chunk and `trailers`.
+fn chunked(
+    out: &mut Vec<u8>,
+    body: &[u8],
+    cuts: &[Index],
+    upper: bool,
+    extension: bool,
+    trailers: &[(String, String)],
+) {
+    for chunk in pieces(body, cuts) {
+        let size = if upper {
+            format!("{:X}", chunk.len())
+        } else {
+            format!("{:x}", chunk.len())
+        };
+        let ext = if extension { ";name=value" } else { "" };
+        out.extend_from_slice(format!("{size}{ext}\r\n").as_bytes());
+        out.extend_from_slice(&chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n");
+    for (name, value) in trailers {
+        out.extend_from_slice(format!("X-{name}: {value}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Put a response together from its generated parts, with the reading it must give.
 fn build(parts: Parts) -> Valid {
     let Parts {
@@ -200,6 +241,7 @@ fn build(parts: Parts) -> Valid {
         status,
         connection,
         interim,
+        head,
         headers,
         mut body,
         mut framing,
@@ -228,7 +270,9 @@ fn build(parts: Parts) -> Valid {
     match &framing {
         Framing::Length if !no_body => {
             out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
-            out.extend_from_slice(&body);
+            if !head {
+                out.extend_from_slice(&body);
+            }
         }
         Framing::Length => out.extend_from_slice(b"\r\n"),
         Framing::Chunked {
@@ -238,30 +282,22 @@ fn build(parts: Parts) -> Valid {
             trailers,
         } => {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
-            for chunk in pieces(&body, cuts) {
-                let size = if *upper {
-                    format!("{:X}", chunk.len())
-                } else {
-                    format!("{:x}", chunk.len())
-                };
-                let ext = if *extension { ";name=value" } else { "" };
-                out.extend_from_slice(format!("{size}{ext}\r\n").as_bytes());
-                out.extend_from_slice(&chunk);
-                out.extend_from_slice(b"\r\n");
+            if !head {
+                chunked(&mut out, &body, cuts, *upper, *extension, trailers);
             }
-            out.extend_from_slice(b"0\r\n");
-            for (name, value) in trailers {
-                out.extend_from_slice(format!("X-{name}: {value}\r\n").as_bytes());
-            }
-            out.extend_from_slice(b"\r\n");
         }
         Framing::UntilClose => {
             out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(&body);
+            if !head {
+                out.extend_from_slice(&body);
+            }
         }
     }
+    if head {
+        body.clear();
+    }
     let said = connection.map(str::to_ascii_lowercase);
-    let keep_alive = !matches!(framing, Framing::UntilClose)
+    let keep_alive = (head || !matches!(framing, Framing::UntilClose))
         && match said.as_deref() {
             Some("close") => false,
             Some("keep-alive") => true,
@@ -281,6 +317,7 @@ fn build(parts: Parts) -> Valid {
     };
     Valid {
         bytes: out,
+        head,
         status,
         keep_alive,
         needle: Some(needle),
@@ -302,7 +339,7 @@ proptest! {
         data in noise(),
         cuts in prop::collection::vec(any::<Index>(), 0..12),
     ) {
-        let cut = read(pieces(&data, &cuts), None);
+        let cut = read(pieces(&data, &cuts), false, None);
         if let Err(error) = &cut {
             prop_assert!(
                 matches!(error.class, ErrorClass::Closed | ErrorClass::Malformed),
@@ -314,7 +351,7 @@ proptest! {
             prop_assert!(response.bytes <= data.len() as u64);
             prop_assert!((100..1000).contains(&response.status));
         }
-        let whole = read(vec![data.clone()], None);
+        let whole = read(vec![data.clone()], false, None);
         prop_assert_eq!(outcome(&cut), outcome(&whole));
     }
 
@@ -324,7 +361,11 @@ proptest! {
         response in valid(),
         cuts in prop::collection::vec(any::<Index>(), 0..12),
     ) {
-        let got = read(pieces(&response.bytes, &cuts), response.needle.as_deref());
+        let got = read(
+            pieces(&response.bytes, &cuts),
+            response.head,
+            response.needle.as_deref(),
+        );
         let got = match got {
             Ok(got) => got,
             Err(error) => {
