@@ -11,7 +11,8 @@
 //! peak RSS of the image that `exec` replaces into the child's `ru_maxrss`, so a child's peak is
 //! never below plumb's own peak (a few MiB); that is a floor, not an offset added to large children.
 //!
-//! Each child leads its own process group, so that a stop (Ctrl-C, SIGTERM) can end it and
+//! With a stop flag ([`ProcessExecutor::stopped_by`]), each child leads its own process group, so
+//! that a stop (Ctrl-C, SIGTERM) can end it and
 //! whatever it started: the executor waits on a pidfd (woken the moment the child exits, so no
 //! polling delay reaches the measurement), checks the stop flag every [`STOP_CHECK`], and on a
 //! stop sends SIGTERM to the group, SIGKILL after [`KILL_GRACE`], and reaps the child.
@@ -150,13 +151,18 @@ impl Executor for ProcessExecutor {
         }
         let (stdin, stdout, stderr) = (self.null()?, self.null()?, self.null()?);
         let start = Instant::now();
-        let child = Command::new(&invocation.program)
+        let mut command = Command::new(&invocation.program);
+        command
             .args(&invocation.args)
             .stdin(stdin)
             .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0)
-            .spawn()?;
+            .stderr(stderr);
+        if self.stop.is_some() {
+            // Its own group, which a stop ends. Without a stop flag the child stays in plumb's
+            // group, so a Ctrl-C at the terminal reaches it as it reaches plumb.
+            command.process_group(0);
+        }
+        let child = command.spawn()?;
         let pid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
         if let Some(stop) = &self.stop {
             if wait_or_stop(pid, stop)? == Waited::Stopped {

@@ -4,8 +4,8 @@
 
 use crate::context::{GitInfo, HostFingerprint};
 use crate::LedgerError;
-use plumb_schema::bench::BenchReport;
-use plumb_schema::load::LoadResult;
+use plumb_schema::bench::{BenchReport, BENCH_SCHEMA_VERSION};
+use plumb_schema::load::{LoadResult, LOAD_SCHEMA_VERSION};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -93,7 +93,21 @@ impl RunResult {
         };
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        if value.get("kind").and_then(|k| k.as_str()) == Some("load") {
+        let is_load = value.get("kind").and_then(|k| k.as_str()) == Some("load");
+        let supported = if is_load {
+            LOAD_SCHEMA_VERSION
+        } else {
+            BENCH_SCHEMA_VERSION
+        };
+        let found = value.get("schema_version").and_then(|v| v.as_u64());
+        if let Some(found) = found.filter(|&v| v > u64::from(supported)) {
+            return Err(LedgerError::NewerResult {
+                origin: origin.to_owned(),
+                found,
+                supported,
+            });
+        }
+        if is_load {
             let result = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
             Ok(RunResult::Load(Box::new(result)))
         } else if value.get("benchmarks").is_some() {

@@ -5,7 +5,7 @@ use crate::context::{GitInfo, HostFingerprint};
 use crate::migrate::{migrate, Migrated, SCHEMA_VERSION};
 use crate::run::{Labels, NewRun, RunKind, RunRecord, RunResult, RunSummary};
 use crate::LedgerError;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -92,6 +92,43 @@ impl Ledger {
         }
     }
 
+    /// Open the ledger at `path` for reading only: nothing is created, the journal mode is left
+    /// as it is, and a read-only file or directory is fine. [`LedgerError::Missing`] when there
+    /// is no ledger there yet; an older schema is migrated (which needs write access).
+    pub fn open_read_only(path: &Path) -> Result<Ledger, LedgerError> {
+        if !path.exists() {
+            return Err(LedgerError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let sqlite = |action| {
+            let path = path.to_path_buf();
+            move |source| LedgerError::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let conn = open_for_reading(path).map_err(sqlite("open"))?;
+        let ledger = Ledger {
+            conn,
+            path: path.to_path_buf(),
+        };
+        let found = ledger.schema_version()?;
+        if found > SCHEMA_VERSION {
+            return Err(LedgerError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION {
+            drop(ledger);
+            return Ledger::open(path);
+        }
+        Ok(ledger)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -114,6 +151,44 @@ impl Ledger {
 
     /// Save a run in one transaction and return its new id.
     pub fn save(&mut self, run: &NewRun) -> Result<String, LedgerError> {
+        let host = serde_json::to_string(&run.host).expect("a fingerprint serializes");
+        self.insert(run, &host)
+    }
+
+    /// Store the result read from `file` (`plumb baseline set NAME FILE`) and return its id; a
+    /// result stored before (saved when it ran, or imported already) is not stored twice. It is
+    /// dated by the result's own start time, else the file's modification time, so that it does
+    /// not become `latest`; its host is unknown.
+    pub fn import(&mut self, file: &Path, result: RunResult) -> Result<String, LedgerError> {
+        if let Some(id) = self.find_result(&result)? {
+            return Ok(id);
+        }
+        let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
+        let started_at = match &result {
+            RunResult::Load(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
+            RunResult::Bench(_) => None,
+        }
+        .or(modified)
+        .unwrap_or_else(SystemTime::now);
+        let plumb_version = match &result {
+            RunResult::Load(r) => r.plumb_version.clone(),
+            RunResult::Bench(r) => r.plumb_version.clone(),
+        };
+        let run = NewRun {
+            name: None,
+            labels: Labels::new(),
+            started_at,
+            ended_at: modified.unwrap_or(started_at),
+            command_line: format!("imported from {}", file.display()),
+            plumb_version,
+            git: None,
+            host: HostFingerprint::default(),
+            result,
+        };
+        self.insert(&run, "null")
+    }
+
+    fn insert(&mut self, run: &NewRun, host: &str) -> Result<String, LedgerError> {
         let id = new_id(run.started_at);
         let path = self.path.clone();
         let fail = |source| LedgerError::Sqlite {
@@ -140,7 +215,7 @@ impl Ledger {
                 run.plumb_version,
                 run.git.as_ref().map(|g| g.commit.clone()),
                 run.git.as_ref().map(|g| g.dirty),
-                serde_json::to_string(&run.host).expect("a fingerprint serializes"),
+                host,
                 run.result.interrupted(),
                 run.result.headline(),
                 run.result.to_json(),
@@ -173,6 +248,8 @@ impl Ledger {
         }
         sql.push_str(" ORDER BY id DESC");
         if let Some(limit) = filter.limit {
+            // SQLite's LIMIT is a signed 64-bit integer; more than that is every run anyway.
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         let mut params: Vec<&dyn rusqlite::ToSql> = vec![&filter.name];
@@ -191,6 +268,30 @@ impl Ledger {
             .query_row("SELECT count(*) FROM runs", [], |row| row.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
             .map_err(self.sqlite("count runs"))
+    }
+
+    /// The id of a stored run whose result is `result` (a result file saved before). Numbers are
+    /// compared to 1e-12 relative: a float read back from JSON may differ in its last bit.
+    pub fn find_result(&self, result: &RunResult) -> Result<Option<String>, LedgerError> {
+        let wanted: serde_json::Value =
+            serde_json::from_str(&result.to_json()).expect("a result's JSON parses");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, result FROM runs WHERE kind = ?1 AND headline = ?2 ORDER BY id")
+            .map_err(self.sqlite("find a run"))?;
+        let rows = stmt
+            .query_map([result.kind().as_str(), &result.headline()], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(self.sqlite("find a run"))?;
+        for row in rows {
+            let (id, stored) = row.map_err(self.sqlite("find a run"))?;
+            let stored = serde_json::from_str(&stored).unwrap_or(serde_json::Value::Null);
+            if same_json(&stored, &wanted) {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 
     /// Resolve `latest`, `latest~N`, `baseline:NAME` or an id prefix into a stored run.
@@ -338,6 +439,65 @@ impl Ledger {
                 name: name.to_owned(),
             })
     }
+}
+
+/// Equal JSON, numbers to 1e-12 relative.
+fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs()),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A read-only connection. A WAL ledger in a directory plumb may not write (so SQLite cannot
+/// create its `-shm` file) is opened as immutable instead: nobody can be writing to it there.
+fn open_for_reading(path: &Path) -> rusqlite::Result<Connection> {
+    let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, read_only)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    match conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0)) {
+        Ok(_) => Ok(conn),
+        Err(error) if is_cannot_open(&error) => {
+            drop(conn);
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            Connection::open_with_flags(uri, read_only | OpenFlags::SQLITE_OPEN_URI)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn is_cannot_open(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode as Code;
+    matches!(
+        error.sqlite_error_code(),
+        Some(Code::CannotOpen) | Some(Code::ReadOnly)
+    )
+}
+
+/// `path` as the path of a `file:` URI (`%`, `?` and `#` escaped; made absolute).
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for byte in absolute.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'%' | b'?' | b'#' => out.push_str(&format!("%{byte:02X}")),
+            _ if byte.is_ascii() => out.push(char::from(*byte)),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 fn summary_of(row: &Row<'_>) -> rusqlite::Result<RunSummary> {

@@ -25,6 +25,15 @@ pub struct Stop {
 
 static STOP: OnceLock<Stop> = OnceLock::new();
 
+/// Set when a second signal is ending plumb.
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a second signal is ending plumb; the exit code is then 128 + that signal, and the main
+/// thread waits for the signal thread to exit rather than exit with the run's own code.
+pub fn exiting() -> bool {
+    EXITING.load(Ordering::SeqCst)
+}
+
 /// The stop token; the first call installs the handlers for SIGINT, SIGTERM and SIGHUP.
 pub fn stop() -> Stop {
     STOP.get_or_init(install).clone()
@@ -96,6 +105,8 @@ fn install() -> Stop {
 fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
     for signal in signals.forever() {
         if stop.received.swap(signal, Ordering::SeqCst) != 0 {
+            // The main thread must not exit with the run's code once the children are gone.
+            EXITING.store(true, Ordering::SeqCst);
             kill_child_groups();
             std::process::exit(128 + signal);
         }

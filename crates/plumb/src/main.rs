@@ -20,5 +20,10 @@ fn main() {
         Err(error) => std::process::exit(exit::parse_error(error)),
     };
     let result = commands::run(cli);
-    std::process::exit(exit::code_for(result));
+    let code = exit::code_for(result);
+    while interrupt::exiting() {
+        // The signal thread is killing the children and will exit with 128 + the signal.
+        std::thread::park();
+    }
+    std::process::exit(code);
 }

@@ -1,5 +1,7 @@
-//! Saving a finished `plumb load` or `plumb bench` run to the ledger. A failure here is a warning
-//! on stderr, never a lost result: the result has been printed and written before.
+//! Saving a finished `plumb load` or `plumb bench` run to the ledger, first thing after the run
+//! (before any file is written or anything printed, so that no output failure can lose it). A
+//! failure here is a warning on stderr, never a lost result: the result is still written and
+//! printed.
 
 use plumb_cli::LedgerArgs;
 use plumb_ledger::{GitInfo, HostFingerprint, Ledger, LedgerError, NewRun, RunResult};
@@ -11,10 +13,10 @@ pub fn save(args: &LedgerArgs, result: RunResult, started_at: SystemTime) {
         return;
     }
     if let Err(error) = try_save(args, result, started_at) {
-        eprintln!(
+        crate::output::log(&format!(
             "warning: the run was not saved to the ledger: {error}\nhint: {}",
             error.hint()
-        );
+        ));
     }
 }
 

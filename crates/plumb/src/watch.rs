@@ -25,7 +25,10 @@ impl Watching {
             .with_context(|| format!("cannot watch the server process {}", watch.pid))?;
         let cpu = watch.profile.then(|| {
             Profiler::attach(watch.pid, SamplingSettings::default()).map_err(|denied| {
-                eprintln!("warning: {}\nhint: {}", denied.reason, denied.hint);
+                crate::output::log(&format!(
+                    "warning: {}\nhint: {}",
+                    denied.reason, denied.hint
+                ));
                 CpuOutcome::Unavailable {
                     reason: denied.reason,
                     hint: denied.hint,

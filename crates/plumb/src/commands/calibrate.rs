@@ -3,11 +3,12 @@
 //! holds the paired runner behind `plumb compare --ab`.
 
 use crate::exit::Outcome;
-use plumb_bench::{BenchSettings, CommandSpec, ProcessExecutor, RunCount, Silent};
+use plumb_bench::{BenchSettings, CommandSpec, Observer, ProcessExecutor, Progress, RunCount};
 use plumb_cli::CalibrateArgs;
 use plumb_schema::bench::BenchReport;
 use plumb_stats::compare::{compare, CompareSettings, Design, Direction, Scale};
-use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Run `a` and `b` in `runs` rounds, each round both once in shuffled order (plumb bench's
 /// interleaved runner, through `sh` with its startup subtracted).
@@ -25,19 +26,41 @@ pub fn run_pair(a: &str, b: &str, runs: u32, seed: Option<u64>) -> anyhow::Resul
     settings.runs = RunCount::Exact(runs);
     settings.warmup = 1;
     settings.seed = seed;
-    plumb_bench::run(&settings, &mut ProcessExecutor::new(), &mut Silent)
-        .map_err(|e| anyhow::anyhow!("{e}\nhint: {}", e.hint()))
+    let stop = crate::interrupt::stop();
+    let mut executor = ProcessExecutor::stopped_by(stop.flag());
+    let report = plumb_bench::run(&settings, &mut executor, &mut Stopping(stop.flag()));
+    if let Some(reason) = stop.reason() {
+        anyhow::bail!("{reason}: the paired rounds were not finished\nhint: let them run to the end, or lower -r");
+    }
+    report.map_err(|e| anyhow::anyhow!("{e}\nhint: {}", e.hint()))
+}
+
+/// One line on stdout.
+fn say(line: &str) -> anyhow::Result<()> {
+    crate::output::stdout(format!("{line}\n").as_bytes())
+}
+
+/// No progress display; stops when a signal has set the flag.
+struct Stopping(Arc<AtomicBool>);
+
+impl Observer for Stopping {
+    fn progress(&mut self, _: &Progress<'_>) {}
+
+    fn should_stop(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// Run `plumb calibrate`.
 pub fn run(args: CalibrateArgs) -> anyhow::Result<Outcome> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
+    say(&format!(
         "A/A: `{}` against itself, {} paired rounds each\n",
         args.command, args.runs
-    )?;
-    writeln!(out, "{:<8}  {:>8}  {:>20}", "repeat", "change", "95% CI")?;
+    ))?;
+    say(&format!(
+        "{:<8}  {:>8}  {:>20}",
+        "repeat", "change", "95% CI"
+    ))?;
     let mut widest: f64 = 0.0;
     for repeat in 1..=args.repeats {
         let report = run_pair(
@@ -63,18 +86,15 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<Outcome> {
             anyhow::bail!("the command's times cannot be compared (zero or missing)\nhint: benchmark a command that takes measurable time");
         };
         widest = widest.max(shift.low.abs()).max(shift.high.abs());
-        writeln!(
-            out,
+        say(&format!(
             "{repeat:<8}  {:>+7.2}%  [{:+.2}%, {:+.2}%]",
             shift.change * 100.0,
             shift.low * 100.0,
             shift.high * 100.0
-        )?;
+        ))?;
     }
     let suggested = ((widest * 100.0) * 2.0).ceil() / 2.0;
-    writeln!(
-        out,
-        "\nsuggested tolerance: {suggested}% (the widest A/A interval, rounded up to 0.5%): --tolerance {suggested}%"
-    )?;
+    say(&format!("\nsuggested tolerance: {suggested}% (the widest A/A interval, rounded up to 0.5%): --tolerance {suggested}%"
+    ))?;
     Ok(Outcome::Passed)
 }

@@ -5,7 +5,6 @@ use plumb_cli::{CompareArgs, CompareFormat};
 use plumb_ledger::{RunRecord, RunResult};
 use plumb_report::compare::{self as render, ComparisonTable};
 use plumb_stats::compare::CompareSettings;
-use std::io::Write;
 
 /// Run `plumb compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
@@ -22,9 +21,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
         CompareFormat::Markdown => render::markdown(&table),
         CompareFormat::Json => render::json(&table, CompareSettings::default().confidence),
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
+    crate::output::stdout(text.as_bytes())?;
     Ok(Outcome::Passed)
 }
 

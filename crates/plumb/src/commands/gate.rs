@@ -16,14 +16,13 @@ use std::io::Write;
 
 /// Run `plumb gate`.
 pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
+    let junit = args
+        .junit
+        .as_deref()
+        .map(|path| crate::output::Destination::check("--junit", path, true))
+        .transpose()?;
     let mut ledger = None;
-    let baseline = if args.baseline.contains(':') || std::path::Path::new(&args.baseline).is_file()
-    {
-        args.baseline.clone()
-    } else {
-        format!("baseline:{}", args.baseline)
-    };
-    let base = crate::runs::find(&mut ledger, &args.ledger, &baseline)?;
+    let base = crate::runs::find_baseline(&mut ledger, &args.ledger, &args.baseline)?;
     let run = args.run.as_deref().unwrap_or("latest");
     let cand = crate::runs::find(&mut ledger, &args.ledger, run)?;
     let mut table = super::compare::table(&base, &cand, args.tolerance)?;
@@ -41,19 +40,19 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
         "\n**gate: {}**\n",
         describe(outcome, &table, args.strict, no_data)
     ));
-    std::io::stdout().lock().write_all(markdown.as_bytes())?;
+    if let Some(junit) = &junit {
+        junit.write(plumb_report::junit::junit(&table, args.strict).as_bytes())?;
+    }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         append(std::path::Path::new(&path), &markdown)?;
     }
-    if let Some(path) = &args.junit {
-        std::fs::write(path, plumb_report::junit::junit(&table, args.strict)).with_context(
-            || {
-                format!(
-                    "cannot write --junit file '{}'\nhint: check that its directory exists",
-                    path.display()
-                )
-            },
-        )?;
+    if junit
+        .as_ref()
+        .is_some_and(crate::output::Destination::is_stdout)
+    {
+        crate::output::log(markdown.trim_end());
+    } else {
+        crate::output::stdout(markdown.as_bytes())?;
     }
     Ok(outcome)
 }

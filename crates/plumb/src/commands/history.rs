@@ -1,37 +1,80 @@
 //! `plumb history`: the ledger's runs, newest first, as a table on stdout.
 
 use crate::exit::Outcome;
+use crate::output;
 use plumb_cli::HistoryArgs;
-use plumb_ledger::{HistoryFilter, RunSummary};
-use std::io::Write;
+use plumb_ledger::{HistoryFilter, Ledger, LedgerError, RunSummary};
 
 /// Run `plumb history`.
 pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
-    let ledger = crate::runs::open(&args.ledger)?;
+    if i64::try_from(args.limit).is_err() {
+        anyhow::bail!(
+            "--limit {} is more runs than a ledger can hold (at most {})\nhint: --limit 0 lists every run",
+            args.limit,
+            i64::MAX
+        );
+    }
+    let ledger = match crate::runs::open_read_only(&args.ledger) {
+        Err(LedgerError::Missing { path }) => {
+            output::log(&format!(
+                "no runs in {} yet\nhint: {NO_RUNS_HINT}",
+                path.display()
+            ));
+            return Ok(Outcome::Passed);
+        }
+        opened => opened.map_err(crate::runs::explained)?,
+    };
     let filter = HistoryFilter {
         name: args.name,
         labels: args.labels.into_iter().collect(),
         limit: (args.limit > 0).then_some(args.limit),
     };
     let runs = ledger.history(&filter).map_err(crate::runs::explained)?;
-    let mut out = std::io::stdout().lock();
     if runs.is_empty() {
-        eprintln!(
-            "no runs in {} yet\nhint: `plumb load` and `plumb bench` save every run",
-            ledger.path().display()
-        );
+        output::log(&nothing_found(&ledger, &filter)?);
         return Ok(Outcome::Passed);
     }
-    writeln!(
-        out,
-        "{:<20}  {:<5}  {:<24}  {:<12}  {:<16}  SUMMARY",
+    let mut table = format!(
+        "{:<20}  {:<5}  {:<24}  {:<12}  {:<16}  SUMMARY\n",
         "ID", "KIND", "STARTED", "COMMIT", "NAME"
-    )?;
+    );
     for run in &runs {
-        writeln!(out, "{}", line(run))?;
+        table.push_str(&line(run));
+        table.push('\n');
     }
-    out.flush()?;
+    output::stdout(table.as_bytes())?;
     Ok(Outcome::Passed)
+}
+
+const NO_RUNS_HINT: &str = "`plumb load` and `plumb bench` save every run";
+
+/// Why the list is empty: an empty ledger, or filters that match none of its runs.
+fn nothing_found(ledger: &Ledger, filter: &HistoryFilter) -> anyhow::Result<String> {
+    let total = ledger.count().map_err(crate::runs::explained)?;
+    if total == 0 {
+        return Ok(format!(
+            "no runs in {} yet\nhint: {NO_RUNS_HINT}",
+            ledger.path().display()
+        ));
+    }
+    let mut wanted: Vec<String> = filter
+        .name
+        .iter()
+        .map(|name| format!("--name {name}"))
+        .collect();
+    wanted.extend(
+        filter
+            .labels
+            .iter()
+            .map(|(k, v)| format!("--label {k}={v}")),
+    );
+    let runs = if total == 1 { "run" } else { "runs" };
+    Ok(format!(
+        "no run matches {} (the ledger {} holds {total} {runs})\n\
+         hint: `plumb history` without filters lists them; names are those given with --run-name",
+        wanted.join(" "),
+        ledger.path().display()
+    ))
 }
 
 fn line(run: &RunSummary) -> String {

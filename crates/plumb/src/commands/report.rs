@@ -1,7 +1,7 @@
 //! `plumb report RUN [RUN...] --html FILE [--markdown FILE] [--csv FILE] [--json FILE]`.
 
 use crate::exit::Outcome;
-use anyhow::Context;
+use crate::output::Destination;
 use plumb_cli::{OutputFormat, ReportArgs};
 use plumb_ledger::{RunRecord, RunResult};
 use plumb_report::html::ReportRun;
@@ -15,6 +15,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
             "nothing to write\nhint: add --html FILE (or --markdown, --csv, --json FILE)"
         );
     }
+    let outputs = Outputs::check(&args)?;
     let mut ledger = None;
     let records: Vec<RunRecord> = args
         .runs
@@ -27,15 +28,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         }
         _ => None,
     };
-    if let Some(path) = &args.html {
+    if let Some(html) = &outputs.html {
         let runs: Vec<ReportRun<'_>> = records.iter().map(report_run).collect();
-        write(
-            path,
-            "--html",
-            &plumb_report::html::html(&runs, comparison.as_ref()),
-        )?;
+        html.write(plumb_report::html::html(&runs, comparison.as_ref()).as_bytes())?;
     }
-    if let Some(path) = &args.markdown {
+    if let Some(markdown) = &outputs.markdown {
         let mut text = comparison
             .as_ref()
             .map(plumb_report::compare::markdown)
@@ -47,23 +44,68 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
                 OutputFormat::Markdown,
             )?);
         }
-        write(path, "--markdown", &text)?;
+        markdown.write(text.as_bytes())?;
     }
-    if let Some(path) = &args.csv {
-        write(path, "--csv", &csv(&records))?;
+    if let Some(csv_out) = &outputs.csv {
+        csv_out.write(csv(&records).as_bytes())?;
     }
-    if let Some(path) = &args.json {
-        let values: Vec<serde_json::Value> = records
-            .iter()
-            .map(|r| serde_json::json!({"id": r.id, "result": serde_json::from_str::<serde_json::Value>(&r.result.to_json()).unwrap_or_default()}))
-            .collect();
-        write(
-            path,
-            "--json",
-            &(serde_json::to_string_pretty(&values)? + "\n"),
-        )?;
+    if let Some(json) = &outputs.json {
+        json.write(json_of(&records)?.as_bytes())?;
     }
     Ok(Outcome::Passed)
+}
+
+/// The files (or `-`, stdout, for one of them) that the flags name, checked before any run is read.
+struct Outputs {
+    html: Option<Destination>,
+    markdown: Option<Destination>,
+    csv: Option<Destination>,
+    json: Option<Destination>,
+}
+
+impl Outputs {
+    fn check(args: &ReportArgs) -> anyhow::Result<Outputs> {
+        let check = |flag, path: &Option<std::path::PathBuf>| {
+            path.as_deref()
+                .map(|p: &Path| Destination::check(flag, p, true))
+                .transpose()
+        };
+        let outputs = Outputs {
+            html: check("--html", &args.html)?,
+            markdown: check("--markdown", &args.markdown)?,
+            csv: check("--csv", &args.csv)?,
+            json: check("--json", &args.json)?,
+        };
+        let on_stdout = [
+            &outputs.html,
+            &outputs.markdown,
+            &outputs.csv,
+            &outputs.json,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|d| d.is_stdout())
+        .count();
+        if on_stdout > 1 {
+            anyhow::bail!(
+                "more than one of --html/--markdown/--csv/--json is '-' (stdout)\n\
+                 hint: send at most one to '-' and the others to files"
+            );
+        }
+        Ok(outputs)
+    }
+}
+
+/// `[{"id": ..., "result": ...}, ...]`, one entry per run.
+fn json_of(records: &[RunRecord]) -> anyhow::Result<String> {
+    let values = records
+        .iter()
+        .map(|r| {
+            let result: serde_json::Value = serde_json::from_str(&r.result.to_json())?;
+            Ok(serde_json::json!({"id": r.id, "result": result}))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(serde_json::to_string_pretty(&values)? + "\n")
 }
 
 fn report_run(record: &RunRecord) -> ReportRun<'_> {
@@ -107,13 +149,4 @@ fn csv_field(text: &str) -> String {
     } else {
         text.to_owned()
     }
-}
-
-fn write(path: &Path, flag: &str, contents: &str) -> anyhow::Result<()> {
-    std::fs::write(path, contents).with_context(|| {
-        format!(
-            "cannot write {flag} file '{}'\nhint: check that its directory exists and is writable",
-            path.display()
-        )
-    })
 }

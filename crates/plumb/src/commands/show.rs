@@ -4,21 +4,20 @@ use crate::exit::Outcome;
 use plumb_cli::{OutputFormat, ShowArgs};
 use plumb_ledger::{RunRecord, RunResult};
 use plumb_report::bench::Colors;
-use std::io::Write;
 
 /// Run `plumb show`.
 pub fn run(args: ShowArgs) -> anyhow::Result<Outcome> {
     let record = crate::runs::find(&mut None, &args.ledger, &args.run)?;
-    let body = render(&record.result, args.output)?;
-    let mut out = std::io::stdout().lock();
-    if args.output == OutputFormat::Text {
-        out.write_all(header(&record).as_bytes())?;
+    let mut text = if args.output == OutputFormat::Text {
+        header(&record)
+    } else {
+        String::new()
+    };
+    text.push_str(&render(&record.result, args.output)?);
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    out.write_all(body.as_bytes())?;
-    if !body.ends_with('\n') {
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
+    crate::output::stdout(text.as_bytes())?;
     Ok(Outcome::Passed)
 }
 

@@ -203,7 +203,7 @@ fn bad_flags_are_named_with_a_hint() {
         ),
         (
             &["-r", "1", "--json", "/nonexistent/dir/out.json", "true"],
-            "cannot write --json file `/nonexistent/dir/out.json`",
+            "--json '/nonexistent/dir/out.json': the directory '/nonexistent/dir' does not exist",
         ),
     ];
     for (args, expected) in cases {

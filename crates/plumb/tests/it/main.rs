@@ -4,6 +4,7 @@
 mod bench;
 mod ledger;
 mod load;
+mod messages;
 mod outputs;
 mod profile;
 mod signals;

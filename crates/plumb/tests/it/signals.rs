@@ -62,7 +62,7 @@ fn pid_in(file: &Path) -> Option<i32> {
 fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         stat.rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().chars().next() != Some('Z'))
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
     })
 }
 
@@ -274,7 +274,8 @@ fn a_second_signal_exits_at_once_and_takes_the_command_with_it() {
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr_pipe));
     assert!(lines.any(|l| l.unwrap().contains("interrupted (SIGTERM): stopping")));
     let output = signal_and_collect(child, libc::SIGTERM);
-    assert_eq!(output.status.code(), Some(128 + libc::SIGTERM));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(output.status.code(), Some(128 + libc::SIGTERM), "{rest:?}");
     let deadline = Instant::now() + PROMPT;
     while alive(shell) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
