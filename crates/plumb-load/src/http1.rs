@@ -584,7 +584,11 @@ mod tests {
             search.feed(b"Xeedle ");
         }
         assert!(!search.found());
-        assert!(search.window.capacity() <= 64, "{}", search.window.capacity());
+        assert!(
+            search.window.capacity() <= 64,
+            "{}",
+            search.window.capacity()
+        );
     }
 
     #[test]

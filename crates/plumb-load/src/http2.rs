@@ -111,6 +111,9 @@ fn classify_hyper(e: &hyper::Error) -> Failure {
     use std::error::Error as _;
     let mut source = e.source();
     while let Some(cause) = source {
+        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+            return classify_h2(h2);
+        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             return classify_io(io);
         }
@@ -127,3 +130,27 @@ fn classify_hyper(e: &hyper::Error) -> Failure {
     };
     class.into()
 }
+
+/// An HTTP/2 error: only a stream the server refused (REFUSED_STREAM, or one above a GOAWAY's
+/// last stream id, which h2 reports the same way) was never processed and may be sent again
+/// (RFC 9113 §8.7); any other reset means the server took the request and failed it.
+fn classify_h2(e: &h2::Error) -> Failure {
+    if let Some(io) = e.get_io() {
+        return classify_io(io);
+    }
+    match e.reason() {
+        Some(h2::Reason::REFUSED_STREAM) => Failure::new(
+            ErrorClass::Closed,
+            "stream refused by the server (REFUSED_STREAM)",
+        ),
+        _ if e.is_go_away() && e.reason() == Some(h2::Reason::NO_ERROR) => {
+            Failure::new(ErrorClass::Closed, "connection shut down by GOAWAY")
+        }
+        _ if e.is_go_away() => Failure::new(ErrorClass::Reset, STREAM_FAILED),
+        _ if e.is_reset() => Failure::new(ErrorClass::Reset, STREAM_FAILED),
+        _ => Failure::new(ErrorClass::Reset, "HTTP/2 protocol error"),
+    }
+}
+
+/// The detail of a stream the server accepted and then reset: never retried.
+pub(crate) const STREAM_FAILED: &str = "stream reset by the server after it took the request";

@@ -26,7 +26,7 @@ mod worker;
 pub use endpoint::Endpoint;
 pub use engine::{run, Control, Observer, Progress, StopSignal, Unobserved};
 pub use error::LoadError;
-pub use recorder::{DetailCount, ErrorClass, Failure, Recorder};
+pub use recorder::{DetailCount, ErrorClass, Exchange, Failure, Recorder};
 pub use report::{
     evaluate_thresholds, percentiles, GeneratorStats, LoadReport, SavedLoadMetrics, WindowStats,
 };

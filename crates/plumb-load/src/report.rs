@@ -50,7 +50,7 @@ pub struct GeneratorStats {
 }
 
 /// Numbers of one second.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowStats {
     /// Seconds since the start.
     pub t_s: u64,
@@ -68,6 +68,9 @@ pub struct WindowStats {
     pub service_p50: Duration,
     /// Bytes received.
     pub bytes_received: u64,
+    /// The window's latency histogram (base64 V2 deflate; empty when nothing completed), so a
+    /// comparison can block-bootstrap whole-run percentiles from the run's seconds.
+    pub latency_histogram: String,
 }
 
 impl WindowStats {
@@ -90,6 +93,11 @@ impl WindowStats {
             latency_max: recorder.latency.max(),
             service_p50: recorder.service.percentile(50.0),
             bytes_received: recorder.bytes_received,
+            latency_histogram: if recorder.latency.is_empty() {
+                String::new()
+            } else {
+                recorder.latency.to_base64()
+            },
         }
     }
 }
@@ -394,6 +402,7 @@ fn second_window(w: &WindowStats) -> SecondWindow {
         latency_max_ms: ms(w.latency_max),
         service_p50_ms: ms(w.service_p50),
         bytes_received: w.bytes_received,
+        latency_histogram: (!w.latency_histogram.is_empty()).then(|| w.latency_histogram.clone()),
     }
 }
 

@@ -182,9 +182,14 @@ const MAX_BACKOFF: Duration = Duration::from_millis(100);
 /// Whether a failed exchange may be sent once more on a fresh connection: the connection had
 /// served a response before (so it may have gone stale while idle, or been shut down by GOAWAY)
 /// and the server sent nothing of this response. Every method is retried under this rule, as
-/// plumb's requests are replays of one request; a fresh connection that fails is an error.
+/// plumb's requests are replays of one request; a fresh connection that fails is an error. An
+/// HTTP/2 stream the server reset after taking it ([`crate::http2::STREAM_FAILED`]) is never sent
+/// again: only a refused stream or a GOAWAY is (RFC 9113 §8.7).
 fn may_retry(error: &ExchangeError, reused: bool) -> bool {
-    reused && error.bytes == 0 && matches!(error.class, ErrorClass::Closed | ErrorClass::Reset)
+    reused
+        && error.bytes == 0
+        && matches!(error.class, ErrorClass::Closed | ErrorClass::Reset)
+        && error.detail != Some(crate::http2::STREAM_FAILED)
 }
 
 /// An open connection of either protocol.

@@ -234,4 +234,9 @@ pub struct SecondWindow {
     pub service_p50_ms: f64,
     /// Bytes received in the window.
     pub bytes_received: u64,
+    /// The window's latency histogram (base64 V2 deflate, ns), absent when nothing completed or
+    /// in results of older plumb versions: comparisons block-bootstrap whole-run percentiles
+    /// from these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
 }

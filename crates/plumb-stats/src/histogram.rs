@@ -152,6 +152,23 @@ impl DurationHistogram {
         }
     }
 
+    /// Every recorded bucket as (its highest equivalent value, count), lowest first: what a
+    /// comparison needs to merge many windows' histograms cheaply.
+    pub fn buckets(&self) -> Vec<(Duration, u64)> {
+        match self.inner.as_ref().filter(|h| !h.is_empty()) {
+            None => Vec::new(),
+            Some(h) => h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        Duration::from_nanos(h.highest_equivalent(v.value_iterated_to())),
+                        v.count_at_value(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
     /// Serialize as base64 of the standard HdrHistogram V2 deflate encoding (readable by other HDR tools).
     pub fn to_base64(&self) -> String {
         let mut bytes = Vec::new();

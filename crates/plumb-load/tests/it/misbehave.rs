@@ -603,8 +603,6 @@ fn an_h2_stream_refused_before_goaway_is_retried_without_errors() {
 }
 
 #[test]
-#[ignore = "engine bug, to fix in worker.rs may_retry: an h2 stream reset with INTERNAL_ERROR is \
-            retried (0 errors, 10 retries) although only REFUSED_STREAM or GOAWAY make it safe"]
 fn one_h2_stream_reset_with_internal_error_in_50_is_2_percent_resets() {
     // RST_STREAM(INTERNAL_ERROR) is no stale connection and no refusal: the server may have
     // processed the request, so it is an error and is not sent again (RFC 9113, 8.7).
