@@ -24,7 +24,7 @@ fn main() {
         n += 1;
         let run = synthetic_run(n, kib);
         if let Err(e) = ledger.save(&run) {
-            eprintln!("error: {e}: {:?}", std::error::Error::source(&e));
+            eprintln!("error: {e}");
             std::process::exit(1);
         }
         let _ = writeln!(stdout, "saved {n}");
