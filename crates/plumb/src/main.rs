@@ -1,6 +1,10 @@
 //! The `plumb` binary: parse the command line, run one subcommand, map the outcome to an exit code.
 //!
 //! Everything else lives in the library crates; each subcommand is a thin module in `commands/`.
+//! Output goes through `output.rs` (a closed pipe ends stdout quietly, other failures name it),
+//! never `println!`, which panics on a closed pipe or a full disk.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod commands;
 mod exit;

@@ -1,9 +1,8 @@
-//! `plumb target`: serve the embedded target until Ctrl-C.
+//! `plumb target`: serve the embedded target until Ctrl-C (or SIGTERM, SIGHUP).
 
 use crate::exit::Outcome;
 use anyhow::Context;
 use plumb_cli::TargetArgs;
-use std::io::Write;
 use std::time::Duration;
 
 /// Run `plumb target`.
@@ -16,14 +15,11 @@ pub fn run(args: TargetArgs) -> anyhow::Result<Outcome> {
     })?;
     let stop = crate::interrupt::stop();
     // The URL is data (scripts read it); the description is a log line.
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", target.url("/"))?;
-    stdout.flush()?;
-    drop(stdout);
-    eprintln!(
+    crate::output::stdout(format!("{}\n", target.url("/")).as_bytes())?;
+    crate::output::log(&format!(
         "plumb target listening on {} ({settings}); Ctrl-C to stop",
         target.addr()
-    );
+    ));
     while !stop.is_stopped() {
         std::thread::sleep(Duration::from_millis(100));
     }
