@@ -266,3 +266,56 @@ fn a_closed_stdout_keeps_the_runs_exit_code_and_saves_it() {
     assert_quiet_end(&output, 0);
     assert_eq!(saved_runs(&ledger), 2);
 }
+
+#[test]
+fn load_json_dash_is_the_json_on_stdout_and_the_summary_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ScriptedServer::start(Script::always(Reply::Ok));
+    let args = [
+        "load",
+        &server.url(),
+        "-c",
+        "1",
+        "-d",
+        "300ms",
+        "-q",
+        "--json",
+        "-",
+    ];
+    let output = plumb(&dir.path().join("ledger.db"))
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["kind"], "load");
+    assert!(
+        stderr(&output).contains("  requests "),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path().join("-").exists());
+}
+
+#[test]
+fn gate_and_report_check_their_files_before_reading_any_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let missing = dir.path().join("missing/out");
+    let path = missing.to_str().unwrap();
+    for (flag, args) in [
+        (
+            "--junit",
+            vec!["gate", "--baseline", "main", "--junit", path],
+        ),
+        ("--html", vec!["report", "latest", "--html", path]),
+        ("--csv", vec!["report", "latest", "--csv", path]),
+    ] {
+        let output = run(&ledger, &args);
+        // Refused for the path, not for the runs that do not exist.
+        assert_refused(&output, flag, &missing, "does not exist", Instant::now());
+        assert_eq!(stdout(&output), "");
+    }
+    assert!(!ledger.exists(), "a reader created the ledger");
+}
