@@ -21,6 +21,41 @@ const MIN_DISTINCT: usize = 5;
 /// A peak RSS within this factor of plumb's fork floor sits on the floor.
 const FLOOR_MARGIN: f64 = 1.05;
 
+/// Compare the first two benchmarks of one report round by round (`plumb compare --ab`): each
+/// round ran both back to back, so rounds are resampled as pairs.
+pub fn compare_paired_bench(report: &BenchReport, settings: &CompareSettings) -> Comparison {
+    let mut comparison = Comparison::default();
+    let [a, b, ..] = report.benchmarks.as_slice() else {
+        comparison
+            .warnings
+            .push("fewer than two benchmarks: nothing to compare".into());
+        return comparison;
+    };
+    let settings = &settings.per_row(ROWS_PER_BENCHMARK);
+    comparison.row_confidence = settings.confidence;
+    let (ra, rb) = (by_round(&a.runs), by_round(&b.runs));
+    let design = if ra.len() == rb.len() {
+        Resampling::Paired
+    } else {
+        comparison
+            .warnings
+            .push("the two commands ran a different number of rounds: compared unpaired".into());
+        Resampling::Independent
+    };
+    comparison.rows = benchmark_rows("", &ra, &rb, report.peak_rss_floor_bytes, design, settings);
+    comparison
+}
+
+/// A benchmark's successful runs in round order.
+fn by_round(runs: &[RunRecord]) -> Vec<&RunRecord> {
+    let mut runs: Vec<&RunRecord> = runs
+        .iter()
+        .filter(|r| r.exit_code == Some(0) && r.signal.is_none())
+        .collect();
+    runs.sort_by_key(|r| r.round);
+    runs
+}
+
 /// Compare the benchmarks of `base` with those of `cand`.
 pub fn compare_bench(
     base: &[&BenchReport],
@@ -52,9 +87,14 @@ pub fn compare_bench(
         } else {
             format!("{name}: ")
         };
-        comparison
-            .rows
-            .extend(benchmark_rows(&prefix, &b, &c, floor, settings));
+        comparison.rows.extend(benchmark_rows(
+            &prefix,
+            &b,
+            &c,
+            floor,
+            Resampling::Independent,
+            settings,
+        ));
     }
     comparison
 }
@@ -94,6 +134,7 @@ fn benchmark_rows(
     base: &[&RunRecord],
     cand: &[&RunRecord],
     floor: Option<u64>,
+    design: Resampling,
     settings: &CompareSettings,
 ) -> Vec<Row> {
     let take = |runs: &[&RunRecord], f: fn(&RunRecord) -> f64| -> Vec<f64> {
@@ -124,7 +165,7 @@ fn benchmark_rows(
         let (b, c) = values;
         match problem {
             Some(reason) => not_comparable_row(&metric, unit, stat, b, c, &reason),
-            None => compare_runs(&metric, unit, stat, b, c, settings),
+            None => judge_runs(&metric, unit, stat, (b, c), design, settings),
         }
     };
     vec![
@@ -163,24 +204,36 @@ pub fn compare_runs(
     c: &[f64],
     settings: &CompareSettings,
 ) -> Row {
+    judge_runs(
+        metric,
+        unit,
+        stat,
+        (b, c),
+        Resampling::Independent,
+        settings,
+    )
+}
+
+fn judge_runs(
+    metric: &str,
+    unit: Unit,
+    stat: Stat,
+    (b, c): (&[f64], &[f64]),
+    design: Resampling,
+    settings: &CompareSettings,
+) -> Row {
     let samples = (b.len(), c.len());
     if let Some(reason) = too_few(samples) {
         return not_comparable_row(metric, unit, stat, b, c, &reason);
     }
     let mut scratch = Vec::new();
-    let ratio = interval(
-        samples,
-        Resampling::Independent,
-        settings,
-        false,
-        |side, idx| {
-            let values = if side == Side::Baseline { b } else { c };
-            match stat {
-                Stat::Median => median_at(values, idx, &mut scratch),
-                Stat::Mean => mean_at(values, idx),
-            }
-        },
-    );
+    let ratio = interval(samples, design, settings, false, |side, idx| {
+        let values = if side == Side::Baseline { b } else { c };
+        match stat {
+            Stat::Median => median_at(values, idx, &mut scratch),
+            Stat::Mean => mean_at(values, idx),
+        }
+    });
     let (baseline, candidate) = (stat_of(stat, b), stat_of(stat, c));
     let judged = judge_ratio(
         baseline,

@@ -14,6 +14,9 @@ pub(crate) enum Resampling {
     Independent,
     /// A time series: resample moving blocks.
     Blocks,
+    /// Paired values (value *i* of each side ran in the same round): resample rounds, keeping
+    /// each round's two values together.
+    Paired,
 }
 
 /// Indices of one bootstrap resample of `n` values.
@@ -23,7 +26,7 @@ pub(crate) fn resample(n: usize, how: Resampling, rng: &mut StdRng, out: &mut Ve
         return;
     }
     let block = match how {
-        Resampling::Independent => 1,
+        Resampling::Independent | Resampling::Paired => 1,
         Resampling::Blocks => ((n as f64).cbrt().round() as usize).clamp(1, n),
     };
     let starts = n - block + 1;
@@ -56,7 +59,11 @@ where
     let mut values = Vec::with_capacity(settings.resamples);
     for _ in 0..settings.resamples {
         resample(sizes.0, how, &mut rng, &mut base_idx);
-        resample(sizes.1, how, &mut rng, &mut cand_idx);
+        if how == Resampling::Paired && sizes.0 == sizes.1 {
+            cand_idx.clone_from(&base_idx);
+        } else {
+            resample(sizes.1, how, &mut rng, &mut cand_idx);
+        }
         let (Some(b), Some(c)) = (
             stat(Side::Baseline, &base_idx),
             stat(Side::Candidate, &cand_idx),

@@ -16,7 +16,7 @@ mod comparable;
 mod judge;
 mod load;
 
-pub use bench::{compare_bench, compare_runs, Stat};
+pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;

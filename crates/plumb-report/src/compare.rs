@@ -508,24 +508,29 @@ pub fn json(table: &ComparisonTable, confidence: f64) -> String {
             let shift = row.judgement.shift;
             MetricComparison {
                 metric: row.metric.clone(),
+                statistic: String::new(),
                 baseline: row.baseline,
                 candidate: row.candidate,
                 unit: row.unit.name().to_owned(),
+                change_kind: "relative".into(),
                 change: shift.and_then(|s| finite(s.change)),
                 change_low: shift.and_then(|s| finite(s.low)),
                 change_high: shift.and_then(|s| finite(s.high)),
-                p_value: shift.map(|s| s.p_value),
                 verdict: row.judgement.verdict.as_str().to_owned(),
-                more_runs: row.judgement.more_runs,
+                reason: None,
+                more_samples: row.judgement.more_runs,
+                samples_baseline: 0,
+                samples_candidate: 0,
             }
         })
         .collect();
     let result = ComparisonResult {
         schema_version: COMPARE_SCHEMA_VERSION,
-        baseline: table.baseline_id.clone(),
-        candidate: table.candidate_id.clone(),
+        baseline: vec![table.baseline_id.clone()],
+        candidate: vec![table.candidate_id.clone()],
         tolerance: table.tolerance,
         confidence,
+        row_confidence: confidence,
         metrics,
         warnings: table.warnings.clone(),
     };

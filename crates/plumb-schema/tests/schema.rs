@@ -56,3 +56,11 @@ fn compare_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::compare::ComparisonResult>(),
     );
 }
+
+#[test]
+fn gate_schema_is_current() {
+    check(
+        "gate.schema.json",
+        plumb_schema::json_schema::<plumb_schema::compare::GateResult>(),
+    );
+}

@@ -92,6 +92,7 @@ fn result(interrupted: bool) -> LoadResult {
             latency_max_ms: 1204.5,
             service_p50_ms: 0.08,
             bytes_received: 3_040_152,
+            latency_histogram: None,
         }],
         warnings: vec!["12 requests waited for a free connection at the cap".into()],
         server: None,
