@@ -341,3 +341,52 @@ fn timeval(tv: libc::timeval) -> Duration {
 fn non_negative(value: impl TryInto<u64>) -> u64 {
     value.try_into().unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_ends_the_childs_group_at_once_and_reaps_it() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut executor = ProcessExecutor::stopped_by(Arc::clone(&stop));
+        let pid_file = std::env::temp_dir().join(format!("plumb-executor-{}", std::process::id()));
+        let _ = std::fs::remove_file(&pid_file);
+        let (setter, written) = (Arc::clone(&stop), pid_file.clone());
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || {
+            while std::fs::read_to_string(&written).map_or(true, |pid| !pid.ends_with('\n')) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            setter.store(true, Ordering::SeqCst);
+        });
+        // `sh` waits for its own child `sleep`: both are in the group the stop ends.
+        let script = format!("echo $$ > '{}'; sleep 30; true", pid_file.display());
+        let invocation = Invocation {
+            program: "sh".into(),
+            args: vec!["-c".into(), script],
+        };
+        let error = executor.execute(&invocation).unwrap_err();
+        thread.join().unwrap();
+        assert_eq!(error.kind(), io::ErrorKind::Interrupted);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = std::fs::remove_file(&pid_file);
+        // Reaped, not a zombie: the process is gone.
+        assert!(!std::path::Path::new(&format!("/proc/{}", pid.trim())).exists());
+    }
+
+    #[test]
+    fn without_a_stop_a_run_is_measured_as_before() {
+        let invocation = Invocation {
+            program: "sh".into(),
+            args: vec!["-c".into(), "exit 3".into()],
+        };
+        let measured = ProcessExecutor::new().execute(&invocation).unwrap();
+        assert_eq!(measured.exit, ExitKind::Code(3));
+    }
+}
