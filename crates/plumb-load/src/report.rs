@@ -12,6 +12,8 @@ use std::time::{Duration, SystemTime};
 
 /// Busiest-thread CPU share above which the generator is called saturated.
 const SATURATED_LOAD: f64 = 0.9;
+/// Below this share of a core, a lagging generator was kept off the CPU by others, not saturated.
+const BUSY_GENERATOR: f64 = 0.5;
 
 /// Everything one run measured.
 #[derive(Debug, Clone)]
@@ -115,7 +117,14 @@ impl LoadReport {
 
     /// Whether the generator, not the target, likely limited the run.
     pub fn generator_saturated(&self) -> bool {
-        self.generator.busiest_load >= SATURATED_LOAD || self.generator_behind_schedule()
+        self.generator.busiest_load >= SATURATED_LOAD
+            || (self.generator_behind_schedule() && !self.machine_delayed_the_generator())
+    }
+
+    /// Sends lagged although plumb's busiest thread was mostly idle: other processes (or the
+    /// hypervisor) kept plumb's threads off the CPU, so the machine, not plumb, was saturated.
+    fn machine_delayed_the_generator(&self) -> bool {
+        self.generator.busiest_load < BUSY_GENERATOR
     }
 
     /// Open model: sends lagged their schedule although connections were free.
@@ -154,11 +163,21 @@ impl LoadReport {
             ));
         }
         if self.generator_behind_schedule() {
-            warnings.push(format!(
-                "sends lagged their schedule (p99 {}) while connections were free: the generator \
-                 could not keep up with the rate",
-                fmt_ms(self.totals.send_lag.percentile(99.0))
-            ));
+            let lag = fmt_ms(self.totals.send_lag.percentile(99.0));
+            let busiest = self.generator.busiest_load * 100.0;
+            warnings.push(if self.machine_delayed_the_generator() {
+                format!(
+                    "sends lagged their schedule (p99 {lag}) although plumb's busiest thread used only \
+                     {busiest:.0}% of a core: the machine was busy (other processes kept plumb off the \
+                     CPU), so latencies include that delay; run on a quieter machine"
+                )
+            } else {
+                format!(
+                    "sends lagged their schedule (p99 {lag}) while connections were free and plumb's \
+                     busiest thread used {busiest:.0}% of a core: plumb itself could not keep up with \
+                     the rate; add threads (-t)"
+                )
+            });
         }
         if self.missed_sends > 0 {
             warnings.push(format!(
@@ -494,6 +513,53 @@ mod tests {
 
     fn value(r: &LoadReport, metric: Metric, aggregation: Aggregation) -> f64 {
         r.value(metric, aggregation).expect("a value")
+    }
+
+    #[test]
+    fn a_lagging_idle_generator_blames_the_machine_and_a_busy_one_blames_plumb() {
+        let lagging = |busiest| {
+            let mut r = report(100, 0, busiest);
+            for _ in 0..100 {
+                r.totals.send_lag.record(Duration::from_millis(20));
+            }
+            r
+        };
+        let idle = lagging(0.01);
+        let warning = idle.warnings().join("\n");
+        assert!(
+            warning.contains("used only 1% of a core: the machine was busy"),
+            "{warning}"
+        );
+        assert!(!idle.generator_saturated());
+        let busy = lagging(0.8);
+        let warning = busy.warnings().join("\n");
+        assert!(
+            warning.contains("plumb itself could not keep up"),
+            "{warning}"
+        );
+        assert!(busy.generator_saturated());
+    }
+
+    #[test]
+    fn every_request_failing_is_said_first() {
+        let r = report(10, 10, 0.1);
+        let mut failed = r.clone();
+        failed.totals = Recorder::new();
+        for _ in 0..10 {
+            failed.totals.record_failure(ErrorClass::Refused, 0, 0);
+        }
+        assert_eq!(
+            failed.warnings()[0],
+            "EVERY REQUEST FAILED (10 refused): no latency here describes a working server"
+        );
+        let none = LoadReport {
+            totals: Recorder::new(),
+            ..r
+        };
+        assert_eq!(
+            none.warnings()[0],
+            "no request completed: there is nothing to measure"
+        );
     }
 
     #[test]
