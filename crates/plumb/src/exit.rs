@@ -47,9 +47,15 @@ pub fn parse_error(error: clap::Error) -> i32 {
         let _ = writeln!(std::io::stderr(), "error: {message}");
         return COULD_NOT_RUN;
     }
-    // Help and version go to stdout; a closed pipe there is not worth a panic.
-    let _ = error.print();
-    error.exit_code()
+    // Help and version go to stdout: a closed pipe ends them quietly, a full disk is named.
+    match error.print() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let stream = if error.use_stderr() { "stderr" } else { "stdout" };
+            let _ = writeln!(std::io::stderr(), "error: cannot write to {stream}: {e}");
+            COULD_NOT_RUN
+        }
+        _ => error.exit_code(),
+    }
 }
 
 /// The flags whose value may come from the environment, and their variables.

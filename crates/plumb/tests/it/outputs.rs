@@ -319,3 +319,20 @@ fn gate_and_report_check_their_files_before_reading_any_run() {
     }
     assert!(!ledger.exists(), "a reader created the ledger");
 }
+
+#[test]
+fn help_into_a_full_disk_is_named_and_into_a_closed_pipe_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = plumb(&ledger).arg("--help").stdout(full).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot write to stdout: No space left on device (os error 28)\n"
+    );
+    assert_quiet_end(&with_early_close(&ledger, &["--help"], 0), 0);
+}
