@@ -110,8 +110,12 @@ fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
             kill_child_groups();
             std::process::exit(128 + signal);
         }
+        let again = match signal {
+            SIGINT => "Ctrl-C again to quit now".to_owned(),
+            _ => format!("{} again to quit now", signal_name(signal)),
+        };
         warn(&format!(
-            "\n{}: stopping and reporting what was measured (send it again to quit now)",
+            "\n{}: stopping and reporting what was measured ({again})",
             reason(signal)
         ));
         stop.signal.stop(&reason(signal));
