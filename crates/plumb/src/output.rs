@@ -80,10 +80,7 @@ impl Destination {
                 path.join("result.json").display()
             )),
             Ok(meta) if !meta.is_file() => {
-                OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .map_err(|e| cannot_write(flag, path, &e))?;
+                may_write_in_place(path, &meta).map_err(|e| cannot_write(flag, path, &e))?;
                 Ok(at(Kind::InPlace, path.to_path_buf()))
             }
             // Through a symbolic link, the file it points to is the one replaced.
@@ -147,6 +144,23 @@ fn probe_folder(flag: &str, shown: &Path, real: &Path) -> anyhow::Result<()> {
     drop(file);
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// Whether a device or FIFO takes writes. A FIFO is not opened (that would wait for a reader, or
+/// hand it an end of file): its permissions are asked instead.
+fn may_write_in_place(path: &Path, meta: &std::fs::Metadata) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
+    if !meta.file_type().is_fifo() {
+        return OpenOptions::new().write(true).open(path).map(drop);
+    }
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
+    // SAFETY: `c_path` is a valid NUL-terminated string for the duration of the call.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 fn cannot_write(flag: &str, path: &Path, error: &io::Error) -> anyhow::Error {
