@@ -1,424 +1,138 @@
-//! Comparison of two results metric by metric (what `plumb compare` and `plumb gate` show), and
-//! its text and Markdown tables.
-//!
-//! Load runs give each metric one sample per second of the run (`timeseries`): latency p50 and
-//! p99 of each window, requests per window, errors per request in each window. Bench runs give one
-//! sample per run: wall time, user and system time, peak memory. `plumb_stats::compare` judges each
-//! metric; false alarms across the metrics are controlled with Benjamini–Hochberg.
+//! A comparison (`plumb_compare::Comparison`, which owns every statistic and verdict) rendered as
+//! an aligned text table, Markdown for a pull request, and the versioned JSON of
+//! `plumb_schema::compare`. Nothing here judges: it only prints what the comparison decided.
 
 use crate::format;
-use plumb_schema::bench::{BenchReport, BenchmarkRecord};
+use plumb_compare::{Change, ChangeKind, Comparison, Row, Unit, Verdict};
 use plumb_schema::compare::{ComparisonResult, MetricComparison, COMPARE_SCHEMA_VERSION};
-use plumb_schema::load::{LoadResult, SecondWindow};
-use plumb_stats::compare::{
-    compare, control_false_discoveries, CompareSettings, Design, Direction, Judgement, Scale,
-    Verdict,
-};
-
-/// False-discovery rate across the metrics of one comparison.
-pub const FALSE_DISCOVERY_RATE: f64 = 0.05;
-
-/// How a metric's values print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Milliseconds.
-    Millis,
-    /// Seconds, printed in milliseconds.
-    Seconds,
-    /// Requests per second.
-    PerSecond,
-    /// A fraction, printed in percent.
-    Fraction,
-    /// Bytes.
-    Bytes,
-}
-
-impl Unit {
-    /// The unit's name in JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Unit::Millis => "ms",
-            Unit::Seconds => "s",
-            Unit::PerSecond => "req/s",
-            Unit::Fraction => "fraction",
-            Unit::Bytes => "bytes",
-        }
-    }
-}
-
-impl Unit {
-    /// A value with its unit.
-    pub fn format(self, value: f64) -> String {
-        match self {
-            Unit::Millis => format!("{} ms", format::ms(value)),
-            Unit::Seconds => format!("{} ms", format::ms(value * 1e3)),
-            Unit::PerSecond => format!("{} req/s", format::rate(value)),
-            Unit::Fraction => format::percent(value),
-            Unit::Bytes => format::bytes(value.max(0.0) as u64),
-        }
-    }
-}
-
-/// One compared metric.
-#[derive(Debug, Clone)]
-pub struct MetricRow {
-    /// e.g. `latency p99` or `sleep 0.01: wall median`.
-    pub metric: String,
-    /// How its values print.
-    pub unit: Unit,
-    /// The baseline's value.
-    pub baseline: f64,
-    /// The candidate's value.
-    pub candidate: f64,
-    /// The statistics and the verdict.
-    pub judgement: Judgement,
-}
 
 /// A threshold of the candidate next to the baseline's value of the same metric.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThresholdRow {
     /// The threshold expression, e.g. `http_req_duration: p(95)<200ms`.
     pub expression: String,
-    /// The baseline's observed value, when it had the same threshold.
+    /// The baseline's observed value, when it had one.
     pub baseline: Option<f64>,
-    /// The candidate's observed value.
+    /// The candidate's observed value; `None` when there was no data.
     pub achieved: Option<f64>,
-    /// `passed` or `failed` (or another status the run recorded).
+    /// `passed`, `failed` or `no data`.
     pub status: String,
 }
 
-/// A whole comparison.
+/// What `compare`, `gate` and `report` print: the runs on each side, the settings, the
+/// comparison and the candidate's thresholds.
 #[derive(Debug, Clone)]
 pub struct ComparisonTable {
-    /// The baseline's id (or file).
-    pub baseline_id: String,
-    /// The candidate's id (or file).
-    pub candidate_id: String,
+    /// The baseline's runs, each by name, id and commit where known.
+    pub baseline: Vec<String>,
+    /// The candidate's runs.
+    pub candidate: Vec<String>,
     /// The tolerance δ, as a fraction.
     pub tolerance: f64,
-    /// The compared metrics.
-    pub rows: Vec<MetricRow>,
+    /// The family confidence of the verdicts.
+    pub confidence: f64,
+    /// The rows, verdicts and warnings.
+    pub comparison: Comparison,
     /// The candidate's thresholds.
     pub thresholds: Vec<ThresholdRow>,
-    /// Things the reader must know (different hosts, different kinds, interrupted runs).
-    pub warnings: Vec<String>,
 }
 
 impl ComparisonTable {
     /// Whether any metric regressed.
     pub fn regressed(&self) -> bool {
-        self.rows
-            .iter()
-            .any(|r| r.judgement.verdict == Verdict::Regressed)
+        self.comparison.regressed()
     }
 
     /// Whether any metric is inconclusive.
     pub fn inconclusive(&self) -> bool {
-        self.rows
-            .iter()
-            .any(|r| r.judgement.verdict == Verdict::Inconclusive)
+        self.comparison.inconclusive()
     }
 
     /// Whether any threshold of the candidate failed.
     pub fn threshold_failed(&self) -> bool {
         self.thresholds.iter().any(|t| t.status == "failed")
     }
-}
 
-/// One metric's samples and headline values, before judging.
-struct Series {
-    metric: String,
-    unit: Unit,
-    direction: Direction,
-    scale: Scale,
-    design: Design,
-    baseline: (f64, Vec<f64>),
-    candidate: (f64, Vec<f64>),
-}
-
-fn judge_all(series: Vec<Series>, settings: &CompareSettings) -> Vec<MetricRow> {
-    let mut rows: Vec<MetricRow> = series
-        .into_iter()
-        .map(|s| MetricRow {
-            judgement: compare(
-                &s.baseline.1,
-                &s.candidate.1,
-                s.design,
-                s.scale,
-                s.direction,
-                settings,
-            ),
-            metric: s.metric,
-            unit: s.unit,
-            baseline: s.baseline.0,
-            candidate: s.candidate.0,
-        })
-        .collect();
-    let mut judgements: Vec<Judgement> = rows.iter().map(|r| r.judgement).collect();
-    control_false_discoveries(&mut judgements, FALSE_DISCOVERY_RATE);
-    for (row, judgement) in rows.iter_mut().zip(judgements) {
-        row.judgement = judgement;
+    /// The warnings of the comparison.
+    pub fn warnings(&self) -> &[String] {
+        &self.comparison.warnings
     }
-    rows
-}
 
-/// Compare two load results on their per-second windows.
-pub fn load_rows(
-    base: &LoadResult,
-    cand: &LoadResult,
-    settings: &CompareSettings,
-) -> Vec<MetricRow> {
-    let (bw, cw) = (
-        full_windows(&base.timeseries),
-        full_windows(&cand.timeseries),
-    );
-    let pick = |windows: &[&SecondWindow], f: &dyn Fn(&SecondWindow) -> f64| -> Vec<f64> {
-        windows.iter().map(|w| f(w)).collect()
-    };
-    let served = |w: &[&SecondWindow]| -> Vec<SecondWindow> {
-        w.iter()
-            .filter(|w| w.requests > w.errors)
-            .map(|w| (*w).clone())
-            .collect()
-    };
-    let (bs, cs) = (served(&bw), served(&cw));
-    let latency = |name: &str, f: fn(&SecondWindow) -> f64, b: f64, c: f64| Series {
-        metric: name.to_owned(),
-        unit: Unit::Millis,
-        direction: Direction::LowerIsBetter,
-        scale: Scale::Log,
-        design: Design::Independent,
-        baseline: (b, bs.iter().map(f).collect()),
-        candidate: (c, cs.iter().map(f).collect()),
-    };
-    let error_rate = |w: &SecondWindow| w.errors as f64 / (w.requests.max(1)) as f64;
-    let series = vec![
-        latency(
-            "latency p50",
-            |w| w.latency_p50_ms,
-            base.summary.latency_ms.p50,
-            cand.summary.latency_ms.p50,
-        ),
-        latency(
-            "latency p99",
-            |w| w.latency_p99_ms,
-            base.summary.latency_ms.p99,
-            cand.summary.latency_ms.p99,
-        ),
-        Series {
-            metric: "throughput".into(),
-            unit: Unit::PerSecond,
-            direction: Direction::HigherIsBetter,
-            scale: Scale::Log,
-            design: Design::Independent,
-            baseline: (base.summary.rps, pick(&bw, &|w| w.requests as f64)),
-            candidate: (cand.summary.rps, pick(&cw, &|w| w.requests as f64)),
-        },
-        Series {
-            metric: "error rate".into(),
-            unit: Unit::Fraction,
-            direction: Direction::LowerIsBetter,
-            scale: Scale::Linear { floor: 0.001 },
-            design: Design::Independent,
-            baseline: (base.summary.error_rate, pick(&bw, &error_rate)),
-            candidate: (cand.summary.error_rate, pick(&cw, &error_rate)),
-        },
-    ];
-    judge_all(series, settings)
-}
-
-/// The windows of a whole second: the last one is dropped when it is cut short.
-fn full_windows(series: &[SecondWindow]) -> Vec<&SecondWindow> {
-    let keep = if series.len() > 2 {
-        series.len() - 1
-    } else {
-        series.len()
-    };
-    series[..keep].iter().collect()
-}
-
-/// Compare two bench results benchmark by benchmark (matched by name, or the only one of each).
-pub fn bench_rows(
-    base: &BenchReport,
-    cand: &BenchReport,
-    settings: &CompareSettings,
-) -> Vec<MetricRow> {
-    let mut series = Vec::new();
-    for b in &cand.benchmarks {
-        let matched = base
-            .benchmarks
-            .iter()
-            .find(|a| a.name == b.name)
-            .or((base.benchmarks.len() == 1 && cand.benchmarks.len() == 1)
-                .then(|| &base.benchmarks[0]));
-        if let Some(a) = matched {
-            series.extend(bench_series(a, b, Design::Independent));
-        }
-    }
-    judge_all(series, settings)
-}
-
-/// Compare the first two benchmarks of one report round by round (`plumb compare --ab`): the
-/// paired design, each round's two runs side by side.
-pub fn paired_bench_rows(report: &BenchReport, settings: &CompareSettings) -> Vec<MetricRow> {
-    let [a, b, ..] = report.benchmarks.as_slice() else {
-        return Vec::new();
-    };
-    let by_round = |r: &BenchmarkRecord| {
-        let mut runs = r.runs.clone();
-        runs.sort_by_key(|run| run.round);
-        BenchmarkRecord { runs, ..r.clone() }
-    };
-    let (a, b) = (by_round(a), by_round(b));
-    let paired = a.runs.len() == b.runs.len();
-    let design = if paired {
-        Design::Paired
-    } else {
-        Design::Independent
-    };
-    judge_all(bench_series(&a, &b, design), settings)
-}
-
-fn bench_series(a: &BenchmarkRecord, b: &BenchmarkRecord, design: Design) -> Vec<Series> {
-    let prefix = if a.name == b.name {
-        format!("{}: ", b.name)
-    } else {
-        String::new()
-    };
-    let take = |r: &BenchmarkRecord, f: fn(&plumb_schema::bench::RunRecord) -> f64| -> Vec<f64> {
-        r.runs.iter().map(f).collect()
-    };
-    let time_floor = Scale::Linear { floor: 1e-4 };
-    let one = |name: &str,
-               unit,
-               scale,
-               f: fn(&plumb_schema::bench::RunRecord) -> f64,
-               va: f64,
-               vb: f64| Series {
-        metric: format!("{prefix}{name}"),
-        unit,
-        direction: Direction::LowerIsBetter,
-        scale,
-        design,
-        baseline: (va, take(a, f)),
-        candidate: (vb, take(b, f)),
-    };
-    vec![
-        one(
-            "wall median",
-            Unit::Seconds,
-            Scale::Log,
-            |r| r.wall_seconds,
-            a.stats.wall.median_seconds,
-            b.stats.wall.median_seconds,
-        ),
-        one(
-            "wall mean",
-            Unit::Seconds,
-            Scale::Log,
-            |r| r.wall_seconds,
-            a.stats.wall.mean_seconds,
-            b.stats.wall.mean_seconds,
-        ),
-        one(
-            "user",
-            Unit::Seconds,
-            time_floor,
-            |r| r.user_seconds,
-            a.stats.user_mean_seconds,
-            b.stats.user_mean_seconds,
-        ),
-        one(
-            "system",
-            Unit::Seconds,
-            time_floor,
-            |r| r.system_seconds,
-            a.stats.system_mean_seconds,
-            b.stats.system_mean_seconds,
-        ),
-        one(
-            "peak memory",
-            Unit::Bytes,
-            Scale::Log,
-            |r| r.peak_rss_bytes as f64,
-            a.stats.peak_rss_median_bytes as f64,
-            b.stats.peak_rss_median_bytes as f64,
-        ),
-    ]
-}
-
-/// The candidate's thresholds next to the baseline's values.
-pub fn threshold_rows(base: &LoadResult, cand: &LoadResult) -> Vec<ThresholdRow> {
-    cand.thresholds
-        .iter()
-        .map(|t| ThresholdRow {
-            expression: t.expression.clone(),
-            baseline: base
-                .thresholds
-                .iter()
-                .find(|b| b.expression == t.expression)
-                .and_then(|b| b.observed),
-            achieved: t.observed,
-            status: t.status.clone(),
-        })
-        .collect()
-}
-
-/// A change as `+5.1%`; infinite bounds as `−∞`/`+∞`.
-fn signed_percent(fraction: f64) -> String {
-    if fraction == f64::INFINITY {
-        "+∞".into()
-    } else if fraction == f64::NEG_INFINITY {
-        "−∞".into()
-    } else {
-        format!("{:+.1}%", fraction * 100.0)
+    fn sides(&self) -> (String, String) {
+        (self.baseline.join(", "), self.candidate.join(", "))
     }
 }
 
-/// The cells of a row: metric, baseline, candidate, change, interval, verdict.
-pub fn row_cells(row: &MetricRow) -> [String; 6] {
-    let j = &row.judgement;
-    let (change, ci) = match j.shift {
-        Some(s) => (
-            signed_percent(s.change),
-            format!("[{}, {}]", signed_percent(s.low), signed_percent(s.high)),
+/// A value with its unit.
+pub fn value(unit: Unit, v: f64) -> String {
+    match unit {
+        Unit::Millis => format!("{} ms", format::ms(v)),
+        Unit::Seconds => format!("{} ms", format::ms(v * 1e3)),
+        Unit::PerSecond => format!("{} req/s", format::rate(v)),
+        Unit::Fraction => format::percent(v),
+        Unit::Bytes => format::bytes(v.max(0.0) as u64),
+        Unit::CorePercent => format!("{}% of a core", format::significant(v)),
+    }
+}
+
+/// A change as `+5.1%` (relative) or `+1.90 pp` (a difference of fractions).
+pub fn signed(kind: ChangeKind, x: f64) -> String {
+    match kind {
+        ChangeKind::Relative => format!("{:+.1}%", x * 100.0),
+        ChangeKind::Difference => format!("{:+.2} pp", x * 100.0),
+    }
+}
+
+fn change_cells(change: Option<&Change>) -> (String, String) {
+    match change {
+        Some(c) => (
+            signed(c.kind, c.point),
+            format!("[{}, {}]", signed(c.kind, c.low), signed(c.kind, c.high)),
         ),
-        None => ("n/a".into(), "n/a".into()),
-    };
-    let verdict = match (j.verdict, j.more_runs) {
-        (Verdict::Inconclusive, Some(n)) => format!("inconclusive (≈{n} more runs)"),
+        None => ("-".into(), "-".into()),
+    }
+}
+
+/// The verdict in words, with the reason or the samples that would settle it.
+pub fn verdict_text(row: &Row) -> String {
+    match (&row.verdict, row.more_samples) {
+        (Verdict::NotComparable(why), _) => format!("not comparable: {why}"),
+        (Verdict::Inconclusive, Some(n)) => format!("inconclusive (≈{n} more samples a side)"),
         (v, _) => v.as_str().to_owned(),
-    };
+    }
+}
+
+/// The cells of a row: metric, statistic, baseline, candidate, change, interval, verdict.
+pub fn row_cells(row: &Row) -> [String; 7] {
+    let (change, interval) = change_cells(row.change.as_ref());
     [
         row.metric.clone(),
-        row.unit.format(row.baseline),
-        row.unit.format(row.candidate),
+        row.statistic.clone(),
+        value(row.unit, row.baseline),
+        value(row.unit, row.candidate),
         change,
-        ci,
-        verdict,
+        interval,
+        verdict_text(row),
     ]
 }
 
-const HEADER: [&str; 6] = [
-    "Metric",
-    "Baseline",
-    "Candidate",
-    "Change",
-    "95% CI",
-    "Verdict",
-];
+/// The table's header, naming the interval's confidence.
+pub fn header(table: &ComparisonTable) -> [String; 7] {
+    let ci = format!("{}% CI", format::significant(table.comparison.row_confidence * 100.0));
+    ["Metric", "Statistic", "Baseline", "Candidate", "Change", &ci, "Verdict"].map(str::to_owned)
+}
 
 /// The comparison as an aligned text table.
 pub fn text(table: &ComparisonTable) -> String {
+    let (base, cand) = table.sides();
     let mut out = format!(
-        "baseline  {}\ncandidate {}\ntolerance ±{}\n\n",
-        table.baseline_id,
-        table.candidate_id,
-        format::significant(table.tolerance * 100.0) + "%"
+        "baseline  {base}\ncandidate {cand}\ntolerance ±{}%, {}% confidence that no row is a false alarm\n\n",
+        format::significant(table.tolerance * 100.0),
+        format::significant(table.confidence * 100.0)
     );
-    let rows: Vec<[String; 6]> = table.rows.iter().map(row_cells).collect();
-    let header = HEADER.map(str::to_owned);
-    let widths: Vec<usize> = (0..6)
+    let rows: Vec<[String; 7]> = table.comparison.rows.iter().map(row_cells).collect();
+    let header = header(table);
+    let widths: Vec<usize> = (0..7)
         .map(|i| {
             std::iter::once(&header)
                 .chain(&rows)
@@ -440,10 +154,10 @@ pub fn text(table: &ComparisonTable) -> String {
         out.push('\n');
         out.push_str(&threshold_markdown(table));
     }
-    for warning in &table.warnings {
+    for warning in table.warnings() {
         out.push_str(&format!("\nwarning: {warning}"));
     }
-    if !table.warnings.is_empty() {
+    if !table.warnings().is_empty() {
         out.push('\n');
     }
     out
@@ -451,23 +165,21 @@ pub fn text(table: &ComparisonTable) -> String {
 
 /// The comparison as Markdown, fit for a pull-request comment.
 pub fn markdown(table: &ComparisonTable) -> String {
+    let (base, cand) = table.sides();
     let mut out = format!(
-        "### plumb: `{}` against baseline `{}` (tolerance ±{}%)\n\n",
-        table.candidate_id,
-        table.baseline_id,
+        "### plumb: `{cand}` against baseline `{base}` (tolerance ±{}%)\n\n",
         format::significant(table.tolerance * 100.0)
     );
-    out.push_str(&format!("| {} |\n", HEADER.join(" | ")));
-    out.push_str("|---|---:|---:|---:|---:|---|\n");
-    for row in &table.rows {
-        let c = row_cells(row);
-        out.push_str(&format!("| {} |\n", c.join(" | ")));
+    out.push_str(&format!("| {} |\n", header(table).join(" | ")));
+    out.push_str("|---|---|---:|---:|---:|---:|---|\n");
+    for row in &table.comparison.rows {
+        out.push_str(&format!("| {} |\n", row_cells(row).join(" | ")));
     }
     if !table.thresholds.is_empty() {
         out.push('\n');
         out.push_str(&threshold_markdown(table));
     }
-    for warning in &table.warnings {
+    for warning in table.warnings() {
         out.push_str(&format!("\n> **warning:** {warning}\n"));
     }
     out
@@ -483,56 +195,63 @@ fn threshold_markdown(table: &ComparisonTable) -> String {
             .expression
             .split_once(':')
             .map_or((t.expression.as_str(), ""), |(m, c)| (m.trim(), c.trim()));
-        let value = |v: Option<f64>| v.map_or("n/a".into(), format::significant);
+        let shown = |v: Option<f64>| v.map_or("no data".into(), format::significant);
         let change = match (t.baseline, t.achieved) {
-            (Some(b), Some(a)) if b != 0.0 => signed_percent(a / b - 1.0),
-            _ => "n/a".into(),
+            (Some(b), Some(a)) if b > 0.0 => signed(ChangeKind::Relative, a / b - 1.0),
+            _ => "-".into(),
         };
         out.push_str(&format!(
             "| {metric} | {} | {target} | {} ({}) | {change} |\n",
-            value(t.baseline),
-            value(t.achieved),
+            shown(t.baseline),
+            shown(t.achieved),
             t.status
         ));
     }
     out
 }
 
-/// The comparison as the versioned JSON of `plumb_schema::compare`.
-pub fn json(table: &ComparisonTable, confidence: f64) -> String {
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let metrics = table
-        .rows
-        .iter()
-        .map(|row| {
-            let shift = row.judgement.shift;
-            MetricComparison {
-                metric: row.metric.clone(),
-                statistic: String::new(),
-                baseline: row.baseline,
-                candidate: row.candidate,
-                unit: row.unit.name().to_owned(),
-                change_kind: "relative".into(),
-                change: shift.and_then(|s| finite(s.change)),
-                change_low: shift.and_then(|s| finite(s.low)),
-                change_high: shift.and_then(|s| finite(s.high)),
-                verdict: row.judgement.verdict.as_str().to_owned(),
-                reason: None,
-                more_samples: row.judgement.more_runs,
-                samples_baseline: 0,
-                samples_candidate: 0,
-            }
-        })
-        .collect();
-    let result = ComparisonResult {
+/// The comparison as the versioned result of `plumb_schema::compare`.
+pub fn result(table: &ComparisonTable) -> ComparisonResult {
+    let metrics = table.comparison.rows.iter().map(metric_record).collect();
+    ComparisonResult {
         schema_version: COMPARE_SCHEMA_VERSION,
-        baseline: vec![table.baseline_id.clone()],
-        candidate: vec![table.candidate_id.clone()],
+        baseline: table.baseline.clone(),
+        candidate: table.candidate.clone(),
         tolerance: table.tolerance,
-        confidence,
-        row_confidence: confidence,
+        confidence: table.confidence,
+        row_confidence: table.comparison.row_confidence,
         metrics,
-        warnings: table.warnings.clone(),
-    };
-    serde_json::to_string_pretty(&result).expect("a comparison serializes") + "\n"
+        warnings: table.comparison.warnings.clone(),
+    }
+}
+
+fn metric_record(row: &Row) -> MetricComparison {
+    let change = row.change.as_ref();
+    MetricComparison {
+        metric: row.metric.clone(),
+        statistic: row.statistic.clone(),
+        baseline: row.baseline,
+        candidate: row.candidate,
+        unit: row.unit.name().to_owned(),
+        change_kind: match change.map_or(ChangeKind::Relative, |c| c.kind) {
+            ChangeKind::Relative => "relative".into(),
+            ChangeKind::Difference => "difference".into(),
+        },
+        change: change.map(|c| c.point),
+        change_low: change.map(|c| c.low),
+        change_high: change.map(|c| c.high),
+        verdict: row.verdict.as_str().to_owned(),
+        reason: match &row.verdict {
+            Verdict::NotComparable(why) => Some(why.clone()),
+            _ => None,
+        },
+        more_samples: row.more_samples,
+        samples_baseline: row.samples.0 as u64,
+        samples_candidate: row.samples.1 as u64,
+    }
+}
+
+/// The comparison as JSON text.
+pub fn json(table: &ComparisonTable) -> String {
+    serde_json::to_string_pretty(&result(table)).expect("a comparison serializes") + "\n"
 }

@@ -1,55 +1,122 @@
-//! JUnit XML of a gate: one test case per compared metric (and per threshold), failed when the
-//! metric regressed (or, with `--strict`, stayed inconclusive) or the threshold failed, so generic
-//! CI dashboards show regressions.
+//! JUnit XML of a gate, in the shape Jenkins' JUnit schema and common consumers (junitparser,
+//! GitLab, GitHub test reporters) read: one `<testsuite>` named after the runs compared, one
+//! `<testcase>` per compared metric and per threshold, each with its numbers in `<system-out>`.
+//! A regression or a failed threshold is a `<failure>`; an inconclusive or not comparable metric
+//! is `<skipped>` (a failure with `--strict`); a case's `time` is the measured duration of the
+//! candidate runs its figures come from.
 
-use crate::compare::ComparisonTable;
-use plumb_stats::compare::Verdict;
+use crate::compare_next::{row_cells, ComparisonTable, ThresholdRow};
+use plumb_compare::{Row, Verdict};
+use std::fmt::Write;
 
-/// The gate's result as a JUnit `<testsuite>`.
-pub fn junit(table: &ComparisonTable, strict: bool) -> String {
+/// How one case ended.
+enum CaseOutcome {
+    Passed,
+    Failed(String),
+    Skipped(String),
+}
+
+/// The gate's result as a JUnit document. `candidate_seconds` is how long the candidate runs
+/// measured, in seconds.
+pub fn junit(table: &ComparisonTable, strict: bool, candidate_seconds: f64) -> String {
     let mut cases = String::new();
-    let mut failures = 0;
-    for row in &table.rows {
-        let verdict = row.judgement.verdict;
-        let failed = verdict == Verdict::Regressed || (strict && verdict == Verdict::Inconclusive);
-        let detail = row.judgement.shift.map_or("no estimate".into(), |s| {
-            format!(
-                "change {:+.2}%, 95% CI [{:+.2}%, {:+.2}%]",
-                s.change * 100.0,
-                s.low * 100.0,
-                s.high * 100.0
-            )
-        });
-        cases.push_str(&case(&row.metric, failed, verdict.as_str(), &detail));
-        failures += usize::from(failed);
+    let (mut failures, mut skipped, mut tests) = (0, 0, 0);
+    let mut add = |name: &str, outcome: CaseOutcome, numbers: &str| {
+        tests += 1;
+        match outcome {
+            CaseOutcome::Failed(_) => failures += 1,
+            CaseOutcome::Skipped(_) => skipped += 1,
+            CaseOutcome::Passed => {}
+        }
+        cases.push_str(&case(name, &outcome, numbers, candidate_seconds));
+    };
+    for row in &table.comparison.rows {
+        add(&case_name(row), row_outcome(row, strict), &row_numbers(row));
     }
     for t in &table.thresholds {
-        let failed = t.status == "failed";
-        let detail = format!("observed {:?}", t.achieved);
-        cases.push_str(&case(&t.expression, failed, &t.status, &detail));
-        failures += usize::from(failed);
+        add(&t.expression, threshold_outcome(t), &threshold_numbers(t));
     }
-    let tests = table.rows.len() + table.thresholds.len();
+    let name = escape(&format!(
+        "plumb gate: {} against baseline {}",
+        table.candidate.join(", "),
+        table.baseline.join(", ")
+    ));
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"plumb gate\" tests=\"{tests}\" failures=\"{failures}\">\n{cases}</testsuite>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"plumb gate\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time:.3}\">\n  <testsuite name=\"{name}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{time:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        time = candidate_seconds.max(0.0)
     )
 }
 
-fn case(name: &str, failed: bool, verdict: &str, detail: &str) -> String {
-    let name = escape(name);
-    if failed {
-        format!(
-            "  <testcase name=\"{name}\" classname=\"plumb.gate\">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
-            escape(verdict),
-            escape(detail)
-        )
-    } else {
-        format!("  <testcase name=\"{name}\" classname=\"plumb.gate\"/>\n")
+fn case_name(row: &Row) -> String {
+    format!("{} ({})", row.metric, row.statistic)
+}
+
+fn row_outcome(row: &Row, strict: bool) -> CaseOutcome {
+    let verdict = crate::compare_next::verdict_text(row);
+    match &row.verdict {
+        Verdict::Regressed => CaseOutcome::Failed(verdict),
+        Verdict::Inconclusive | Verdict::NotComparable(_) if strict => CaseOutcome::Failed(verdict),
+        Verdict::Inconclusive | Verdict::NotComparable(_) => CaseOutcome::Skipped(verdict),
+        Verdict::Improved | Verdict::Equivalent => CaseOutcome::Passed,
     }
 }
 
+fn row_numbers(row: &Row) -> String {
+    let [_, statistic, baseline, candidate, change, interval, verdict] = row_cells(row);
+    format!(
+        "{statistic}: baseline {baseline}, candidate {candidate}, change {change} {interval}; {verdict}; samples {} and {}",
+        row.samples.0, row.samples.1
+    )
+}
+
+fn threshold_outcome(t: &ThresholdRow) -> CaseOutcome {
+    match t.status.as_str() {
+        "passed" => CaseOutcome::Passed,
+        "failed" => CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t))),
+        other => CaseOutcome::Failed(format!("{other}: nothing was measured")),
+    }
+}
+
+fn threshold_numbers(t: &ThresholdRow) -> String {
+    let shown = |v: Option<f64>| v.map_or("no data".to_string(), crate::format::significant);
+    format!(
+        "observed {}, baseline {} ({})",
+        shown(t.achieved),
+        shown(t.baseline),
+        t.status
+    )
+}
+
+fn case(name: &str, outcome: &CaseOutcome, numbers: &str, seconds: f64) -> String {
+    let mut out = format!(
+        "    <testcase name=\"{}\" classname=\"plumb.gate\" time=\"{:.3}\">\n",
+        escape(name),
+        seconds.max(0.0)
+    );
+    match outcome {
+        CaseOutcome::Passed => {}
+        CaseOutcome::Failed(message) => {
+            let _ = writeln!(
+                out,
+                "      <failure message=\"{}\" type=\"regression\">{}</failure>",
+                escape(message),
+                escape(numbers)
+            );
+        }
+        CaseOutcome::Skipped(message) => {
+            let _ = writeln!(out, "      <skipped message=\"{}\"/>", escape(message));
+        }
+    }
+    let _ = writeln!(out, "      <system-out>{}</system-out>", escape(numbers));
+    out.push_str("    </testcase>\n");
+    out
+}
+
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

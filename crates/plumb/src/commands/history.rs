@@ -7,13 +7,6 @@ use plumb_ledger::{HistoryFilter, Ledger, LedgerError, RunSummary};
 
 /// Run `plumb history`.
 pub fn run(args: HistoryArgs) -> anyhow::Result<Outcome> {
-    if i64::try_from(args.limit).is_err() {
-        anyhow::bail!(
-            "--limit {} is more runs than a ledger can hold (at most {})\nhint: --limit 0 lists every run",
-            args.limit,
-            i64::MAX
-        );
-    }
     let ledger = match crate::runs::open_read_only(&args.ledger) {
         Err(LedgerError::Missing { path }) => {
             output::log(&format!(
