@@ -50,7 +50,11 @@ pub fn parse_error(error: clap::Error) -> i32 {
     // Help and version go to stdout: a closed pipe ends them quietly, a full disk is named.
     match error.print() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            let stream = if error.use_stderr() { "stderr" } else { "stdout" };
+            let stream = if error.use_stderr() {
+                "stderr"
+            } else {
+                "stdout"
+            };
             let _ = writeln!(std::io::stderr(), "error: cannot write to {stream}: {e}");
             COULD_NOT_RUN
         }
