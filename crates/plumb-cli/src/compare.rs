@@ -95,6 +95,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
+    /// What to print: markdown (for a pull-request comment), text, or json (versioned)
+    #[arg(short = 'o', long, value_enum, default_value_t = CompareFormat::Markdown)]
+    pub output: CompareFormat,
+
     /// Also check a load run against a threshold in k6 syntax, e.g. 'http_req_duration: p(95)<200ms'
     /// (repeatable)
     #[arg(long = "threshold", value_name = "EXPR")]

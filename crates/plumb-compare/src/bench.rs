@@ -70,6 +70,14 @@ pub fn compare_bench(
         .chain(cand)
         .filter_map(|r| r.peak_rss_floor_bytes)
         .max();
+    for (side, reports) in [("baseline", base), ("candidate", cand)] {
+        let interrupted = reports.iter().filter(|r| r.interrupted).count();
+        if interrupted > 0 {
+            comparison.warnings.push(format!(
+                "{interrupted} {side} run(s) were interrupted: they cover only the part that ran"
+            ));
+        }
+    }
     let base_names = names(base);
     let cand_names = names(cand);
     let single = base_names.len() == 1 && cand_names.len() == 1;
@@ -348,7 +356,11 @@ fn coarse((b, c): &(Vec<f64>, Vec<f64>)) -> Option<String> {
 /// Linux reports for any child that used less.
 fn at_floor((b, c): &(Vec<f64>, Vec<f64>), floor: Option<u64>) -> Option<String> {
     let floor = floor? as f64;
-    let on_floor = |side: &Vec<f64>| bootstrap::median(side) <= floor * FLOOR_MARGIN;
+    // Near the floor, not below it: a child spawned without copying plumb reports less.
+    let on_floor = |side: &Vec<f64>| {
+        let median = bootstrap::median(side);
+        median <= floor * FLOOR_MARGIN && median >= floor / FLOOR_MARGIN
+    };
     (on_floor(b) || on_floor(c)).then(|| {
         format!(
             "at the measurement floor ({:.1} MiB, plumb's own size at fork): the command used this much or less",

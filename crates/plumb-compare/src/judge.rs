@@ -82,7 +82,7 @@ pub fn judge_difference(
     };
     let verdict = three_way(worse, better, low >= -tolerance && high <= tolerance);
     let more_samples = (verdict == Verdict::Inconclusive)
-        .then(|| more_samples_linear(point, (high - low) / 2.0, tolerance, samples))
+        .then(|| more_samples_linear(point, low, high, tolerance, samples))
         .flatten();
     Judged {
         change: Some(Change {
@@ -117,8 +117,8 @@ fn three_way(worse: bool, better: bool, within: bool) -> Verdict {
     }
 }
 
-/// Samples per side at which the interval's half-width (shrinking as 1/√n) would clear the
-/// tolerance bound nearest the point, on the log scale.
+/// Samples per side at which the interval (shrinking as 1/√n around the point, on the log
+/// scale) would clear the tolerance bounds it now crosses.
 fn more_samples_log(
     point: f64,
     low: f64,
@@ -127,28 +127,43 @@ fn more_samples_log(
     samples: (usize, usize),
 ) -> Option<u64> {
     let log = |x: f64| (1.0 + x).max(1e-12).ln();
-    let half = (log(high) - log(low)) / 2.0;
-    let bound = (1.0 + tolerance).ln();
-    let distance = (log(point).abs() - bound).abs();
-    suggest(half, distance, samples)
+    let (lp, llow, lhigh, bound) = (log(point), log(low), log(high), (1.0 + tolerance).ln());
+    shrink_needed(lp, llow, lhigh, bound, samples)
+}
+
+/// How much the interval's sides must shrink: a point beyond a bound needs the side towards it
+/// to clear that bound; a point within needs both sides inside.
+fn shrink_needed(
+    point: f64,
+    low: f64,
+    high: f64,
+    bound: f64,
+    samples: (usize, usize),
+) -> Option<u64> {
+    let ratio = |side: f64, target: f64| {
+        let room = (point - target).abs();
+        (room > 1e-9).then(|| (point - side).abs() / room)
+    };
+    let factor = if point > bound {
+        ratio(low, bound)?
+    } else if point < -bound {
+        ratio(high, -bound)?
+    } else {
+        ratio(low, -bound)?.max(ratio(high, bound)?)
+    };
+    let n = samples.0.min(samples.1).max(1) as f64;
+    let needed = n * factor * factor;
+    (needed.is_finite() && needed < MAX_SUGGESTED).then(|| (needed - n).ceil().max(1.0) as u64)
 }
 
 fn more_samples_linear(
     point: f64,
-    half: f64,
+    low: f64,
+    high: f64,
     tolerance: f64,
     samples: (usize, usize),
 ) -> Option<u64> {
-    suggest(half, (point.abs() - tolerance).abs(), samples)
-}
-
-fn suggest(half: f64, distance: f64, samples: (usize, usize)) -> Option<u64> {
-    let n = samples.0.min(samples.1).max(1) as f64;
-    if distance < 1e-9 || !half.is_finite() {
-        return None;
-    }
-    let needed = n * (half / distance).powi(2);
-    (needed < MAX_SUGGESTED).then(|| (needed - n).ceil().max(1.0) as u64)
+    shrink_needed(point, low, high, tolerance, samples)
 }
 
 #[cfg(test)]

@@ -154,7 +154,8 @@ fn percentile_rows(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Vec<Ro
             let problem = if b.missing_histograms || c.missing_histograms {
                 Some("a run has no per-second histograms (saved by an older plumb)".to_string())
             } else {
-                tail_too_thin(*q, name, base.count, cand.count)
+                too_few_seconds((b.seconds.len(), c.seconds.len()))
+                    .or_else(|| tail_too_thin(*q, name, base.count, cand.count))
             };
             let judged = match problem {
                 Some(reason) => not_comparable(&reason),
@@ -380,7 +381,7 @@ fn server_rows(base: &[&LoadResult], cand: &[&LoadResult], settings: &CompareSet
 
 fn too_few_seconds((b, c): (usize, usize)) -> Option<String> {
     (b.min(c) < MIN_WINDOWS)
-        .then(|| format!("too few samples ({b} and {c}; at least {MIN_WINDOWS} a side)"))
+        .then(|| format!("too few seconds of load ({b} and {c}; at least {MIN_WINDOWS} a side)"))
 }
 
 fn row(

@@ -118,8 +118,20 @@ pub fn row_cells(row: &Row) -> [String; 7] {
 
 /// The table's header, naming the interval's confidence.
 pub fn header(table: &ComparisonTable) -> [String; 7] {
-    let ci = format!("{}% CI", format::significant(table.comparison.row_confidence * 100.0));
-    ["Metric", "Statistic", "Baseline", "Candidate", "Change", &ci, "Verdict"].map(str::to_owned)
+    let ci = format!(
+        "{}% CI",
+        format::significant(table.comparison.row_confidence * 100.0)
+    );
+    [
+        "Metric",
+        "Statistic",
+        "Baseline",
+        "Candidate",
+        "Change",
+        &ci,
+        "Verdict",
+    ]
+    .map(str::to_owned)
 }
 
 /// The comparison as an aligned text table.

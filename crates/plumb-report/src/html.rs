@@ -180,17 +180,21 @@ fn bench_section(id: &str, r: &BenchReport) -> String {
 
 fn comparison_table(table: &ComparisonTable) -> String {
     let mut out = format!(
-        "<p>candidate <code>{}</code> against baseline <code>{}</code>, tolerance ±{}%</p><table><tr><th>Metric</th><th>Baseline</th><th>Candidate</th><th>Change</th><th>95% CI</th><th>Verdict</th></tr>",
-        escape(&table.candidate_id),
-        escape(&table.baseline_id),
+        "<p>candidate <code>{}</code> against baseline <code>{}</code>, tolerance ±{}%</p><table><tr>",
+        escape(&table.candidate.join(", ")),
+        escape(&table.baseline.join(", ")),
         format::significant(table.tolerance * 100.0)
     );
-    for row in &table.rows {
+    for cell in compare::header(table) {
+        let _ = write!(out, "<th>{}</th>", escape(&cell));
+    }
+    out.push_str("</tr>");
+    for row in &table.comparison.rows {
         let cells = compare::row_cells(row);
-        let verdict = row.judgement.verdict.as_str();
+        let verdict = row.verdict.as_str().replace(' ', "-");
         out.push_str("<tr>");
         for (i, cell) in cells.iter().enumerate() {
-            let class = if i == 5 {
+            let class = if i == cells.len() - 1 {
                 format!(" class=\"{verdict}\"")
             } else {
                 String::new()
@@ -200,7 +204,7 @@ fn comparison_table(table: &ComparisonTable) -> String {
         out.push_str("</tr>");
     }
     out.push_str("</table>");
-    for warning in &table.warnings {
+    for warning in table.warnings() {
         let _ = write!(out, "<p><strong>warning:</strong> {}</p>", escape(warning));
     }
     out

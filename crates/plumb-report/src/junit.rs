@@ -2,17 +2,18 @@
 //! GitLab, GitHub test reporters) read: one `<testsuite>` named after the runs compared, one
 //! `<testcase>` per compared metric and per threshold, each with its numbers in `<system-out>`.
 //! A regression or a failed threshold is a `<failure>`; an inconclusive or not comparable metric
-//! is `<skipped>` (a failure with `--strict`); a case's `time` is the measured duration of the
+//! is `<skipped>` (an inconclusive one fails with `--strict`); a case's `time` is the measured duration of the
 //! candidate runs its figures come from.
 
-use crate::compare_next::{row_cells, ComparisonTable, ThresholdRow};
+use crate::compare::{row_cells, ComparisonTable, ThresholdRow};
 use plumb_compare::{Row, Verdict};
 use std::fmt::Write;
 
 /// How one case ended.
 enum CaseOutcome {
     Passed,
-    Failed(String),
+    /// The message, and the failure's type (`regression`, `threshold`, `inconclusive`).
+    Failed(String, &'static str),
     Skipped(String),
 }
 
@@ -24,7 +25,7 @@ pub fn junit(table: &ComparisonTable, strict: bool, candidate_seconds: f64) -> S
     let mut add = |name: &str, outcome: CaseOutcome, numbers: &str| {
         tests += 1;
         match outcome {
-            CaseOutcome::Failed(_) => failures += 1,
+            CaseOutcome::Failed(..) => failures += 1,
             CaseOutcome::Skipped(_) => skipped += 1,
             CaseOutcome::Passed => {}
         }
@@ -52,10 +53,10 @@ fn case_name(row: &Row) -> String {
 }
 
 fn row_outcome(row: &Row, strict: bool) -> CaseOutcome {
-    let verdict = crate::compare_next::verdict_text(row);
+    let verdict = crate::compare::verdict_text(row);
     match &row.verdict {
-        Verdict::Regressed => CaseOutcome::Failed(verdict),
-        Verdict::Inconclusive | Verdict::NotComparable(_) if strict => CaseOutcome::Failed(verdict),
+        Verdict::Regressed => CaseOutcome::Failed(verdict, "regression"),
+        Verdict::Inconclusive if strict => CaseOutcome::Failed(verdict, "inconclusive"),
         Verdict::Inconclusive | Verdict::NotComparable(_) => CaseOutcome::Skipped(verdict),
         Verdict::Improved | Verdict::Equivalent => CaseOutcome::Passed,
     }
@@ -72,8 +73,8 @@ fn row_numbers(row: &Row) -> String {
 fn threshold_outcome(t: &ThresholdRow) -> CaseOutcome {
     match t.status.as_str() {
         "passed" => CaseOutcome::Passed,
-        "failed" => CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t))),
-        other => CaseOutcome::Failed(format!("{other}: nothing was measured")),
+        "failed" => CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t)), "threshold"),
+        other => CaseOutcome::Failed(format!("{other}: nothing was measured"), "threshold"),
     }
 }
 
@@ -95,10 +96,10 @@ fn case(name: &str, outcome: &CaseOutcome, numbers: &str, seconds: f64) -> Strin
     );
     match outcome {
         CaseOutcome::Passed => {}
-        CaseOutcome::Failed(message) => {
+        CaseOutcome::Failed(message, kind) => {
             let _ = writeln!(
                 out,
-                "      <failure message=\"{}\" type=\"regression\">{}</failure>",
+                "      <failure message=\"{}\" type=\"{kind}\">{}</failure>",
                 escape(message),
                 escape(numbers)
             );

@@ -5,10 +5,8 @@
 
 pub mod bench;
 pub mod compare;
-pub mod compare_next;
 pub mod format;
 pub mod html;
 pub mod junit;
-pub mod junit_next;
 pub mod load;
 pub mod profile;

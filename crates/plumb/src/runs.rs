@@ -3,7 +3,7 @@
 //! so a ledger on a read-only disk (or owned by someone else) can still be read.
 
 use plumb_cli::LedgerPath;
-use plumb_ledger::{Ledger, LedgerError, RunRecord};
+use plumb_ledger::{HistoryFilter, Ledger, LedgerError, RunRecord};
 use std::path::{Path, PathBuf};
 
 /// Where the ledger named by `--ledger`/`PLUMB_LEDGER`, or found from the working directory, is.
@@ -32,9 +32,114 @@ pub fn find(
     if file.is_file() {
         return RunRecord::from_file(file).map_err(explained);
     }
-    reading(ledger, path, reference)?
-        .resolve(reference)
-        .map_err(explained)
+    let opened = reading(ledger, path, reference)?;
+    match opened.resolve(reference) {
+        Err(LedgerError::UnknownRun { .. }) => by_name(opened, reference),
+        found => found.map_err(explained),
+    }
+}
+
+/// The newest run saved with `--run-name NAME`.
+fn by_name(ledger: &Ledger, name: &str) -> anyhow::Result<RunRecord> {
+    let filter = HistoryFilter {
+        name: Some(name.to_owned()),
+        limit: Some(1),
+        ..HistoryFilter::default()
+    };
+    match ledger.history(&filter).map_err(explained)?.first() {
+        Some(newest) => ledger.get(&newest.id).map_err(explained),
+        None => Err(explained(LedgerError::UnknownRun {
+            reference: name.to_owned(),
+        })),
+    }
+}
+
+/// The most runs one side of a comparison pools.
+const MAX_RUNS_A_SIDE: u64 = 1000;
+
+/// Every run `selector` names, for one side of a comparison (pooled, as benchstat does):
+/// a list `A,B,C` of run references, a range `latest~4..latest`, `name:NAME` (every run saved with
+/// that `--run-name`), `label:KEY=VALUE` (every run carrying the label), or one run reference.
+pub fn find_many(
+    ledger: &mut Option<Ledger>,
+    path: &LedgerPath,
+    selector: &str,
+) -> anyhow::Result<Vec<RunRecord>> {
+    if let Some((from, to)) = selector.split_once("..") {
+        return range(ledger, path, selector, from, to);
+    }
+    if selector.contains(',') {
+        return selector
+            .split(',')
+            .map(|one| find(ledger, path, one.trim()))
+            .collect();
+    }
+    let filter = if let Some(name) = selector.strip_prefix("name:") {
+        HistoryFilter {
+            name: Some(name.to_owned()),
+            ..HistoryFilter::default()
+        }
+    } else if let Some(label) = selector.strip_prefix("label:") {
+        let (key, value) = label.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!(
+                "'{selector}' is not a label selector\nhint: write label:KEY=VALUE, e.g. label:branch=main"
+            )
+        })?;
+        HistoryFilter {
+            labels: [(key.to_owned(), value.to_owned())].into(),
+            ..HistoryFilter::default()
+        }
+    } else {
+        return Ok(vec![find(ledger, path, selector)?]);
+    };
+    let opened = reading(ledger, path, selector)?;
+    let filter = HistoryFilter {
+        limit: Some(MAX_RUNS_A_SIDE),
+        ..filter
+    };
+    let found = opened.history(&filter).map_err(explained)?;
+    if found.is_empty() {
+        anyhow::bail!(
+            "no run matches '{selector}'\nhint: `plumb history` lists the runs with their names and labels"
+        );
+    }
+    found
+        .iter()
+        .rev()
+        .map(|summary| opened.get(&summary.id).map_err(explained))
+        .collect()
+}
+
+/// `latest~A..latest~B` (either end may be `latest`): the runs between, oldest first.
+fn range(
+    ledger: &mut Option<Ledger>,
+    path: &LedgerPath,
+    selector: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<Vec<RunRecord>> {
+    let back = |end: &str| -> Option<u64> {
+        match end.trim().strip_prefix("latest")? {
+            "" => Some(0),
+            rest => rest.strip_prefix('~')?.parse().ok(),
+        }
+    };
+    let (Some(a), Some(b)) = (back(from), back(to)) else {
+        anyhow::bail!(
+            "'{selector}' is not a range of runs\nhint: write latest~N..latest~M, e.g. latest~4..latest for the last five runs"
+        );
+    };
+    let (oldest, newest) = (a.max(b), a.min(b));
+    if oldest - newest >= MAX_RUNS_A_SIDE {
+        anyhow::bail!(
+            "'{selector}' spans {} runs, more than the {MAX_RUNS_A_SIDE} one side may pool\nhint: narrow the range",
+            oldest - newest + 1
+        );
+    }
+    (newest..=oldest)
+        .rev()
+        .map(|k| find(ledger, path, &format!("latest~{k}")))
+        .collect()
 }
 
 /// What `gate --baseline` names: a baseline's name, or any other run reference (`latest~1`, an id

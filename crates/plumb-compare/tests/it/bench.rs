@@ -167,8 +167,13 @@ fn sleep_20_ms_against_24_ms_regresses_by_about_20_percent() {
     assert_eq!(median.verdict, Verdict::Regressed, "{median:?}");
     let change = median.change.unwrap().point;
     assert!((0.12..0.23).contains(&change), "{change}");
-    // Short commands' CPU times and peak memory at the fork floor support no verdict.
-    for row in &comparison.rows[2..] {
+    // Short commands' CPU times support no verdict, and sleep's memory does not change.
+    for row in &comparison.rows[2..4] {
         assert!(matches!(row.verdict, Verdict::NotComparable(_)), "{row:?}");
     }
+    let memory = &comparison.rows[4];
+    assert!(
+        !matches!(memory.verdict, Verdict::Regressed | Verdict::Improved),
+        "{memory:?}"
+    );
 }

@@ -1,9 +1,9 @@
 //! Snapshots of the comparison renderers (text, Markdown for PR comments, JUnit for CI) from two
 //! fixed bench results, one 20% slower.
 
+use plumb_compare::CompareSettings;
 use plumb_report::compare::{self, ComparisonTable, ThresholdRow};
 use plumb_schema::bench::BenchReport;
-use plumb_stats::compare::CompareSettings;
 
 fn bench(scale: f64) -> BenchReport {
     let runs: Vec<_> = (0..20)
@@ -37,18 +37,22 @@ fn table() -> ComparisonTable {
         tolerance: 0.05,
         ..CompareSettings::default()
     };
+    let mut comparison = plumb_compare::compare_bench(&[&bench(1.0)], &[&bench(1.2)], &settings);
+    comparison
+        .warnings
+        .push("the runs come from different machines (4 vs 8 cores)".into());
     ComparisonTable {
-        baseline_id: "018bcfe5680deadbeef".into(),
-        candidate_id: "018bcfe5690cafef00d".into(),
+        baseline: vec!["main (018bcfe5680d, commit 1a2b3c4d)".into()],
+        candidate: vec!["018bcfe5690c".into()],
         tolerance: 0.05,
-        rows: compare::bench_rows(&bench(1.0), &bench(1.2), &settings),
+        confidence: settings.confidence,
+        comparison,
         thresholds: vec![ThresholdRow {
             expression: "http_req_duration: p(95)<200ms".into(),
             baseline: Some(150.0),
             achieved: Some(210.0),
             status: "failed".into(),
         }],
-        warnings: vec!["the runs come from different machines (4 vs 8 cores)".into()],
     }
 }
 
@@ -66,5 +70,48 @@ fn text_table() {
 fn junit_marks_the_regression_and_the_failed_threshold() {
     let table = table();
     assert!(table.regressed() && table.threshold_failed());
-    insta::assert_snapshot!(plumb_report::junit::junit(&table, false));
+    insta::assert_snapshot!(plumb_report::junit::junit(&table, false, 12.5));
+}
+
+/// The JUnit file parses with junitparser (a common consumer) and has the counts and times CI
+/// dashboards read. `pip install junitparser` (which `.ci/run` does) provides it.
+#[test]
+fn junit_parses_with_junitparser() {
+    let table = table();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gate.xml");
+    std::fs::write(&path, plumb_report::junit::junit(&table, true, 12.5)).unwrap();
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure, Skipped
+xml = JUnitXml.fromfile(sys.argv[1])
+for suite in xml:
+    print(suite.name, suite.tests, suite.failures, suite.errors, suite.skipped, suite.time)
+    for case in suite:
+        kinds = [type(r).__name__ for r in case.result]
+        print(case.name, case.time, ",".join(kinds) or "passed", case.system_out is not None)
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 runs (Debian's python3; .ci/run installs junitparser with pip)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "junitparser could not read the file (pip install junitparser): {stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    // --strict: the two not-comparable rows stay skipped, the regressions and the threshold fail.
+    assert!(lines[0].ends_with("6 3 0 2 12.5"), "{text}");
+    assert!(
+        lines[1].starts_with("build: wall time (median of runs) 12.5 Failure True"),
+        "{text}"
+    );
+    assert!(lines[3].contains("Skipped True"), "{text}");
+    assert!(
+        lines[5].contains("peak memory") && lines[5].ends_with("passed True"),
+        "{text}"
+    );
 }

@@ -1,10 +1,13 @@
-//! `plumb compare BASE CAND`: two runs metric by metric, with a verdict against a tolerance.
+//! `plumb compare BASE CAND`: two sets of runs metric by metric, with a verdict against a
+//! tolerance. Each side is one run or several pooled (`A,B`, `latest~4..latest`, `name:NAME`,
+//! `label:K=V`); `plumb_compare` decides every figure and verdict, this module only gathers the
+//! runs and hands the comparison to a renderer.
 
 use crate::exit::Outcome;
 use plumb_cli::{CompareArgs, CompareFormat};
+use plumb_compare::CompareSettings;
 use plumb_ledger::{RunRecord, RunResult};
-use plumb_report::compare::{self as render, ComparisonTable};
-use plumb_stats::compare::CompareSettings;
+use plumb_report::compare::{self as render, ComparisonTable, ThresholdRow};
 
 /// Run `plumb compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
@@ -12,91 +15,170 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
         ab_table(&args)?
     } else {
         let mut ledger = None;
-        let base = crate::runs::find(&mut ledger, &args.ledger, &args.base)?;
-        let cand = crate::runs::find(&mut ledger, &args.ledger, &args.candidate)?;
+        let base = crate::runs::find_many(&mut ledger, &args.ledger, &args.base)?;
+        let cand = crate::runs::find_many(&mut ledger, &args.ledger, &args.candidate)?;
         table(&base, &cand, args.tolerance)?
     };
     let text = match args.output {
         CompareFormat::Text => render::text(&table),
         CompareFormat::Markdown => render::markdown(&table),
-        CompareFormat::Json => render::json(&table, CompareSettings::default().confidence),
+        CompareFormat::Json => render::json(&table),
     };
     crate::output::stdout(text.as_bytes())?;
     Ok(Outcome::Passed)
 }
 
+fn settings(tolerance: f64) -> CompareSettings {
+    CompareSettings {
+        tolerance,
+        ..CompareSettings::default()
+    }
+}
+
 /// `--ab`: run both commands now in paired rounds and compare round by round.
 fn ab_table(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
     let report = super::calibrate::run_pair(&args.base, &args.candidate, args.runs, None)?;
-    let settings = CompareSettings {
-        tolerance: args.tolerance,
-        ..CompareSettings::default()
-    };
+    let settings = settings(args.tolerance);
     Ok(ComparisonTable {
-        baseline_id: format!("A: {} (paired rounds)", args.base),
-        candidate_id: format!("B: {}", args.candidate),
+        baseline: vec![format!("A: {} (paired rounds)", args.base)],
+        candidate: vec![format!("B: {}", args.candidate)],
         tolerance: args.tolerance,
-        rows: render::paired_bench_rows(&report, &settings),
+        confidence: settings.confidence,
+        comparison: plumb_compare::compare_paired_bench(&report, &settings),
         thresholds: Vec::new(),
-        warnings: Vec::new(),
     })
 }
 
-/// Compare `cand` with `base`; both must be of the same kind.
+/// Compare the runs of `cand` with those of `base`; all must be of one kind.
 pub fn table(
-    base: &RunRecord,
-    cand: &RunRecord,
+    base: &[RunRecord],
+    cand: &[RunRecord],
     tolerance: f64,
 ) -> anyhow::Result<ComparisonTable> {
-    let settings = CompareSettings {
-        tolerance,
-        ..CompareSettings::default()
-    };
-    let (rows, thresholds) = match (&base.result, &cand.result) {
-        (RunResult::Load(b), RunResult::Load(c)) => (
-            render::load_rows(b, c, &settings),
-            render::threshold_rows(b, c),
-        ),
-        (RunResult::Bench(b), RunResult::Bench(c)) => (render::bench_rows(b, c, &settings), Vec::new()),
-        (b, c) => anyhow::bail!(
-            "cannot compare a {} run ({}) with a {} run ({})\nhint: compare two load runs or two bench runs",
-            b.kind().as_str(),
-            base.id,
-            c.kind().as_str(),
-            cand.id
+    let settings = settings(tolerance);
+    let mut comparison = match (loads(base), loads(cand), benches(base), benches(cand)) {
+        (Some(b), Some(c), _, _) => plumb_compare::compare_load(&b, &c, &settings),
+        (_, _, Some(b), Some(c)) => {
+            let mut comparison = plumb_compare::compare_bench(&b, &c, &settings);
+            comparison
+                .warnings
+                .extend(plumb_compare::bench_mismatches(&b, &c));
+            comparison
+        }
+        _ => anyhow::bail!(
+            "cannot compare {} with {}: every run must be a load run, or every run a bench run\nhint: compare load runs with load runs and bench runs with bench runs",
+            kinds(base),
+            kinds(cand)
         ),
     };
-    if rows.is_empty() {
+    if comparison.rows.is_empty() {
         anyhow::bail!(
-            "runs {} and {} have no benchmark in common\nhint: compare runs of the same commands (matched by name)",
-            base.id,
-            cand.id
+            "{} and {} have no benchmark in common\nhint: compare runs of the same commands (matched by name)",
+            labels(base).join(", "),
+            labels(cand).join(", ")
         );
     }
+    comparison.warnings.extend(host_warnings(base, cand));
     Ok(ComparisonTable {
-        baseline_id: base.id.clone(),
-        candidate_id: cand.id.clone(),
+        baseline: labels(base),
+        candidate: labels(cand),
         tolerance,
-        rows,
-        thresholds,
-        warnings: warnings(base, cand),
+        confidence: settings.confidence,
+        thresholds: threshold_rows(base, cand),
+        comparison,
     })
 }
 
-fn warnings(base: &RunRecord, cand: &RunRecord) -> Vec<String> {
-    let mut out = Vec::new();
-    if let (Some(a), Some(b)) = (&base.host, &cand.host) {
-        let differences = a.differences(b);
-        if !differences.is_empty() {
-            out.push(format!(
-                "the runs come from different machines ({}): differences may be the machine's",
-                differences.join(", ")
-            ));
-        }
+fn loads(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::load::LoadResult>> {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Load(result) => Some(&**result),
+            RunResult::Bench(_) => None,
+        })
+        .collect()
+}
+
+fn benches(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::bench::BenchReport>> {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Bench(report) => Some(&**report),
+            RunResult::Load(_) => None,
+        })
+        .collect()
+}
+
+fn kinds(runs: &[RunRecord]) -> String {
+    let described: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{} ({} run)", label(r), r.result.kind().as_str()))
+        .collect();
+    described.join(", ")
+}
+
+/// A run as people know it: its name, short id and git commit.
+pub fn label(run: &RunRecord) -> String {
+    let id: String = run.id.chars().take(12).collect();
+    let mut details = Vec::new();
+    if run.name.is_some() {
+        details.push(id.clone());
     }
-    for (role, run) in [("baseline", base), ("candidate", cand)] {
-        if run.result.interrupted() {
-            out.push(format!("the {role} run {} was interrupted", run.id));
+    if let Some(git) = &run.git {
+        let commit: String = git.commit.chars().take(8).collect();
+        let dirty = if git.dirty { "+dirty" } else { "" };
+        details.push(format!("commit {commit}{dirty}"));
+    }
+    let head = run.name.clone().unwrap_or(id);
+    if details.is_empty() {
+        head
+    } else {
+        format!("{head} ({})", details.join(", "))
+    }
+}
+
+fn labels(runs: &[RunRecord]) -> Vec<String> {
+    runs.iter().map(label).collect()
+}
+
+/// The first candidate run's thresholds, next to the baseline's value of each.
+fn threshold_rows(base: &[RunRecord], cand: &[RunRecord]) -> Vec<ThresholdRow> {
+    let (Some(RunResult::Load(c)), b) = (cand.first().map(|r| &r.result), base.first()) else {
+        return Vec::new();
+    };
+    let base_thresholds = match b.map(|r| &r.result) {
+        Some(RunResult::Load(b)) => b.thresholds.clone(),
+        _ => Vec::new(),
+    };
+    c.thresholds
+        .iter()
+        .map(|t| ThresholdRow {
+            expression: t.expression.clone(),
+            baseline: base_thresholds
+                .iter()
+                .find(|b| b.expression == t.expression)
+                .and_then(|b| b.observed),
+            achieved: t.observed,
+            status: t.status.clone(),
+        })
+        .collect()
+}
+
+/// Runs from other machines.
+fn host_warnings(base: &[RunRecord], cand: &[RunRecord]) -> Vec<String> {
+    let mut out = Vec::new();
+    let reference = base.iter().chain(cand).find_map(|r| r.host.as_ref());
+    if let Some(reference) = reference {
+        for run in base.iter().chain(cand) {
+            let Some(host) = &run.host else { continue };
+            let differences = reference.differences(host);
+            if !differences.is_empty() {
+                let warning = format!(
+                    "the runs come from different machines ({}): differences may be the machine's",
+                    differences.join(", ")
+                );
+                if !out.contains(&warning) {
+                    out.push(warning);
+                }
+            }
         }
     }
     out

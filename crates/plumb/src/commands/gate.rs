@@ -6,10 +6,11 @@
 
 use crate::exit::Outcome;
 use anyhow::Context;
-use plumb_cli::GateArgs;
+use plumb_cli::{CompareFormat, GateArgs};
 use plumb_ledger::{RunRecord, RunResult};
 use plumb_load::{evaluate_thresholds, SavedLoadMetrics};
 use plumb_report::compare::{ComparisonTable, ThresholdRow};
+use plumb_schema::compare::{GateResult, GateThreshold, GATE_SCHEMA_VERSION};
 use plumb_schema::load::LoadResult;
 use plumb_stats::{MetricSource, Threshold};
 use std::io::Write;
@@ -22,39 +23,111 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
         .map(|path| crate::output::Destination::check("--junit", path, true))
         .transpose()?;
     let mut ledger = None;
-    let base = crate::runs::find_baseline(&mut ledger, &args.ledger, &args.baseline)?;
+    let base = baseline_runs(&mut ledger, &args)?;
     let run = args.run.as_deref().unwrap_or("latest");
-    let cand = crate::runs::find(&mut ledger, &args.ledger, run)?;
+    let cand = crate::runs::find_many(&mut ledger, &args.ledger, run)?;
     let mut table = super::compare::table(&base, &cand, args.tolerance)?;
     let thresholds = args.parsed_thresholds()?;
-    let rows = gate_thresholds(&thresholds, &base.result, &cand.result)?;
+    let rows = gate_thresholds(&thresholds, &base[0].result, &cand[0].result)?;
     let statuses = rows.iter().map(|r| r.status.as_str());
     let no_data = args.no_data();
     table
+        .comparison
         .warnings
         .extend(plumb_cli::no_data_warnings(&thresholds, statuses, no_data));
     table.thresholds.extend(rows);
-    let mut markdown = plumb_report::compare::markdown(&table);
     let outcome = outcome(&table, &cand, args.strict, no_data);
-    markdown.push_str(&format!(
-        "\n**gate: {}**\n",
-        describe(outcome, &table, args.strict, no_data)
-    ));
+    let verdict = describe(outcome, &table, args.strict, no_data);
+    let mut markdown = plumb_report::compare::markdown(&table);
+    markdown.push_str(&format!("\n**gate: {verdict}**\n"));
     if let Some(junit) = &junit {
-        junit.write(plumb_report::junit::junit(&table, args.strict).as_bytes())?;
+        let seconds = measured_seconds(&cand);
+        junit.write(plumb_report::junit::junit(&table, args.strict, seconds).as_bytes())?;
     }
     if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
         append(std::path::Path::new(&path), &markdown)?;
     }
+    let printed = match args.output {
+        CompareFormat::Markdown => markdown,
+        CompareFormat::Text => {
+            plumb_report::compare::text(&table) + &format!("\ngate: {verdict}\n")
+        }
+        CompareFormat::Json => gate_json(&table, outcome, verdict)?,
+    };
     if junit
         .as_ref()
         .is_some_and(crate::output::Destination::is_stdout)
     {
-        crate::output::log(markdown.trim_end());
+        crate::output::log(printed.trim_end());
     } else {
-        crate::output::stdout(markdown.as_bytes())?;
+        crate::output::stdout(printed.as_bytes())?;
     }
     Ok(outcome)
+}
+
+/// `--baseline`: a baseline's name or a run reference, or several runs to pool (a list, a range,
+/// `name:NAME`, `label:K=V`).
+fn baseline_runs(
+    ledger: &mut Option<plumb_ledger::Ledger>,
+    args: &GateArgs,
+) -> anyhow::Result<Vec<RunRecord>> {
+    let selector = args.baseline.as_str();
+    let several = selector.contains(',')
+        || selector.contains("..")
+        || selector.starts_with("name:")
+        || selector.starts_with("label:");
+    if several {
+        crate::runs::find_many(ledger, &args.ledger, selector)
+    } else {
+        Ok(vec![crate::runs::find_baseline(
+            ledger,
+            &args.ledger,
+            selector,
+        )?])
+    }
+}
+
+/// How long the candidate runs measured, in seconds (the JUnit cases' time).
+fn measured_seconds(runs: &[RunRecord]) -> f64 {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Load(result) => result.summary.duration_s,
+            RunResult::Bench(report) => report
+                .benchmarks
+                .iter()
+                .flat_map(|b| &b.runs)
+                .map(|run| run.wall_seconds)
+                .sum(),
+        })
+        .sum()
+}
+
+/// The gate's versioned JSON (`plumb_schema::compare::GateResult`).
+fn gate_json(table: &ComparisonTable, outcome: Outcome, verdict: &str) -> anyhow::Result<String> {
+    let exit_code = crate::exit::code_for(Ok(outcome));
+    let result = GateResult {
+        schema_version: GATE_SCHEMA_VERSION,
+        outcome: if outcome == Outcome::Passed {
+            "passed"
+        } else {
+            "failed"
+        }
+        .into(),
+        reason: verdict.to_owned(),
+        exit_code,
+        comparison: plumb_report::compare::result(table),
+        thresholds: table
+            .thresholds
+            .iter()
+            .map(|t| GateThreshold {
+                expression: t.expression.clone(),
+                baseline: t.baseline,
+                observed: t.achieved,
+                status: t.status.clone(),
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_string_pretty(&result)? + "\n")
 }
 
 /// `--threshold` checked against the candidate (and, for reference, the baseline) load run.
@@ -103,11 +176,11 @@ fn threshold_failed(table: &ComparisonTable, no_data: plumb_cli::NoData) -> bool
 
 fn outcome(
     table: &ComparisonTable,
-    cand: &RunRecord,
+    cand: &[RunRecord],
     strict: bool,
     no_data: plumb_cli::NoData,
 ) -> Outcome {
-    if bench_failed(&cand.result) {
+    if cand.iter().any(|run| bench_failed(&run.result)) {
         Outcome::BenchmarkFailed
     } else if table.regressed()
         || threshold_failed(table, no_data)

@@ -23,9 +23,11 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         .map(|r| crate::runs::find(&mut ledger, &args.ledger, r))
         .collect::<anyhow::Result<_>>()?;
     let comparison = match records.as_slice() {
-        [base, cand] if base.result.kind() == cand.result.kind() => {
-            Some(super::compare::table(base, cand, args.tolerance)?)
-        }
+        [base, cand] if base.result.kind() == cand.result.kind() => Some(super::compare::table(
+            std::slice::from_ref(base),
+            std::slice::from_ref(cand),
+            args.tolerance,
+        )?),
         _ => None,
     };
     if let Some(html) = &outputs.html {

@@ -28,7 +28,7 @@ fn temp_ledger() -> (tempfile::TempDir, PathBuf) {
 /// A bench result file with one benchmark `sleep` whose runs take `scale` × a fixed noisy series.
 fn bench_file(dir: &Path, name: &str, scale: f64, exit_code: i32) -> PathBuf {
     let walls: Vec<f64> = (0..20)
-        .map(|i| scale * (0.010 + 0.0002 * ((i * 7) % 11) as f64))
+        .map(|i| scale * (0.010 + 0.00002 * ((i * 7) % 11) as f64))
         .collect();
     let runs: Vec<_> = walls
         .iter()
@@ -114,7 +114,7 @@ fn bench_runs_are_saved_listed_shown_and_named_as_baselines() {
     let out = plumb(&ledger, &["compare", "baseline:main", "latest"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("true: wall median"),
+        stdout(&out).contains("true: wall time") && stdout(&out).contains("median of runs"),
         "{}",
         stdout(&out)
     );
@@ -244,7 +244,7 @@ fn gate_exit_codes_follow_the_verdicts() {
     let out = gate(&slower);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        stdout(&out).contains("| sleep: wall median |"),
+        stdout(&out).contains("| sleep: wall time | median of runs |"),
         "{}",
         stdout(&out)
     );
@@ -277,10 +277,13 @@ fn gate_writes_junit_and_the_github_step_summary() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testcase name=\"sleep: wall median\""),
+        xml.contains("<testcase name=\"sleep: wall time (median of runs)\""),
         "{xml}"
     );
-    assert!(xml.contains("<failure message=\"regressed\">"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"regressed\" type=\"regression\">"),
+        "{xml}"
+    );
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("earlier step\n### plumb:"), "{md}");
     assert!(md.contains("**gate: failed (regression)**"), "{md}");
@@ -414,7 +417,9 @@ fn compare_ab_runs_both_commands_in_paired_rounds() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("(paired rounds)") && text.contains("wall median"),
+        text.contains("(paired rounds)")
+            && text.contains("wall time")
+            && text.contains("median of runs"),
         "{text}"
     );
     assert!(!ledger.exists(), "--ab measures, it does not save");
