@@ -57,6 +57,7 @@ pub fn report(settings: &BenchSettings, raw: &RawResults) -> BenchReport {
         peak_rss_floor_bytes: raw.peak_rss_floor,
         interrupted: raw.interrupted,
         benchmarks,
+        host_noise: None,
     }
 }
 

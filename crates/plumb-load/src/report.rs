@@ -227,6 +227,7 @@ impl LoadReport {
             timeseries: self.series.iter().map(second_window).collect(),
             warnings: self.warnings(),
             server: None,
+            host_noise: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub struct BenchReport {
     pub benchmarks: Vec<BenchmarkRecord>,
     /// How the commands compare; absent with fewer than two commands.
     pub comparison: Option<Comparison>,
+    /// How busy the host was during the benchmark (load average, CPU pressure, steal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_noise: Option<crate::host::HostNoise>,
 }
 
 /// The settings that shaped the measurements, kept so a result can be reproduced.

@@ -41,6 +41,9 @@ pub struct LoadResult {
     /// The server process watched during the load (`--watch-pid`, `--profile-pid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<WatchedServer>,
+    /// How busy the host was during the run (load average, CPU pressure, steal, plumb's share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_noise: Option<crate::host::HostNoise>,
 }
 
 /// A server process observed while it was under load.
