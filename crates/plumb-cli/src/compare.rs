@@ -43,19 +43,21 @@ pub enum CompareFormat {
 /// Arguments of `plumb compare`.
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
-    /// The baseline run: an id prefix, `latest~N`, `baseline:NAME` or a JSON result file
-    /// (with --ab: the baseline command)
+    /// The baseline runs: a run (an id prefix, `latest~N`, `baseline:NAME`, a --run-name, a JSON
+    /// result file) or several pooled (`A,B`, `latest~4..latest`, `name:NAME`, `label:K=V`);
+    /// with --ab: the baseline command, or URL
     pub base: String,
 
-    /// The candidate run (same forms; with --ab: the candidate command)
+    /// The candidate runs (same forms; with --ab: the candidate command, or URL)
     pub candidate: String,
 
-    /// Run BASE and CAND as commands now, in alternating rounds in shuffled order, and compare
-    /// the paired rounds (the design that survives noisy machines)
+    /// Run BASE and CAND now, in alternating rounds, and compare: two commands in shuffled
+    /// order with paired rounds, or two URLs with 2 s loads (-c 10) each round (the design that
+    /// survives noisy machines)
     #[arg(long)]
     pub ab: bool,
 
-    /// Rounds of --ab
+    /// Rounds of --ab (two URLs: at most 10)
     #[arg(short = 'r', long, value_name = "N", default_value_t = 20, requires = "ab",
           allow_negative_numbers = true, value_parser = parse_rounds)]
     pub runs: u32,

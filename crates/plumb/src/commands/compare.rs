@@ -35,8 +35,75 @@ fn settings(tolerance: f64) -> CompareSettings {
     }
 }
 
-/// `--ab`: run both commands now in paired rounds and compare round by round.
+/// Rounds of `--ab` with two URLs, at most.
+const MAX_URL_ROUNDS: u32 = 10;
+/// Each load of a `--ab` round with two URLs.
+const URL_ROUND: std::time::Duration = std::time::Duration::from_secs(2);
+/// Connections of each such load.
+const URL_CONNECTIONS: u32 = 10;
+
+fn is_url(text: &str) -> bool {
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// `--ab URL_A URL_B`: interleaved rounds of short closed-model loads, A then B or B then A in
+/// turn, so the machine's drift hits both; the rounds of each side are pooled and compared.
+fn ab_urls(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
+    let rounds = args.runs.clamp(1, MAX_URL_ROUNDS);
+    let stop = crate::interrupt::stop();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for side in order {
+            if stop.is_stopped() {
+                break;
+            }
+            let url = if side == 0 {
+                &args.base
+            } else {
+                &args.candidate
+            };
+            let mut settings = plumb_load::LoadSettings::new(url);
+            settings.model = plumb_load::LoadModel::Closed {
+                connections: URL_CONNECTIONS,
+            };
+            settings.duration = Some(URL_ROUND);
+            let report = plumb_load::run(&settings, &mut plumb_load::Unobserved, stop.signal())?;
+            let result = report.to_result(&settings, Vec::new());
+            if side == 0 {
+                a.push(result)
+            } else {
+                b.push(result)
+            }
+        }
+    }
+    if let Some(reason) = stop.reason() {
+        anyhow::bail!("{reason}: the interleaved rounds were not finished\nhint: let them run to the end, or lower -r");
+    }
+    let settings = settings(args.tolerance);
+    let (ra, rb): (Vec<_>, Vec<_>) = (a.iter().collect(), b.iter().collect());
+    let mut comparison = plumb_compare::compare_load(&ra, &rb, &settings);
+    // The URLs differ by design: that warning says nothing the reader does not know.
+    comparison.warnings.retain(|w| !w.contains(" URL "));
+    Ok(ComparisonTable {
+        baseline: vec![format!(
+            "A: {} ({rounds} interleaved rounds of {} s, -c {URL_CONNECTIONS})",
+            args.base,
+            URL_ROUND.as_secs()
+        )],
+        candidate: vec![format!("B: {}", args.candidate)],
+        tolerance: args.tolerance,
+        confidence: settings.confidence,
+        comparison,
+        thresholds: Vec::new(),
+    })
+}
+
+/// `--ab`: run both commands (or load both URLs) now in interleaved rounds and compare.
 fn ab_table(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
+    if is_url(&args.base) && is_url(&args.candidate) {
+        return ab_urls(args);
+    }
     let report = super::calibrate::run_pair(&args.base, &args.candidate, args.runs, None)?;
     let settings = settings(args.tolerance);
     Ok(ComparisonTable {

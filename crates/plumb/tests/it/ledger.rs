@@ -504,3 +504,32 @@ fn gate_checks_thresholds_against_a_saved_load_run() {
         stderr(&out)
     );
 }
+
+#[test]
+fn compare_ab_loads_two_urls_in_interleaved_rounds() {
+    let (_dir, ledger) = temp_ledger();
+    let fast =
+        plumb_target::spawn(TargetSettings::default(), "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let slow_settings = TargetSettings {
+        latency: plumb_target::Latency::Fixed(std::time::Duration::from_millis(5)),
+        ..TargetSettings::default()
+    };
+    let slow = plumb_target::spawn(slow_settings, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let (a, b) = (fast.url("/"), slow.url("/"));
+    let out = plumb(
+        &ledger,
+        &["compare", "--ab", &a, &b, "-r", "2", "-o", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p50 = json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "latency p50")
+        .unwrap();
+    assert_eq!(p50["statistic"], "whole-run p50");
+    assert_eq!(p50["verdict"], "regressed", "{p50}");
+    assert!(p50["candidate"].as_f64().unwrap() >= 5.0, "{p50}");
+    assert!(!ledger.exists(), "--ab measures, it does not save");
+}
