@@ -24,7 +24,10 @@ const FLOOR_MARGIN: f64 = 1.05;
 /// Compare the first two benchmarks of one report round by round (`plumb compare --ab`): each
 /// round ran both back to back, so rounds are resampled as pairs.
 pub fn compare_paired_bench(report: &BenchReport, settings: &CompareSettings) -> Comparison {
-    let mut comparison = Comparison::default();
+    let mut comparison = Comparison {
+        warnings: crate::noise_warnings("paired rounds", &[report.host_noise.as_ref()]),
+        ..Comparison::default()
+    };
     let [a, b, ..] = report.benchmarks.as_slice() else {
         comparison
             .warnings
@@ -71,6 +74,10 @@ pub fn compare_bench(
         .filter_map(|r| r.peak_rss_floor_bytes)
         .max();
     for (side, reports) in [("baseline", base), ("candidate", cand)] {
+        let noises: Vec<_> = reports.iter().map(|r| r.host_noise.as_ref()).collect();
+        comparison
+            .warnings
+            .extend(crate::noise_warnings(side, &noises));
         let interrupted = reports.iter().filter(|r| r.interrupted).count();
         if interrupted > 0 {
             comparison.warnings.push(format!(

@@ -15,11 +15,13 @@ mod bootstrap;
 mod comparable;
 mod judge;
 mod load;
+mod noise;
 
 pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;
+pub use noise::{noise_warnings, MAX_PRESSURE, MAX_STEAL};
 
 /// Knobs of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -38,6 +38,8 @@ pub fn compare_load(
     rows.extend(server_rows(base, cand, settings));
     let mut warnings = crate::load_mismatches(base, cand);
     for (side, results) in [("baseline", base), ("candidate", cand)] {
+        let noises: Vec<_> = results.iter().map(|r| r.host_noise.as_ref()).collect();
+        warnings.extend(crate::noise_warnings(side, &noises));
         let interrupted = results.iter().filter(|r| r.interrupted).count();
         if interrupted > 0 {
             warnings.push(format!(

@@ -150,3 +150,28 @@ fn several_runs_a_side_are_pooled() {
     assert_eq!(p50.verdict, Verdict::Regressed);
     assert!((0.12..0.28).contains(&p50.change.unwrap().point), "{p50:?}");
 }
+
+#[test]
+fn a_run_on_a_busy_host_gets_a_warning_naming_the_figure() {
+    let quiet = plumb_schema::host::HostNoise {
+        cpus: 2,
+        wall_s: 12.0,
+        load_avg_1m_start: Some(0.3),
+        load_avg_1m_end: Some(1.8),
+        cpu_pressure_some_share: Some(0.01),
+        steal_share: Some(0.0),
+        cpu_busy_share: Some(0.5),
+        plumb_cpu_share: Some(0.3),
+    };
+    let (mut a, mut b) = (run(1, 1.0, 0.0), run(2, 1.0, 0.0));
+    a.host_noise = Some(quiet.clone());
+    b.host_noise = Some(plumb_schema::host::HostNoise {
+        load_avg_1m_start: Some(2.5),
+        ..quiet
+    });
+    let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
+    assert_eq!(
+        comparison.warnings,
+        ["busy host during the candidate: 1-minute load average 2.50 at the start, above its 2 CPUs (other processes' load); its figures carry that noise"]
+    );
+}
