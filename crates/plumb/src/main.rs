@@ -9,6 +9,7 @@
 mod commands;
 mod exit;
 mod interrupt;
+mod noise;
 mod output;
 mod progress;
 mod runs;

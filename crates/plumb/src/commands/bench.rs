@@ -29,10 +29,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
     let started = std::time::SystemTime::now();
     let mut progress = ProgressBarObserver::new(stop.flag());
     let mut executor = ProcessExecutor::stopped_by(stop.flag());
+    let probe = crate::noise::NoiseProbe::start();
     let result = plumb_bench::run(&settings, &mut executor, &mut progress);
+    let host_noise = probe.finish();
     progress.bar.finish_and_clear();
     let reason = stop.reason().unwrap_or_else(|| "interrupted".into());
-    let report = match result {
+    let mut report = match result {
         Ok(report) => report,
         Err(error) if is_benchmark_failure(&error) => {
             output::log(&format!("error: {error}\nhint: {}", error.hint()));
@@ -44,6 +46,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Outcome> {
         ),
         Err(error) => return Err(with_hint(&error, &error.hint())),
     };
+    report.host_noise = Some(host_noise);
     if report.interrupted {
         output::log(&format!(
             "warning: {reason}; reporting the runs measured until then"

@@ -3,6 +3,7 @@
 
 use crate::exit::Outcome;
 use crate::interrupt::Stop;
+use crate::noise::NoiseProbe;
 use crate::output::{self, Destination};
 use crate::progress::LoadProgress;
 use crate::watch::Watching;
@@ -32,13 +33,16 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
     let watching = plan.watch.map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
+    let probe = NoiseProbe::start();
     let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
+    let host_noise = probe.finish();
     progress.finish();
     let server = watching.map(Watching::stop);
     let report = report?;
     let outcomes = report.evaluate(&plan.thresholds);
     let mut result = report.to_result(&plan.settings, outcomes);
     result.server = server;
+    result.host_noise = Some(host_noise);
     let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status.as_str()));
     result.warnings.extend(no_data);
     Ok(result)
