@@ -18,5 +18,5 @@ pub use context::{GitInfo, HostFingerprint};
 pub use error::LedgerError;
 pub use locate::{locate, LEDGER_DIR, LEDGER_FILE};
 pub use migrate::SCHEMA_VERSION;
-pub use run::{Labels, NewRun, RunKind, RunRecord, RunResult, RunSummary};
+pub use run::{Labels, NewRun, ReadResult, RunKind, RunRecord, RunResult, RunSummary};
 pub use store::{Baseline, HistoryFilter, Ledger};

@@ -4,8 +4,7 @@
 
 use crate::context::{GitInfo, HostFingerprint};
 use crate::LedgerError;
-use plumb_schema::bench::{BenchReport, BENCH_SCHEMA_VERSION};
-use plumb_schema::load::{LoadResult, LOAD_SCHEMA_VERSION};
+use plumb_schema::run::ParseError;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -13,137 +12,37 @@ use std::time::SystemTime;
 /// User labels of a run (`--label key=value`), sorted by key.
 pub type Labels = BTreeMap<String, String>;
 
-/// Which engine produced a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunKind {
-    /// `plumb load`.
-    Load,
-    /// `plumb bench`.
-    Bench,
-}
+pub use plumb_schema::run::{RunKind, RunResult};
 
-impl RunKind {
-    /// The name stored in the ledger and shown to users.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Load => "load",
-            RunKind::Bench => "bench",
-        }
-    }
-
-    /// Parse a stored kind.
-    pub fn parse(text: &str) -> Option<RunKind> {
-        match text {
-            "load" => Some(RunKind::Load),
-            "bench" => Some(RunKind::Bench),
-            _ => None,
-        }
-    }
-}
-
-/// A run's result, as the engines produce it and `--json` writes it.
-#[derive(Debug, Clone)]
-pub enum RunResult {
-    /// A `plumb load` result.
-    Load(Box<LoadResult>),
-    /// A `plumb bench` result.
-    Bench(Box<BenchReport>),
-}
-
-impl RunResult {
-    /// Which engine produced it.
-    pub fn kind(&self) -> RunKind {
-        match self {
-            RunResult::Load(_) => RunKind::Load,
-            RunResult::Bench(_) => RunKind::Bench,
-        }
-    }
-
-    /// Whether the run was stopped early.
-    pub fn interrupted(&self) -> bool {
-        match self {
-            RunResult::Load(result) => result.interrupted,
-            RunResult::Bench(report) => report.interrupted,
-        }
-    }
-
-    /// The result as JSON text.
-    pub fn to_json(&self) -> String {
-        let value = match self {
-            RunResult::Load(result) => serde_json::to_string(result),
-            RunResult::Bench(report) => serde_json::to_string(report),
-        };
-        value.expect("results always serialize")
-    }
-
-    /// The resolved settings of the run, as JSON text.
-    pub fn settings_json(&self) -> String {
-        let value = match self {
-            RunResult::Load(result) => serde_json::to_string(&result.settings),
-            RunResult::Bench(report) => serde_json::to_string(&report.settings),
-        };
-        value.expect("settings always serialize")
-    }
-
+/// Reading a [`RunResult`] from JSON text or a file, with errors that name where it came from.
+pub trait ReadResult: Sized {
     /// Parse a load or bench JSON result; `origin` (a path or run id) names it in errors.
-    pub fn from_json(origin: &str, text: &str) -> Result<RunResult, LedgerError> {
-        let bad = |reason: String| LedgerError::BadResult {
-            origin: origin.to_owned(),
-            reason,
-        };
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        let is_load = value.get("kind").and_then(|k| k.as_str()) == Some("load");
-        let supported = if is_load {
-            LOAD_SCHEMA_VERSION
-        } else {
-            BENCH_SCHEMA_VERSION
-        };
-        let found = value.get("schema_version").and_then(|v| v.as_u64());
-        if let Some(found) = found.filter(|&v| v > u64::from(supported)) {
-            return Err(LedgerError::NewerResult {
+    fn from_json(origin: &str, text: &str) -> Result<Self, LedgerError>;
+    /// Read a JSON result file.
+    fn from_file(path: &Path) -> Result<Self, LedgerError>;
+}
+
+impl ReadResult for RunResult {
+    fn from_json(origin: &str, text: &str) -> Result<RunResult, LedgerError> {
+        RunResult::parse(text).map_err(|error| match error {
+            ParseError::Invalid(reason) => LedgerError::BadResult {
+                origin: origin.to_owned(),
+                reason,
+            },
+            ParseError::Newer { found, supported } => LedgerError::NewerResult {
                 origin: origin.to_owned(),
                 found,
                 supported,
-            });
-        }
-        if is_load {
-            let result = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
-            Ok(RunResult::Load(Box::new(result)))
-        } else if value.get("benchmarks").is_some() {
-            let report = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
-            Ok(RunResult::Bench(Box::new(report)))
-        } else {
-            Err(bad("neither a load result (`\"kind\": \"load\"`) nor a bench result (`\"benchmarks\"`)".into()))
-        }
+            },
+        })
     }
 
-    /// Read a JSON result file.
-    pub fn from_file(path: &Path) -> Result<RunResult, LedgerError> {
+    fn from_file(path: &Path) -> Result<RunResult, LedgerError> {
         let text = std::fs::read_to_string(path).map_err(|source| LedgerError::ReadFile {
             path: path.to_path_buf(),
             source,
         })?;
         RunResult::from_json(&path.display().to_string(), &text)
-    }
-
-    /// A one-line summary for `plumb history`.
-    pub fn headline(&self) -> String {
-        match self {
-            RunResult::Load(r) => format!(
-                "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {:.2}% errors",
-                r.summary.rps,
-                r.summary.latency_ms.p50,
-                r.summary.latency_ms.p99,
-                r.summary.error_rate * 100.0
-            ),
-            RunResult::Bench(r) => r
-                .benchmarks
-                .iter()
-                .map(|b| format!("{}: {:.3} ms", b.name, b.stats.wall.median_seconds * 1e3))
-                .collect::<Vec<_>>()
-                .join("; "),
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::context::{GitInfo, HostFingerprint};
 use crate::migrate::{migrate, Migrated, SCHEMA_VERSION};
-use crate::run::{Labels, NewRun, RunKind, RunRecord, RunResult, RunSummary};
+use crate::run::{Labels, NewRun, ReadResult, RunKind, RunRecord, RunResult, RunSummary};
 use crate::LedgerError;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use std::io::Read;

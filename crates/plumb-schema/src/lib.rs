@@ -9,6 +9,7 @@ pub mod compare;
 pub mod host;
 pub mod load;
 pub mod profile;
+pub mod run;
 
 /// Generate the JSON Schema of a result type, as committed under `schema/`.
 pub fn json_schema<T: schemars::JsonSchema>() -> serde_json::Value {

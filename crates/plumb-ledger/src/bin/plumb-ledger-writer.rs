@@ -2,7 +2,7 @@
 //! can kill it mid-save (SIGKILL) or run two at once. Usage: `plumb-ledger-writer DB COUNT KIB`
 //! (COUNT 0 saves until killed; KIB pads each result to about that size).
 
-use plumb_ledger::{HostFingerprint, Ledger, NewRun, RunResult};
+use plumb_ledger::{HostFingerprint, Ledger, NewRun, ReadResult, RunResult};
 use std::io::Write;
 use std::time::SystemTime;
 

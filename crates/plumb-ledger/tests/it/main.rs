@@ -5,7 +5,7 @@ mod crash;
 mod migrate;
 mod store;
 
-use plumb_ledger::{HostFingerprint, NewRun, RunResult};
+use plumb_ledger::{HostFingerprint, NewRun, ReadResult, RunResult};
 use std::time::{Duration, SystemTime};
 
 /// A small bench result with one benchmark named `name` whose runs take `walls` seconds.

@@ -1,7 +1,7 @@
 //! Saving, listing and resolving runs; baselines; where the ledger is found.
 
 use crate::new_run;
-use plumb_ledger::{locate, HistoryFilter, Ledger, LedgerError, RunResult};
+use plumb_ledger::{locate, HistoryFilter, Ledger, LedgerError, ReadResult, RunResult};
 use std::path::Path;
 
 fn ledger_in(dir: &tempfile::TempDir) -> Ledger {

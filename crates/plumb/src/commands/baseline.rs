@@ -4,7 +4,7 @@
 use crate::exit::Outcome;
 use crate::output;
 use plumb_cli::{BaselineAction, BaselineArgs};
-use plumb_ledger::{Ledger, RunResult};
+use plumb_ledger::{Ledger, ReadResult, RunResult};
 use std::path::Path;
 
 /// Run `plumb baseline`.
