@@ -2,6 +2,7 @@
 //! checks its exit code, stdout, stderr and the files it writes.
 
 mod bench;
+mod calibrate;
 mod ledger;
 mod load;
 mod messages;
