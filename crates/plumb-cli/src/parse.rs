@@ -32,7 +32,7 @@ impl CliError {
     pub fn flag(flag: &str, value: &str, why: &str, hint: &str) -> CliError {
         CliError::Flag {
             flag: flag.to_string(),
-            value: value.escape_debug().to_string(),
+            value: escape_controls(value),
             why: why.to_string(),
             hint: hint.to_string(),
         }
@@ -48,6 +48,19 @@ impl CliError {
             CliError::Threshold(e) => e.to_string(),
         }
     }
+}
+
+/// `text` with its control characters escaped (`\r`, `\n`, `\0`, `\u{1}`) and the rest as typed.
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 const DURATION_HINT: &str = "durations look like 10s, 1m30s, 250ms or 2.5 (seconds)";

@@ -71,6 +71,10 @@ fn headers_cannot_split_the_request() {
         ("X-A: b\0", "has NUL (\\0) in its value"),
         ("X-A: b\u{7f}", "has the control character U+007F in its value"),
         (
+            "X: it's \"q\"\u{1}",
+            "invalid value 'X: it's \"q\"\\u{1}' for --header: has the control character U+0001",
+        ),
+        (
             "Bad Name: x",
             "has an invalid header name: a space is not allowed in a name",
         ),
