@@ -64,12 +64,14 @@ pub fn scan_values(
             max: max.to_owned(),
         });
     }
-    let count = ((high - low) / delta + 1e-9).floor() as usize + 1;
-    if count > MAX_SCAN_VALUES {
+    // Counted in f64 before any cast: `-P n 1 1e308` must be "too many", not an overflow.
+    let steps = ((high - low) / delta + 1e-9).floor();
+    if !steps.is_finite() || steps + 1.0 > MAX_SCAN_VALUES as f64 {
         return Err(ParameterError::TooMany {
             limit: MAX_SCAN_VALUES,
         });
     }
+    let count = steps as usize + 1;
     let decimals = [min, max, step_text]
         .iter()
         .map(|t| decimals(t))
@@ -201,10 +203,15 @@ mod tests {
             scan_values("3", "2", None),
             Err(ParameterError::Reversed { .. })
         ));
-        assert!(matches!(
-            scan_values("0", "1e9", None),
-            Err(ParameterError::TooMany { .. })
-        ));
+        for (min, max) in [("0", "1e9"), ("1", "1e308"), ("-1e308", "1e308")] {
+            assert!(
+                matches!(
+                    scan_values(min, max, None),
+                    Err(ParameterError::TooMany { .. })
+                ),
+                "{min}..{max}"
+            );
+        }
         assert_eq!(list_values(""), Err(ParameterError::Empty));
     }
 

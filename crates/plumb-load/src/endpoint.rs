@@ -36,7 +36,7 @@ impl Endpoint {
     /// Parse and resolve `url`.
     pub fn resolve(url: &str) -> Result<Endpoint, LoadError> {
         let invalid = |reason: &str, hint: &str| LoadError::InvalidUrl {
-            url: url.to_string(),
+            url: printable(url),
             reason: reason.to_string(),
             hint: hint.to_string(),
         };
@@ -111,6 +111,19 @@ impl Endpoint {
             addrs,
         })
     }
+}
+
+/// `text` with control characters escaped, so an error message cannot be split by the input.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The port written in an authority (`host:port`, `[v6]:port`), as text: the `http` crate drops a

@@ -35,6 +35,8 @@ pub struct ComparisonTable {
     pub comparison: Comparison,
     /// The candidate's thresholds.
     pub thresholds: Vec<ThresholdRow>,
+    /// What a threshold with no data counts as (`--allow-no-data` makes it pass).
+    pub no_data: plumb_stats::NoData,
 }
 
 impl ComparisonTable {
@@ -48,9 +50,11 @@ impl ComparisonTable {
         self.comparison.inconclusive()
     }
 
-    /// Whether any threshold of the candidate failed.
+    /// Whether any threshold of the candidate failed (one with no data too, unless allowed).
     pub fn threshold_failed(&self) -> bool {
-        self.thresholds.iter().any(|t| t.status == "failed")
+        self.thresholds
+            .iter()
+            .any(|t| plumb_stats::ThresholdStatus::recorded_fails(&t.status, self.no_data))
     }
 
     /// The warnings of the comparison.

@@ -35,7 +35,11 @@ pub fn junit(table: &ComparisonTable, strict: bool, candidate_seconds: f64) -> S
         add(&case_name(row), row_outcome(row, strict), &row_numbers(row));
     }
     for t in &table.thresholds {
-        add(&t.expression, threshold_outcome(t), &threshold_numbers(t));
+        add(
+            &t.expression,
+            threshold_outcome(t, table.no_data),
+            &threshold_numbers(t),
+        );
     }
     let name = escape(&format!(
         "plumb gate: {} against baseline {}",
@@ -70,11 +74,17 @@ fn row_numbers(row: &Row) -> String {
     )
 }
 
-fn threshold_outcome(t: &ThresholdRow) -> CaseOutcome {
-    match t.status.as_str() {
-        "passed" => CaseOutcome::Passed,
-        "failed" => CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t)), "threshold"),
-        other => CaseOutcome::Failed(format!("{other}: nothing was measured"), "threshold"),
+fn threshold_outcome(t: &ThresholdRow, no_data: plumb_stats::NoData) -> CaseOutcome {
+    use plumb_stats::ThresholdStatus;
+    match ThresholdStatus::from_recorded(&t.status) {
+        Some(ThresholdStatus::Passed) => CaseOutcome::Passed,
+        Some(ThresholdStatus::NoData) if !ThresholdStatus::NoData.fails(no_data) => {
+            CaseOutcome::Skipped("no data (allowed by --allow-no-data)".into())
+        }
+        Some(ThresholdStatus::Failed) => {
+            CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t)), "threshold")
+        }
+        _ => CaseOutcome::Failed(format!("{}: nothing was measured", t.status), "threshold"),
     }
 }
 

@@ -53,6 +53,7 @@ fn table() -> ComparisonTable {
             achieved: Some(210.0),
             status: "failed".into(),
         }],
+        no_data: plumb_stats::NoData::default(),
     }
 }
 
