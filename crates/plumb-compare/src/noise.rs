@@ -7,8 +7,9 @@
 //! - CPU pressure "some" above [`MAX_PRESSURE`] (20%) of the wall time: some runnable task waited
 //!   for a CPU that long (plumb's own threads and a local target count too, so a run that
 //!   saturates its own host is flagged as well: its latencies include waiting for a CPU);
-//! - the 1-minute load average at the start above the number of CPUs: read before plumb started,
-//!   so it is other processes' load (or a run that ended less than a minute before).
+//! - the 1-minute load average at the start above the number of CPUs: read before the run
+//!   started, so it is other processes' load, or that of a run that ended less than a minute
+//!   before (a decaying average: back-to-back runs inherit some of the previous one's).
 //!
 //! Runs saved without the figures (by an older plumb) are not judged.
 
@@ -65,7 +66,7 @@ fn busy_reasons(noise: &HostNoise) -> Vec<String> {
     if let Some(load) = noise.load_avg_1m_start.filter(|l| *l > f64::from(cpus)) {
         let plural = if cpus == 1 { "" } else { "s" };
         reasons.push(format!(
-            "1-minute load average {load:.2} at the start, above its {cpus} CPU{plural} (other processes' load)"
+            "1-minute load average {load:.2} at the start, above its {cpus} CPU{plural} (load from before the run: other processes, or a run that just ended)"
         ));
     }
     reasons
@@ -116,7 +117,7 @@ mod tests {
             [
                 "busy host during the baseline run 3: steal 6.0% of CPU time (above 5%); \
               tasks waited for a CPU 34% of the time (CPU pressure, above 20%); \
-              1-minute load average 5.25 at the start, above its 4 CPUs (other processes' load); \
+              1-minute load average 5.25 at the start, above its 4 CPUs (load from before the run: other processes, or a run that just ended); \
               its figures carry that noise"
             ]
         );
@@ -196,7 +197,7 @@ mod tests {
         };
         assert_eq!(
             noise_warnings("baseline", &[Some(&one_cpu)]),
-            ["busy host during the baseline: 1-minute load average 1.50 at the start, above its 1 CPU (other processes' load); its figures carry that noise"]
+            ["busy host during the baseline: 1-minute load average 1.50 at the start, above its 1 CPU (load from before the run: other processes, or a run that just ended); its figures carry that noise"]
         );
     }
 }

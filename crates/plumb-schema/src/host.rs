@@ -14,7 +14,8 @@ pub struct HostNoise {
     pub cpus: u32,
     /// Seconds between the two samples (about the run's wall time).
     pub wall_s: f64,
-    /// The 1-minute load average when the run started: other processes' load, before plumb's own.
+    /// The 1-minute load average when the run started, before the run's own load: other
+    /// processes' (and what decays of a run that ended less than a minute before).
     pub load_avg_1m_start: Option<f64>,
     /// The 1-minute load average when the run ended (plumb's own load included).
     pub load_avg_1m_end: Option<f64>,

@@ -172,6 +172,6 @@ fn a_run_on_a_busy_host_gets_a_warning_naming_the_figure() {
     let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
     assert_eq!(
         comparison.warnings,
-        ["busy host during the candidate: 1-minute load average 2.50 at the start, above its 2 CPUs (other processes' load); its figures carry that noise"]
+        ["busy host during the candidate: 1-minute load average 2.50 at the start, above its 2 CPUs (load from before the run: other processes, or a run that just ended); its figures carry that noise"]
     );
 }

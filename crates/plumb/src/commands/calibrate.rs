@@ -14,6 +14,7 @@ use plumb_bench::{BenchSettings, CommandSpec, Observer, ProcessExecutor, Progres
 use plumb_cli::{CalibrateArgs, LoadPlan};
 use plumb_compare::{ChangeKind, CompareSettings, Comparison, Row, Unit};
 use plumb_schema::bench::BenchReport;
+use plumb_schema::host::HostNoise;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -113,7 +114,7 @@ fn calibrate_command(args: &CalibrateArgs) -> anyhow::Result<Option<Spread>> {
             "{repeat:<8}  {}",
             headline.map_or_else(String::new, change_text)
         ))?;
-        spread.add(&comparison);
+        spread.add(repeat, &comparison, &[report.host_noise.as_ref()]);
     }
     Ok(Some(spread))
 }
@@ -140,7 +141,11 @@ fn calibrate_load(args: &CalibrateArgs, plan: &LoadPlan) -> anyhow::Result<Optio
         for row in comparison.rows.iter().filter(|r| spread_kind(r)) {
             say(&format!("  {:<14}  {}", row.metric, change_text(row)))?;
         }
-        spread.add(&comparison);
+        spread.add(
+            repeat,
+            &comparison,
+            &[a.host_noise.as_ref(), b.host_noise.as_ref()],
+        );
     }
     Ok(Some(spread))
 }
@@ -224,12 +229,31 @@ struct MetricSpread {
     skipped: Option<String>,
 }
 
+impl MetricSpread {
+    /// One repeat's row: its change widens the spread, or its reason is kept.
+    fn add(&mut self, row: &Row) {
+        match (&row.change, &row.verdict) {
+            (Some(c), _) => {
+                self.largest = self.largest.max(c.point.abs());
+                self.widest = self.widest.max(c.low.abs()).max(c.high.abs());
+                self.compared += 1;
+            }
+            (None, plumb_compare::Verdict::NotComparable(reason)) => {
+                self.skipped = Some(reason.clone());
+            }
+            (None, verdict) => self.skipped = Some(verdict.as_str().to_string()),
+        }
+    }
+}
+
 /// Every metric's spread, in the comparison's row order.
 #[derive(Debug, Clone, PartialEq)]
 struct Spread {
     repeats: u32,
     metrics: Vec<MetricSpread>,
-    warnings: Vec<String>,
+    /// Measured runs (or paired-round sessions of a command), and how many ran on a busy host.
+    runs: u32,
+    busy: u32,
 }
 
 /// What the spread suggests.
@@ -248,47 +272,43 @@ impl Spread {
         Spread {
             repeats,
             metrics: Vec::new(),
-            warnings: Vec::new(),
+            runs: 0,
+            busy: 0,
         }
     }
 
-    /// Add one A/A comparison's rows (relative ones only) and warnings.
-    fn add(&mut self, comparison: &Comparison) {
-        for row in comparison.rows.iter().filter(|r| spread_kind(r)) {
-            let name = row_name(row, &comparison.rows);
-            let at = match self.metrics.iter().position(|m| m.name == name) {
-                Some(at) => at,
-                None => {
-                    self.metrics.push(MetricSpread {
-                        name,
-                        largest: 0.0,
-                        widest: 0.0,
-                        compared: 0,
-                        skipped: None,
-                    });
-                    self.metrics.len() - 1
-                }
-            };
-            let metric = &mut self.metrics[at];
-            match (&row.change, &row.verdict) {
-                (Some(c), _) => {
-                    metric.largest = metric.largest.max(c.point.abs());
-                    metric.widest = metric.widest.max(c.low.abs()).max(c.high.abs());
-                    metric.compared += 1;
-                }
-                (None, verdict) => {
-                    metric.skipped = Some(match verdict {
-                        plumb_compare::Verdict::NotComparable(reason) => reason.clone(),
-                        other => other.as_str().to_string(),
-                    });
-                }
-            }
-        }
+    /// Add repeat `repeat`'s comparison: its rows (relative ones only) to the spread, its
+    /// warnings to stderr, and which of its runs' hosts (`noises`) were busy.
+    fn add(&mut self, repeat: u32, comparison: &Comparison, noises: &[Option<&HostNoise>]) {
         for warning in &comparison.warnings {
-            if !self.warnings.contains(warning) {
-                self.warnings.push(warning.clone());
-            }
+            crate::output::log(&format!("warning: repeat {repeat}: {warning}"));
         }
+        self.runs += noises.len() as u32;
+        let busy = noises
+            .iter()
+            .filter(|n| !plumb_compare::noise_warnings("run", &[**n]).is_empty());
+        self.busy += busy.count() as u32;
+        for row in comparison.rows.iter().filter(|r| spread_kind(r)) {
+            self.metric(row_name(row, &comparison.rows)).add(row);
+        }
+    }
+
+    /// The spread of the metric called `name`, new (empty) on first use.
+    fn metric(&mut self, name: String) -> &mut MetricSpread {
+        let at = match self.metrics.iter().position(|m| m.name == name) {
+            Some(at) => at,
+            None => {
+                self.metrics.push(MetricSpread {
+                    name,
+                    largest: 0.0,
+                    widest: 0.0,
+                    compared: 0,
+                    skipped: None,
+                });
+                self.metrics.len() - 1
+            }
+        };
+        &mut self.metrics[at]
     }
 
     /// The largest |change| of every comparable metric, rounded up to 0.5% ([`STEPS`]), at least
@@ -311,11 +331,8 @@ impl Spread {
         Suggestion::Tolerance(rounded.max(FLOOR), noisiest.name.clone())
     }
 
-    /// The spread table, the warnings (stderr) and the suggestion.
+    /// The spread table and the suggestion, with a note when some runs' host was busy.
     fn print(&self) -> anyhow::Result<()> {
-        for warning in &self.warnings {
-            crate::output::log(&format!("warning: {warning}"));
-        }
         say(&format!(
             "\nA/A spread over {}:",
             counted(u64::from(self.repeats), "repeat")
@@ -328,6 +345,14 @@ impl Spread {
             say(&format!("  {}", spread_line(metric, self.repeats)))?;
         }
         say(&format!("\n{}", suggestion_text(&self.suggestion())))?;
+        if self.busy > 0 {
+            say(&format!(
+                "note: {} of {} ran on a busy host (the warnings say which figure): this spread \
+                 includes that noise, and a quiet host would show less",
+                self.busy,
+                counted(u64::from(self.runs), "run")
+            ))?;
+        }
         if matches!(self.suggestion(), Suggestion::Nothing) {
             anyhow::bail!(
                 "no metric could be compared in any A/A repeat (the reasons are above)\n\
@@ -417,12 +442,23 @@ mod tests {
 
     fn spread(repeats: &[Vec<Row>]) -> Spread {
         let mut spread = Spread::new(repeats.len() as u32);
-        for rows in repeats {
-            spread.add(&Comparison {
+        let busy = HostNoise {
+            cpus: 2,
+            wall_s: 5.0,
+            load_avg_1m_start: Some(4.0),
+            load_avg_1m_end: Some(4.0),
+            cpu_pressure_some_share: None,
+            steal_share: None,
+            cpu_busy_share: None,
+            plumb_cpu_share: None,
+        };
+        for (i, rows) in repeats.iter().enumerate() {
+            let comparison = Comparison {
                 rows: rows.clone(),
-                warnings: vec!["busy host".into()],
+                warnings: Vec::new(),
                 row_confidence: 0.99,
-            });
+            };
+            spread.add(i as u32 + 1, &comparison, &[Some(&busy), None]);
         }
         spread
     }
@@ -437,7 +473,11 @@ mod tests {
         assert_eq!(s.metrics[0].widest, 0.03);
         assert_eq!(s.metrics[0].compared, 2);
         assert_eq!(s.metrics[1].compared, 0);
-        assert_eq!(s.warnings, ["busy host"], "warnings are kept once");
+        assert_eq!(
+            (s.busy, s.runs),
+            (2, 4),
+            "one busy run of two in each repeat"
+        );
         assert_eq!(s.suggestion(), Suggestion::Tolerance(0.015, "p50".into()));
         assert_eq!(
             spread_line(&s.metrics[1], 2),
