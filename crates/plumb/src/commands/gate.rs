@@ -36,8 +36,9 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
         .warnings
         .extend(plumb_cli::no_data_warnings(&thresholds, statuses, no_data));
     table.thresholds.extend(rows);
-    let outcome = outcome(&table, &cand, args.strict, no_data);
-    let verdict = describe(outcome, &table, args.strict, no_data);
+    table.no_data = no_data;
+    let outcome = outcome(&table, &cand, args.strict);
+    let verdict = describe(outcome, &table, args.strict);
     let mut markdown = plumb_report::compare::markdown(&table);
     markdown.push_str(&format!("\n**gate: {verdict}**\n"));
     if let Some(junit) = &junit {
@@ -168,24 +169,10 @@ fn gate_thresholds(
         .collect())
 }
 
-/// A threshold that failed, or had no data unless `--allow-no-data`.
-fn threshold_failed(table: &ComparisonTable, no_data: plumb_cli::NoData) -> bool {
-    let fails = |t: &ThresholdRow| plumb_stats::ThresholdStatus::recorded_fails(&t.status, no_data);
-    table.thresholds.iter().any(fails)
-}
-
-fn outcome(
-    table: &ComparisonTable,
-    cand: &[RunRecord],
-    strict: bool,
-    no_data: plumb_cli::NoData,
-) -> Outcome {
+fn outcome(table: &ComparisonTable, cand: &[RunRecord], strict: bool) -> Outcome {
     if cand.iter().any(|run| bench_failed(&run.result)) {
         Outcome::BenchmarkFailed
-    } else if table.regressed()
-        || threshold_failed(table, no_data)
-        || (strict && table.inconclusive())
-    {
+    } else if table.regressed() || table.threshold_failed() || (strict && table.inconclusive()) {
         Outcome::ThresholdFailed
     } else {
         Outcome::Passed
@@ -204,19 +191,14 @@ fn bench_failed(result: &RunResult) -> bool {
         .any(|r| r.exit_code != Some(0) || r.signal.is_some())
 }
 
-fn describe(
-    outcome: Outcome,
-    table: &ComparisonTable,
-    strict: bool,
-    no_data: plumb_cli::NoData,
-) -> &'static str {
+fn describe(outcome: Outcome, table: &ComparisonTable, strict: bool) -> &'static str {
     match outcome {
         Outcome::BenchmarkFailed => "failed (a benchmarked command failed)",
         Outcome::ThresholdFailed if table.regressed() => "failed (regression)",
-        Outcome::ThresholdFailed if table.threshold_failed() => "failed (threshold)",
-        Outcome::ThresholdFailed if threshold_failed(table, no_data) => {
-            "failed (threshold with no data)"
+        Outcome::ThresholdFailed if table.thresholds.iter().any(|t| t.status == "failed") => {
+            "failed (threshold)"
         }
+        Outcome::ThresholdFailed if table.threshold_failed() => "failed (threshold with no data)",
         Outcome::ThresholdFailed => "failed (inconclusive, --strict)",
         Outcome::Passed if table.inconclusive() && !strict => "passed (some verdicts inconclusive)",
         Outcome::Passed => "passed",

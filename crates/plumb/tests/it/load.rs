@@ -388,3 +388,51 @@ fn watching_a_process_that_does_not_exist_is_a_clear_error() {
     let err = stderr(&out);
     assert!(err.contains("999999999") && err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn a_threshold_with_no_data_fails_a_run_against_a_dead_server() {
+    let dead = plumb_test::closed_port();
+    let url = format!("http://{dead}/");
+    let args = [
+        "load",
+        url.as_str(),
+        "-c",
+        "2",
+        "-d",
+        "300ms",
+        "-t",
+        "1",
+        "--threshold",
+        "http_req_duration: p(95)<5ms",
+    ];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("EVERY REQUEST FAILED"), "{text}");
+    assert!(text.contains("NO DATA"), "{text}");
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-no-data");
+    let out = run(&allowed);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn connections_beyond_the_open_files_limit_are_refused_before_the_run() {
+    let t = target();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 200 && exec \"$0\" load {} -c 1000 -d 300ms --no-save",
+            t.url("/")
+        ))
+        .arg(env!("CARGO_BIN_EXE_plumb"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("-c 1000 needs about 1064 open files, but this process may open only 200")
+            && err.contains("hint: lower -c to at most 136"),
+        "{err}"
+    );
+}
