@@ -458,8 +458,11 @@ impl LoadPlan {
         self.settings.planned_duration()
     }
 
-    /// A warning for each threshold that had no data (`statuses` as recorded, in order).
-    pub fn no_data_warnings<'a>(&self, statuses: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    /// A warning for each threshold that had no data (`statuses` in the thresholds' order).
+    pub fn no_data_warnings(
+        &self,
+        statuses: impl IntoIterator<Item = plumb_stats::ThresholdStatus>,
+    ) -> Vec<String> {
         crate::no_data_warnings(&self.thresholds, statuses, self.no_data)
     }
 }

@@ -21,19 +21,17 @@ pub fn no_data_policy(allow_no_data: bool) -> NoData {
     }
 }
 
-/// One warning for each threshold whose recorded status is "no data", in order: why it has no
-/// data, and whether it failed the run.
-pub fn no_data_warnings<'a>(
+/// One warning for each threshold whose status is "no data", in order: why it has no data, and
+/// whether it failed the run.
+pub fn no_data_warnings(
     thresholds: &[Threshold],
-    statuses: impl IntoIterator<Item = &'a str>,
+    statuses: impl IntoIterator<Item = ThresholdStatus>,
     no_data: NoData,
 ) -> Vec<String> {
     thresholds
         .iter()
         .zip(statuses)
-        .filter(|(_, status)| {
-            ThresholdStatus::from_recorded(status) == Some(ThresholdStatus::NoData)
-        })
+        .filter(|(_, status)| *status == ThresholdStatus::NoData)
         .map(|(threshold, _)| no_data_warning(threshold, no_data))
         .collect()
 }

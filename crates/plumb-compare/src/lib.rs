@@ -16,12 +16,14 @@ mod comparable;
 mod judge;
 mod load;
 mod noise;
+mod thresholds;
 
 pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;
 pub use noise::{noise_warnings, MAX_PRESSURE, MAX_STEAL};
+pub use thresholds::{check_saved, SavedLoadMetrics, SavedThreshold};
 
 /// Knobs of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq)]

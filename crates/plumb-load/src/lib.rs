@@ -28,7 +28,7 @@ pub use engine::{run, Control, Observer, Progress, StopSignal, Unobserved};
 pub use error::LoadError;
 pub use recorder::{DetailCount, ErrorClass, Exchange, Failure, Recorder};
 pub use report::{
-    evaluate_thresholds, percentiles, GeneratorStats, LoadReport, SavedLoadMetrics, WindowStats,
+    evaluate_thresholds, load_metrics, percentiles, GeneratorStats, LoadReport, WindowStats,
 };
 pub use schedule::Ramp;
 pub use settings::{

@@ -7,7 +7,7 @@ use plumb_schema::load::{
     ErrorDetail, GeneratorUsage, LoadHistograms, LoadResult, LoadSettingsRecord, LoadSummary,
     Percentiles, SecondWindow, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
 };
-use plumb_stats::{Aggregation, DurationHistogram, Metric, MetricSource, Threshold};
+use plumb_stats::{Aggregation, DurationHistogram, LoadMetrics, Metric, MetricSource, Threshold};
 use std::time::{Duration, SystemTime};
 
 /// Busiest-thread CPU share above which the generator is called saturated.
@@ -289,93 +289,29 @@ impl MetricSource for LoadReport {
     }
 }
 
-/// Threshold values of a saved result, read back from its histograms and counters, so thresholds
-/// can be checked after the fact (`plumb gate --threshold`).
-pub struct SavedLoadMetrics {
-    totals: Recorder,
-    elapsed: Duration,
-}
-
-impl SavedLoadMetrics {
-    /// Decode the result's histograms once.
-    pub fn from_result(
-        result: &LoadResult,
-    ) -> Result<SavedLoadMetrics, plumb_stats::HistogramDecodeError> {
-        let h = &result.histograms;
-        let s = &result.summary;
-        let mut totals = Recorder::new();
-        totals.latency = DurationHistogram::from_base64(&h.latency)?;
-        totals.service = DurationHistogram::from_base64(&h.service_time)?;
-        totals.connect = DurationHistogram::from_base64(&h.connect)?;
-        totals.ttfb = DurationHistogram::from_base64(&h.ttfb)?;
-        totals.requests = s.requests;
-        totals.errors = s.errors;
-        totals.bytes_sent = s.bytes_sent;
-        totals.bytes_received = s.bytes_received;
-        Ok(SavedLoadMetrics {
-            totals,
-            elapsed: Duration::from_secs_f64(s.duration_s.max(1e-9)),
-        })
-    }
-}
-
-impl MetricSource for SavedLoadMetrics {
-    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
-        metric_value(&self.totals, self.elapsed, metric, aggregation)
-    }
-}
-
-/// The value of `metric` reduced by `aggregation` (durations in milliseconds).
+/// The value of `metric` reduced by `aggregation` (durations in milliseconds): what
+/// `plumb_stats::LoadMetrics` reads from this recorder.
 pub fn metric_value(
     totals: &Recorder,
     elapsed: Duration,
     metric: Metric,
     aggregation: Aggregation,
 ) -> Option<f64> {
-    let per_second = |count: u64| count as f64 / elapsed.as_secs_f64().max(1e-9);
-    let histogram = match metric {
-        Metric::HttpReqDuration => &totals.latency,
-        Metric::HttpReqServiceTime => &totals.service,
-        Metric::HttpReqWaiting => &totals.ttfb,
-        Metric::HttpReqConnecting => &totals.connect,
-        Metric::HttpReqFailed => {
-            return (totals.requests > 0).then(|| ratio(totals.errors, totals.requests))
-        }
-        Metric::Checks => {
-            return (totals.requests > 0).then(|| 1.0 - ratio(totals.errors, totals.requests))
-        }
-        // With no request completed, a count of 0 is no data, not a number that happens to pass.
-        Metric::HttpReqs | Metric::DataReceived | Metric::DataSent if totals.requests == 0 => {
-            return None
-        }
-        Metric::HttpReqs => return Some(count_or_rate(totals.requests, aggregation, per_second)),
-        Metric::DataReceived => {
-            return Some(count_or_rate(
-                totals.bytes_received,
-                aggregation,
-                per_second,
-            ))
-        }
-        Metric::DataSent => return Some(count_or_rate(totals.bytes_sent, aggregation, per_second)),
-    };
-    if histogram.is_empty() {
-        return None;
-    }
-    let value = match aggregation {
-        Aggregation::Avg => histogram.mean(),
-        Aggregation::Min => histogram.min(),
-        Aggregation::Med => histogram.percentile(50.0),
-        Aggregation::Max => histogram.max(),
-        Aggregation::Percentile(p) => histogram.percentile(p),
-        Aggregation::Rate | Aggregation::Count => return None,
-    };
-    Some(ms(value))
+    load_metrics(totals, elapsed).value(metric, aggregation)
 }
 
-fn count_or_rate(count: u64, aggregation: Aggregation, per_second: impl Fn(u64) -> f64) -> f64 {
-    match aggregation {
-        Aggregation::Rate => per_second(count),
-        _ => count as f64,
+/// The recorder's figures as thresholds read them.
+pub fn load_metrics(totals: &Recorder, elapsed: Duration) -> LoadMetrics<'_> {
+    LoadMetrics {
+        latency: &totals.latency,
+        service: &totals.service,
+        ttfb: &totals.ttfb,
+        connect: &totals.connect,
+        requests: totals.requests,
+        errors: totals.errors,
+        bytes_sent: totals.bytes_sent,
+        bytes_received: totals.bytes_received,
+        elapsed,
     }
 }
 
@@ -390,7 +326,7 @@ pub fn evaluate_thresholds(
             let evaluation = t.evaluate(source);
             ThresholdOutcome {
                 expression: t.source.clone(),
-                status: evaluation.status.as_str().to_string(),
+                status: evaluation.status,
                 observed: evaluation.observed,
             }
         })
@@ -590,7 +526,10 @@ mod tests {
         assert_eq!(r.value(Metric::HttpReqFailed, Aggregation::Rate), None);
         assert_eq!(r.value(Metric::HttpReqs, Aggregation::Count), None);
         let t = Threshold::parse("http_req_duration: p(95)<1s").unwrap();
-        assert_eq!(r.evaluate(&[t])[0].status, "no data");
+        assert_eq!(
+            r.evaluate(&[t])[0].status,
+            plumb_stats::ThresholdStatus::NoData
+        );
     }
 
     #[test]
@@ -601,29 +540,6 @@ mod tests {
         let idle = report(10, 0, 0.3);
         assert!(!idle.generator_saturated());
         assert!(idle.warnings().is_empty());
-    }
-
-    #[test]
-    fn thresholds_read_the_same_values_back_from_a_saved_result() {
-        let r = report(1000, 10, 0.5);
-        let saved = SavedLoadMetrics::from_result(
-            &r.to_result(&LoadSettings::new("http://127.0.0.1/"), Vec::new()),
-        )
-        .unwrap();
-        for (metric, aggregation) in [
-            (Metric::HttpReqDuration, Aggregation::Percentile(95.0)),
-            (Metric::HttpReqServiceTime, Aggregation::Max),
-            (Metric::HttpReqWaiting, Aggregation::Med),
-            (Metric::HttpReqFailed, Aggregation::Rate),
-            (Metric::HttpReqs, Aggregation::Rate),
-            (Metric::DataSent, Aggregation::Count),
-        ] {
-            assert_eq!(
-                saved.value(metric, aggregation),
-                r.value(metric, aggregation),
-                "{metric:?}"
-            );
-        }
     }
 
     #[test]

@@ -15,8 +15,8 @@ pub struct ThresholdRow {
     pub baseline: Option<f64>,
     /// The candidate's observed value; `None` when there was no data.
     pub achieved: Option<f64>,
-    /// `passed`, `failed` or `no data`.
-    pub status: String,
+    /// Passed, failed or no data.
+    pub status: plumb_stats::ThresholdStatus,
 }
 
 /// What `compare`, `gate` and `report` print: the runs on each side, the settings, the
@@ -52,9 +52,7 @@ impl ComparisonTable {
 
     /// Whether any threshold of the candidate failed (one with no data too, unless allowed).
     pub fn threshold_failed(&self) -> bool {
-        self.thresholds
-            .iter()
-            .any(|t| plumb_stats::ThresholdStatus::recorded_fails(&t.status, self.no_data))
+        self.thresholds.iter().any(|t| t.status.fails(self.no_data))
     }
 
     /// The warnings of the comparison.
@@ -220,7 +218,7 @@ fn threshold_markdown(table: &ComparisonTable) -> String {
             "| {metric} | {} | {target} | {} ({}) | {change} |\n",
             shown(t.baseline),
             shown(t.achieved),
-            t.status
+            t.status.as_str()
         ));
     }
     out

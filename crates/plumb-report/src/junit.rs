@@ -76,15 +76,17 @@ fn row_numbers(row: &Row) -> String {
 
 fn threshold_outcome(t: &ThresholdRow, no_data: plumb_stats::NoData) -> CaseOutcome {
     use plumb_stats::ThresholdStatus;
-    match ThresholdStatus::from_recorded(&t.status) {
-        Some(ThresholdStatus::Passed) => CaseOutcome::Passed,
-        Some(ThresholdStatus::NoData) if !ThresholdStatus::NoData.fails(no_data) => {
+    match t.status {
+        ThresholdStatus::Passed => CaseOutcome::Passed,
+        ThresholdStatus::NoData if !t.status.fails(no_data) => {
             CaseOutcome::Skipped("no data (allowed by --allow-no-data)".into())
         }
-        Some(ThresholdStatus::Failed) => {
+        ThresholdStatus::NoData => {
+            CaseOutcome::Failed("no data: nothing was measured".into(), "threshold")
+        }
+        ThresholdStatus::Failed => {
             CaseOutcome::Failed(format!("failed: {}", threshold_numbers(t)), "threshold")
         }
-        _ => CaseOutcome::Failed(format!("{}: nothing was measured", t.status), "threshold"),
     }
 }
 
@@ -94,7 +96,7 @@ fn threshold_numbers(t: &ThresholdRow) -> String {
         "observed {}, baseline {} ({})",
         shown(t.achieved),
         shown(t.baseline),
-        t.status
+        t.status.as_str()
     )
 }
 

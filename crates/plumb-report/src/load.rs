@@ -3,6 +3,7 @@
 use crate::format::{bytes, count, ms, percent, rate, significant};
 use plumb_schema::load::{LoadResult, Percentiles, WatchedServer};
 use plumb_schema::profile::CpuOutcome;
+use plumb_stats::ThresholdStatus;
 use std::fmt::Write;
 
 /// The JSON document, pretty-printed.
@@ -239,10 +240,10 @@ fn write_thresholds(out: &mut String, result: &LoadResult) {
     let _ = writeln!(out);
     let _ = writeln!(out, "  thresholds");
     for t in &result.thresholds {
-        let mark = match t.status.as_str() {
-            "passed" => "PASS",
-            "failed" => "FAIL",
-            _ => "NO DATA",
+        let mark = match t.status {
+            ThresholdStatus::Passed => "PASS",
+            ThresholdStatus::Failed => "FAIL",
+            ThresholdStatus::NoData => "NO DATA",
         };
         let observed = t.observed.map_or("-".to_string(), significant);
         let _ = writeln!(
@@ -319,7 +320,12 @@ pub fn markdown(result: &LoadResult) -> String {
         let _ = writeln!(out, "|---|---|---:|");
         for t in &result.thresholds {
             let observed = t.observed.map_or("-".to_string(), significant);
-            let _ = writeln!(out, "| `{}` | {} | {observed} |", t.expression, t.status);
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {observed} |",
+                t.expression,
+                t.status.as_str()
+            );
         }
     }
     for warning in &result.warnings {

@@ -79,7 +79,7 @@ pub struct GateThreshold {
     /// The candidate's value; absent when there was no data.
     pub observed: Option<f64>,
     /// `passed`, `failed` or `no data`.
-    pub status: String,
+    pub status: plumb_stats::ThresholdStatus,
 }
 
 /// The result of `plumb gate -o json`.

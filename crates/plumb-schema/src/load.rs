@@ -198,7 +198,7 @@ pub struct ThresholdOutcome {
     /// The expression as given.
     pub expression: String,
     /// `"passed"`, `"failed"`, or `"no data"`.
-    pub status: String,
+    pub status: plumb_stats::ThresholdStatus,
     /// The observed value (milliseconds for durations).
     pub observed: Option<f64>,
 }

@@ -5,10 +5,12 @@
 
 pub mod compare;
 mod histogram;
+mod metrics;
 pub mod sample;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
+pub use metrics::LoadMetrics;
 pub use threshold::{
     Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Threshold,
     ThresholdParseError, ThresholdStatus,

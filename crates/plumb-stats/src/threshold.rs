@@ -82,14 +82,19 @@ pub struct Threshold {
     pub bound: f64,
 }
 
-/// A threshold's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A threshold's outcome, recorded in results as `passed`, `failed` or `no data`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub enum ThresholdStatus {
     /// The observed value satisfies the condition.
+    #[serde(rename = "passed")]
     Passed,
     /// The observed value breaks the condition.
+    #[serde(rename = "failed")]
     Failed,
     /// There is no value to compare (e.g. no response, so no latency).
+    #[serde(rename = "no data")]
     NoData,
 }
 
@@ -140,11 +145,6 @@ impl ThresholdStatus {
             ThresholdStatus::Failed => true,
             ThresholdStatus::NoData => no_data == NoData::Fails,
         }
-    }
-
-    /// Whether a recorded status fails the run; a status this version does not know fails it.
-    pub fn recorded_fails(text: &str, no_data: NoData) -> bool {
-        ThresholdStatus::from_recorded(text).is_none_or(|s| s.fails(no_data))
     }
 }
 

@@ -48,7 +48,7 @@ impl Observer for LoadProgress<'_> {
         };
         let failed = evaluate_thresholds(thresholds, progress)
             .into_iter()
-            .find(|outcome| outcome.status == "failed");
+            .find(|outcome| outcome.status == plumb_stats::ThresholdStatus::Failed);
         match failed {
             Some(outcome) => Control::Stop(format!(
                 "threshold '{}' failed after {:.0} s (--abort-on-fail)",

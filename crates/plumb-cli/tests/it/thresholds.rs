@@ -31,7 +31,7 @@ fn a_threshold_with_no_data_fails_the_load_by_default() {
     assert_eq!(judged.status, ThresholdStatus::NoData);
     assert!(judged.status.fails(plan.no_data));
     assert_eq!(
-        plan.no_data_warnings(["no data"]),
+        plan.no_data_warnings([ThresholdStatus::NoData]),
         [
             "threshold 'http_req_duration: p(95)<5ms' has no data: 0 responses measured \
           http_req_duration; it fails the run (--allow-no-data lets it pass)"
@@ -46,7 +46,7 @@ fn allow_no_data_lets_it_pass_and_says_so() {
     let judged = plan.thresholds[0].evaluate(&DeadServer);
     assert!(!judged.status.fails(plan.no_data));
     assert_eq!(
-        plan.no_data_warnings(["no data"]),
+        plan.no_data_warnings([ThresholdStatus::NoData]),
         [
             "threshold 'http_req_duration: p(95)<5ms' has no data: 0 responses measured \
           http_req_duration; it passes because of --allow-no-data"
@@ -57,8 +57,10 @@ fn allow_no_data_lets_it_pass_and_says_so() {
 #[test]
 fn only_thresholds_without_data_are_warned_about() {
     let plan = load_plan(&["--threshold", "http_req_failed: rate<0.01"]);
-    assert!(plan.no_data_warnings(["passed", "failed"]).is_empty());
-    let warnings = plan.no_data_warnings(["passed", "no data"]);
+    assert!(plan
+        .no_data_warnings([ThresholdStatus::Passed, ThresholdStatus::Failed])
+        .is_empty());
+    let warnings = plan.no_data_warnings([ThresholdStatus::Passed, ThresholdStatus::NoData]);
     assert_eq!(warnings.len(), 1);
     assert!(
         warnings[0].contains("0 requests completed to measure http_req_failed"),
@@ -84,7 +86,7 @@ fn gate_fails_on_no_data_unless_allowed() {
         .evaluate(&DeadServer)
         .status
         .fails(strict.no_data()));
-    let warned = no_data_warnings(&thresholds, ["no data"], strict.no_data());
+    let warned = no_data_warnings(&thresholds, [ThresholdStatus::NoData], strict.no_data());
     assert!(warned[0].ends_with("it fails the run (--allow-no-data lets it pass)"));
     assert_eq!(gate(&["--allow-no-data"]).no_data(), NoData::Passes);
 }

@@ -6,3 +6,4 @@ mod bench;
 mod load;
 mod properties;
 mod support;
+mod thresholds;

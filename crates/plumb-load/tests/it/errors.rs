@@ -82,7 +82,10 @@ fn bad_urls_are_clear_errors() {
             "port '65536' is not between 1 and 65535",
         ),
         ("http://127.0.0.1:0/", "port '0' is not between 1 and 65535"),
-        ("http://127.0.0.1/\r\nX: y", "invalid URL 'http://127.0.0.1/\\r\\nX: y'"),
+        (
+            "http://127.0.0.1/\r\nX: y",
+            "invalid URL 'http://127.0.0.1/\\r\\nX: y'",
+        ),
     ] {
         let err = plumb_load::run(
             &settings(url, LoadModel::Closed { connections: 1 }, 100),

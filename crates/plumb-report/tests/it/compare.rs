@@ -51,7 +51,7 @@ fn table() -> ComparisonTable {
             expression: "http_req_duration: p(95)<200ms".into(),
             baseline: Some(150.0),
             achieved: Some(210.0),
-            status: "failed".into(),
+            status: plumb_stats::ThresholdStatus::Failed,
         }],
         no_data: plumb_stats::NoData::default(),
     }

@@ -73,12 +73,12 @@ fn result(interrupted: bool) -> LoadResult {
         thresholds: vec![
             ThresholdOutcome {
                 expression: "http_req_duration: p(95)<200ms".into(),
-                status: "passed".into(),
+                status: plumb_stats::ThresholdStatus::Passed,
                 observed: Some(1.94),
             },
             ThresholdOutcome {
                 expression: "http_req_failed: rate<0.00001".into(),
-                status: "failed".into(),
+                status: plumb_stats::ThresholdStatus::Failed,
                 observed: Some(12.0 / 199_987.0),
             },
         ],

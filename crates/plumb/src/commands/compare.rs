@@ -96,6 +96,7 @@ fn ab_urls(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
         confidence: settings.confidence,
         comparison,
         thresholds: Vec::new(),
+        no_data: plumb_stats::NoData::default(),
     })
 }
 
@@ -113,6 +114,7 @@ fn ab_table(args: &CompareArgs) -> anyhow::Result<ComparisonTable> {
         confidence: settings.confidence,
         comparison: plumb_compare::compare_paired_bench(&report, &settings),
         thresholds: Vec::new(),
+        no_data: plumb_stats::NoData::default(),
     })
 }
 
@@ -153,6 +155,7 @@ pub fn table(
         confidence: settings.confidence,
         thresholds: threshold_rows(base, cand),
         comparison,
+        no_data: plumb_stats::NoData::default(),
     })
 }
 
@@ -224,7 +227,7 @@ fn threshold_rows(base: &[RunRecord], cand: &[RunRecord]) -> Vec<ThresholdRow> {
                 .find(|b| b.expression == t.expression)
                 .and_then(|b| b.observed),
             achieved: t.observed,
-            status: t.status.clone(),
+            status: t.status,
         })
         .collect()
 }

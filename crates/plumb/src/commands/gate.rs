@@ -7,12 +7,12 @@
 use crate::exit::Outcome;
 use anyhow::Context;
 use plumb_cli::{CompareFormat, GateArgs};
+use plumb_compare::SavedLoadMetrics;
 use plumb_ledger::{RunRecord, RunResult};
-use plumb_load::{evaluate_thresholds, SavedLoadMetrics};
 use plumb_report::compare::{ComparisonTable, ThresholdRow};
 use plumb_schema::compare::{GateResult, GateThreshold, GATE_SCHEMA_VERSION};
 use plumb_schema::load::LoadResult;
-use plumb_stats::{MetricSource, Threshold};
+use plumb_stats::Threshold;
 use std::io::Write;
 
 /// Run `plumb gate`.
@@ -29,7 +29,7 @@ pub fn run(args: GateArgs) -> anyhow::Result<Outcome> {
     let mut table = super::compare::table(&base, &cand, args.tolerance)?;
     let thresholds = args.parsed_thresholds()?;
     let rows = gate_thresholds(&thresholds, &base[0].result, &cand[0].result)?;
-    let statuses = rows.iter().map(|r| r.status.as_str());
+    let statuses = rows.iter().map(|r| r.status);
     let no_data = args.no_data();
     table
         .comparison
@@ -124,7 +124,7 @@ fn gate_json(table: &ComparisonTable, outcome: Outcome, verdict: &str) -> anyhow
                 expression: t.expression.clone(),
                 baseline: t.baseline,
                 observed: t.achieved,
-                status: t.status.clone(),
+                status: t.status,
             })
             .collect(),
     };
@@ -154,19 +154,17 @@ fn gate_thresholds(
         RunResult::Load(base) => Some(saved(base)?),
         RunResult::Bench(_) => None,
     };
-    let judged = evaluate_thresholds(thresholds, &cand_values);
-    Ok(thresholds
-        .iter()
-        .zip(judged)
-        .map(|(threshold, outcome)| ThresholdRow {
-            expression: outcome.expression,
-            baseline: base_values
-                .as_ref()
-                .and_then(|b| b.value(threshold.metric, threshold.aggregation)),
-            achieved: outcome.observed,
-            status: outcome.status,
-        })
-        .collect())
+    Ok(
+        plumb_compare::check_saved(thresholds, &cand_values, base_values.as_ref())
+            .into_iter()
+            .map(|checked| ThresholdRow {
+                expression: checked.expression,
+                baseline: checked.baseline,
+                achieved: checked.observed,
+                status: checked.status,
+            })
+            .collect(),
+    )
 }
 
 fn outcome(table: &ComparisonTable, cand: &[RunRecord], strict: bool) -> Outcome {
@@ -195,7 +193,12 @@ fn describe(outcome: Outcome, table: &ComparisonTable, strict: bool) -> &'static
     match outcome {
         Outcome::BenchmarkFailed => "failed (a benchmarked command failed)",
         Outcome::ThresholdFailed if table.regressed() => "failed (regression)",
-        Outcome::ThresholdFailed if table.thresholds.iter().any(|t| t.status == "failed") => {
+        Outcome::ThresholdFailed
+            if table
+                .thresholds
+                .iter()
+                .any(|t| t.status == plumb_stats::ThresholdStatus::Failed) =>
+        {
             "failed (threshold)"
         }
         Outcome::ThresholdFailed if table.threshold_failed() => "failed (threshold with no data)",

@@ -43,7 +43,7 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let mut result = report.to_result(&plan.settings, outcomes);
     result.server = server;
     result.host_noise = Some(host_noise);
-    let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status.as_str()));
+    let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status));
     result.warnings.extend(no_data);
     Ok(result)
 }
@@ -74,9 +74,7 @@ pub fn outcome_of(result: &LoadResult, no_data: plumb_cli::NoData) -> Outcome {
         .stop_reason
         .as_deref()
         .is_some_and(|r| r.contains("--abort-on-fail"));
-    let failed = |t: &plumb_schema::load::ThresholdOutcome| {
-        plumb_stats::ThresholdStatus::recorded_fails(&t.status, no_data)
-    };
+    let failed = |t: &plumb_schema::load::ThresholdOutcome| t.status.fails(no_data);
     if aborted_by_threshold || result.thresholds.iter().any(failed) {
         Outcome::ThresholdFailed
     } else {
