@@ -144,6 +144,13 @@ pub fn text(table: &ComparisonTable) -> String {
         format::significant(table.tolerance * 100.0),
         format::significant(table.confidence * 100.0)
     );
+    // Warnings first: a reader must know the two sides differ before reading any verdict.
+    for warning in table.warnings() {
+        out.push_str(&format!("WARNING: {warning}\n"));
+    }
+    if !table.warnings().is_empty() {
+        out.push('\n');
+    }
     let rows: Vec<[String; 7]> = table.comparison.rows.iter().map(row_cells).collect();
     let header = header(table);
     let widths: Vec<usize> = (0..7)
@@ -168,12 +175,6 @@ pub fn text(table: &ComparisonTable) -> String {
         out.push('\n');
         out.push_str(&threshold_markdown(table));
     }
-    for warning in table.warnings() {
-        out.push_str(&format!("\nwarning: {warning}"));
-    }
-    if !table.warnings().is_empty() {
-        out.push('\n');
-    }
     out
 }
 
@@ -184,6 +185,9 @@ pub fn markdown(table: &ComparisonTable) -> String {
         "### plumb: `{cand}` against baseline `{base}` (tolerance ±{}%)\n\n",
         format::significant(table.tolerance * 100.0)
     );
+    for warning in table.warnings() {
+        out.push_str(&format!("> **warning:** {warning}\n\n"));
+    }
     out.push_str(&format!("| {} |\n", header(table).join(" | ")));
     out.push_str("|---|---|---:|---:|---:|---:|---|\n");
     for row in &table.comparison.rows {
@@ -192,9 +196,6 @@ pub fn markdown(table: &ComparisonTable) -> String {
     if !table.thresholds.is_empty() {
         out.push('\n');
         out.push_str(&threshold_markdown(table));
-    }
-    for warning in table.warnings() {
-        out.push_str(&format!("\n> **warning:** {warning}\n"));
     }
     out
 }
