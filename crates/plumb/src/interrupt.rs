@@ -1,7 +1,8 @@
 //! The one interrupt path: SIGINT (Ctrl-C), SIGTERM (`docker stop`, Kubernetes, `timeout`, CI
 //! cancellation) and SIGHUP (a closed terminal) all stop the run the same way. The first one fires
 //! the stop token: engines stop, kill and reap their children, and plumb prints, writes and saves
-//! what was measured, marked interrupted. A second signal exits at once (128 + its number).
+//! what was measured, marked interrupted. A second signal (200 ms or more after the first: one
+//! request delivered twice, as `timeout` does, is one request) exits at once (128 + its number).
 
 use plumb_load::StopSignal;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -101,9 +102,19 @@ fn install() -> Stop {
     stop
 }
 
-/// Runs on its own thread: the first signal stops the run, a second one exits.
+/// A second signal within this time of the first is the same request delivered twice (GNU
+/// `timeout` signals the child and then its process group; a terminal's Ctrl-C reaches the whole
+/// foreground group): it must not turn "stop and report" into "quit now".
+const SAME_REQUEST: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Runs on its own thread: the first signal stops the run; another one, 200 ms or more later,
+/// exits at once.
 fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
+    let mut first: Option<std::time::Instant> = None;
     for signal in signals.forever() {
+        if first.is_some_and(|at| at.elapsed() < SAME_REQUEST) {
+            continue;
+        }
         if stop.received.swap(signal, Ordering::SeqCst) != 0 {
             // The main thread must not exit with the run's code once the children are gone.
             EXITING.store(true, Ordering::SeqCst);
@@ -120,6 +131,7 @@ fn handle(mut signals: signal_hook::iterator::Signals, stop: &Stop) {
         ));
         stop.signal.stop(&reason(signal));
         stop.flag.store(true, Ordering::SeqCst);
+        first = Some(std::time::Instant::now());
     }
 }
 

@@ -273,6 +273,8 @@ fn a_second_signal_exits_at_once_and_takes_the_command_with_it() {
     let stderr_pipe = child.stderr.take().unwrap();
     let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr_pipe));
     assert!(lines.any(|l| l.unwrap().contains("interrupted (SIGTERM): stopping")));
+    // Past the window in which a repeat is the same request (timeout's double delivery).
+    std::thread::sleep(Duration::from_millis(250));
     let output = signal_and_collect(child, libc::SIGTERM);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert_eq!(output.status.code(), Some(128 + libc::SIGTERM), "{rest:?}");
@@ -281,4 +283,42 @@ fn a_second_signal_exits_at_once_and_takes_the_command_with_it() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(!alive(shell), "the command outlived plumb");
+}
+
+/// GNU `timeout` sends its signal to plumb and then to plumb's process group: plumb gets it
+/// twice within microseconds, and that is one request to stop, not a second one to quit now.
+#[test]
+fn a_signal_delivered_twice_at_once_still_keeps_the_run() {
+    let server = ScriptedServer::start(Script::always(Reply::Ok));
+    let t = temp();
+    let json = t.json.to_str().unwrap();
+    let args = [
+        "load",
+        &server.url(),
+        "-c",
+        "1",
+        "-d",
+        "60s",
+        "-q",
+        "--json",
+        json,
+    ];
+    let child = {
+        let mut child = spawn(&t.ledger, &args);
+        wait_until(&mut child, "the target saw a request", || {
+            server.requests() > 0
+        });
+        child
+    };
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: sending a signal to our own child process, twice.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    // Far enough apart that the two are not merged into one pending signal, as close as
+    // `timeout`'s two deliveries can be on a loaded machine.
+    std::thread::sleep(Duration::from_millis(2));
+    let output = signal_and_collect(child, libc::SIGTERM);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("INTERRUPTED: interrupted (SIGTERM)"));
+    assert_eq!(read_json(&t.json)["interrupted"], true);
+    assert_eq!(history(&t.ledger).len(), 2);
 }
