@@ -426,23 +426,6 @@ fn compare_ab_runs_both_commands_in_paired_rounds() {
 }
 
 #[test]
-fn calibrate_suggests_a_tolerance() {
-    let (_dir, ledger) = temp_ledger();
-    let out = plumb(
-        &ledger,
-        &["calibrate", "sleep 0.02", "-r", "6", "--repeats", "2"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert_eq!(
-        text.matches("[").count(),
-        2,
-        "one interval per repeat: {text}"
-    );
-    assert!(text.contains("suggested tolerance: "), "{text}");
-}
-
-#[test]
 fn gate_checks_thresholds_against_a_saved_load_run() {
     let (dir, ledger) = temp_ledger();
     let target =
