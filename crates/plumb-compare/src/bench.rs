@@ -4,6 +4,10 @@
 
 use crate::bootstrap::{self, interval, mean_at, median_at, Resampling, Side};
 use crate::judge::{judge_ratio, not_comparable, Judged};
+use crate::widen::{
+    floor_sd, Floor, SideNoise, FLOOR_CPU_TIME, FLOOR_MEAN_OF_RUNS, FLOOR_MEDIAN_OF_RUNS,
+    FLOOR_MEMORY,
+};
 use crate::{CompareSettings, Comparison, Direction, Row, Unit};
 use plumb_schema::bench::{BenchReport, RunRecord};
 
@@ -45,6 +49,10 @@ pub fn compare_paired_bench(report: &BenchReport, settings: &CompareSettings) ->
             .push("the two commands ran a different number of rounds: compared unpaired".into());
         Resampling::Independent
     };
+    let design = Design {
+        resampling: design,
+        sides: None,
+    };
     comparison.rows = benchmark_rows("", &ra, &rb, report.peak_rss_floor_bytes, design, settings);
     comparison
 }
@@ -85,6 +93,14 @@ pub fn compare_bench(
             ));
         }
     }
+    let noise = |reports: &[&BenchReport]| {
+        let noises: Vec<_> = reports.iter().map(|r| r.host_noise.as_ref()).collect();
+        SideNoise::of(&noises)
+    };
+    let design = Design {
+        resampling: Resampling::Independent,
+        sides: Some((noise(base), noise(cand))),
+    };
     let base_names = names(base);
     let cand_names = names(cand);
     let single = base_names.len() == 1 && cand_names.len() == 1;
@@ -102,14 +118,9 @@ pub fn compare_bench(
         } else {
             format!("{name}: ")
         };
-        comparison.rows.extend(benchmark_rows(
-            &prefix,
-            &b,
-            &c,
-            floor,
-            Resampling::Independent,
-            settings,
-        ));
+        comparison
+            .rows
+            .extend(benchmark_rows(&prefix, &b, &c, floor, design, settings));
     }
     comparison
 }
@@ -135,6 +146,14 @@ fn pooled_runs<'a>(reports: &[&'a BenchReport], name: &str) -> Vec<&'a RunRecord
         .collect()
 }
 
+/// How a comparison's values were collected: resampled how, and, for separate runs, each side's
+/// run-to-run noise (`None` for paired rounds, whose pairing removes it).
+#[derive(Debug, Clone, Copy)]
+struct Design {
+    resampling: Resampling,
+    sides: Option<(SideNoise, SideNoise)>,
+}
+
 /// The statistic a bench row estimates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stat {
@@ -149,7 +168,7 @@ fn benchmark_rows(
     base: &[&RunRecord],
     cand: &[&RunRecord],
     floor: Option<u64>,
-    design: Resampling,
+    design: Design,
     settings: &CompareSettings,
 ) -> Vec<Row> {
     let take = |runs: &[&RunRecord], f: fn(&RunRecord) -> f64| -> Vec<f64> {
@@ -175,35 +194,54 @@ fn benchmark_rows(
         take(base, |r| r.peak_rss_bytes as f64),
         take(cand, |r| r.peak_rss_bytes as f64),
     );
-    let row = |metric: &str, unit, stat, values: &(Vec<f64>, Vec<f64>), problem: Option<String>| {
+    let row = |metric: &str,
+               (unit, stat, noise): (Unit, Stat, Floor),
+               values: &(Vec<f64>, Vec<f64>),
+               problem: Option<String>| {
         let metric = format!("{prefix}{metric}");
         let (b, c) = values;
+        let floor_sd = floor_sd(noise, design.sides);
         match problem {
             Some(reason) => not_comparable_row(&metric, unit, stat, b, c, &reason),
-            None => judge_runs(&metric, unit, stat, (b, c), design, settings),
+            None => judge_runs(
+                &metric,
+                unit,
+                stat,
+                (b, c),
+                (design.resampling, floor_sd),
+                settings,
+            ),
         }
     };
+    let seconds = |stat, noise| (Unit::Seconds, stat, noise);
     vec![
-        row("wall time", Unit::Seconds, Stat::Median, &wall, None),
-        row("wall time", Unit::Seconds, Stat::Mean, &wall, None),
+        row(
+            "wall time",
+            seconds(Stat::Median, FLOOR_MEDIAN_OF_RUNS),
+            &wall,
+            None,
+        ),
+        row(
+            "wall time",
+            seconds(Stat::Mean, FLOOR_MEAN_OF_RUNS),
+            &wall,
+            None,
+        ),
         row(
             "user CPU",
-            Unit::Seconds,
-            Stat::Mean,
+            seconds(Stat::Mean, FLOOR_CPU_TIME),
             &user,
             cpu_problem(&user, &cpu),
         ),
         row(
             "system CPU",
-            Unit::Seconds,
-            Stat::Mean,
+            seconds(Stat::Mean, FLOOR_CPU_TIME),
             &system,
             cpu_problem(&system, &cpu),
         ),
         row(
             "peak memory",
-            Unit::Bytes,
-            Stat::Median,
+            (Unit::Bytes, Stat::Median, FLOOR_MEMORY),
             &rss,
             at_floor(&rss, floor),
         ),
@@ -224,7 +262,7 @@ pub fn compare_runs(
         unit,
         stat,
         (b, c),
-        Resampling::Independent,
+        (Resampling::Independent, 0.0),
         settings,
     )
 }
@@ -234,7 +272,7 @@ fn judge_runs(
     unit: Unit,
     stat: Stat,
     (b, c): (&[f64], &[f64]),
-    design: Resampling,
+    (design, floor_sd): (Resampling, f64),
     settings: &CompareSettings,
 ) -> Row {
     let samples = (b.len(), c.len());
@@ -242,7 +280,7 @@ fn judge_runs(
         return not_comparable_row(metric, unit, stat, b, c, &reason);
     }
     let mut scratch = Vec::new();
-    let ratio = interval(samples, design, settings, false, |side, idx| {
+    let ratio = interval(samples, design, settings, (false, floor_sd), |side, idx| {
         let values = if side == Side::Baseline { b } else { c };
         match stat {
             Stat::Median => median_at(values, idx, &mut scratch),
@@ -250,7 +288,7 @@ fn judge_runs(
         }
     });
     let (baseline, candidate) = (stat_of(stat, b), stat_of(stat, c));
-    let judged = judge_ratio(
+    let mut judged = judge_ratio(
         baseline,
         candidate,
         ratio,
@@ -258,6 +296,10 @@ fn judge_runs(
         settings.tolerance,
         samples,
     );
+    if floor_sd > 0.0 {
+        // Run-to-run noise does not shrink with more samples of one run: only more runs help.
+        judged.more_samples = None;
+    }
     bench_row(metric, unit, stat, (baseline, candidate), judged, samples)
 }
 

@@ -25,10 +25,7 @@ pub(crate) fn resample(n: usize, how: Resampling, rng: &mut StdRng, out: &mut Ve
     if n == 0 {
         return;
     }
-    let block = match how {
-        Resampling::Independent | Resampling::Paired => 1,
-        Resampling::Blocks => ((n as f64).cbrt().round() as usize).clamp(1, n),
-    };
+    let block = block_len(n, how);
     let starts = n - block + 1;
     while out.len() < n {
         let start = rng.random_range(0..starts);
@@ -41,14 +38,29 @@ pub(crate) fn resample(n: usize, how: Resampling, rng: &mut StdRng, out: &mut Ve
     }
 }
 
-/// The `(low, high)` quantiles of `stat(candidate*) / stat(baseline*)` over resamples, or of the
-/// difference when `difference` is set. `stat` sees the resampled indices of its side. `None` when
-/// too few resamples gave a finite value.
+/// How many consecutive values a resample takes at once.
+pub(crate) fn block_len(n: usize, how: Resampling) -> usize {
+    match how {
+        Resampling::Independent | Resampling::Paired => 1,
+        Resampling::Blocks => ((n as f64).cbrt().floor() as usize).clamp(1, n.max(1)),
+    }
+}
+
+/// The independent units behind samples of these sizes: values, or blocks of them.
+pub(crate) fn units(sizes: (usize, usize), how: Resampling) -> f64 {
+    let n = sizes.0.min(sizes.1);
+    n as f64 / block_len(n, how) as f64
+}
+
+/// The `(low, high)` interval of `stat(candidate*) / stat(baseline*)` over resamples, or of the
+/// difference when `difference` is set, widened for few units and for `floor_sd` of run-to-run
+/// noise (`crate::widen`). `stat` sees the resampled indices of its side. `None` when too few
+/// resamples gave a finite value, or too few units support an interval.
 pub(crate) fn interval<S>(
     sizes: (usize, usize),
     how: Resampling,
     settings: &crate::CompareSettings,
-    difference: bool,
+    (difference, floor_sd): (bool, f64),
     mut stat: S,
 ) -> Option<(f64, f64)>
 where
@@ -80,10 +92,16 @@ where
     }
     values.sort_by(f64::total_cmp);
     let alpha = 1.0 - settings.confidence;
-    Some((
+    let raw = (
         quantile(&values, alpha / 2.0),
         quantile(&values, 1.0 - alpha / 2.0),
-    ))
+    );
+    let units = units(sizes, how);
+    if difference {
+        crate::widen::widen_difference(raw, units, settings.confidence)
+    } else {
+        crate::widen::widen_ratio(raw, units, floor_sd, settings.confidence)
+    }
 }
 
 /// Which side a statistic is computed for.

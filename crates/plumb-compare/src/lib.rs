@@ -17,6 +17,7 @@ mod judge;
 mod load;
 mod noise;
 mod thresholds;
+mod widen;
 
 pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};

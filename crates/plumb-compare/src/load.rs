@@ -5,6 +5,9 @@
 
 use crate::bootstrap::{interval, mean_at, resample, Resampling, Side};
 use crate::judge::{judge_difference, judge_ratio, not_comparable, Judged};
+use crate::widen::{
+    floor_sd, percentile_floor, widen_ratio, SideNoise, FLOOR_SERVER_CPU, FLOOR_THROUGHPUT,
+};
 use crate::{CompareSettings, Comparison, Direction, Row, Unit};
 use plumb_schema::load::{LoadResult, SecondWindow};
 use plumb_stats::DurationHistogram;
@@ -35,7 +38,7 @@ pub fn compare_load(
     let mut rows = percentile_rows(&b, &c, settings);
     rows.push(throughput_row(&b, &c, settings));
     rows.push(error_rate_row(&b, &c, settings));
-    rows.extend(server_rows(base, cand, settings));
+    rows.extend(server_rows((base, cand), (b.noise, c.noise), settings));
     let mut warnings = crate::load_mismatches(base, cand);
     for (side, results) in [("baseline", base), ("candidate", cand)] {
         let noises: Vec<_> = results.iter().map(|r| r.host_noise.as_ref()).collect();
@@ -67,14 +70,18 @@ struct Pooled {
     /// Whole seconds only (a run's cut-short last second dropped): requests and errors.
     full: Vec<(f64, f64)>,
     missing_histograms: bool,
+    /// How many runs, and whether a host was busy: the side's run-to-run noise.
+    noise: SideNoise,
 }
 
 impl Pooled {
     fn of(results: &[&LoadResult]) -> Pooled {
+        let noises: Vec<_> = results.iter().map(|r| r.host_noise.as_ref()).collect();
         let mut pooled = Pooled {
             seconds: Vec::new(),
             full: Vec::new(),
             missing_histograms: false,
+            noise: SideNoise::of(&noises),
         };
         for result in results {
             let series = &result.timeseries;
@@ -148,7 +155,13 @@ fn percentile_rows(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Vec<Ro
     let all = |n: usize| (0..n).collect::<Vec<_>>();
     let base = quantiles_of(&bb, &all(bb.len()), &values);
     let cand = quantiles_of(&cb, &all(cb.len()), &values);
-    let intervals = percentile_intervals(&bb, &cb, &values, settings);
+    let raw = percentile_intervals(&bb, &cb, &values, settings);
+    let units = crate::bootstrap::units((bb.len(), cb.len()), Resampling::Blocks);
+    let sides = Some((b.noise, c.noise));
+    let widened = |i: usize, q: f64| {
+        let floor = floor_sd(percentile_floor(q), sides);
+        raw.and_then(|iv| widen_ratio(iv[i], units, floor, settings.confidence))
+    };
     QUANTILES
         .iter()
         .enumerate()
@@ -164,7 +177,7 @@ fn percentile_rows(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Vec<Ro
                 None => judge_ratio(
                     base.values[i],
                     cand.values[i],
-                    intervals.as_ref().map(|iv| iv[i]),
+                    widened(i, *q),
                     Direction::LowerIsBetter,
                     settings.tolerance,
                     (bb.len(), cb.len()),
@@ -272,9 +285,14 @@ fn throughput_row(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Row {
     let judged = match too_few_seconds(samples) {
         Some(reason) => not_comparable(&reason),
         None => {
-            let iv = interval(samples, Resampling::Blocks, settings, false, |side, idx| {
-                mean_at(if side == Side::Baseline { &rb } else { &rc }, idx)
-            });
+            let floor = floor_sd(FLOOR_THROUGHPUT, Some((b.noise, c.noise)));
+            let iv = interval(
+                samples,
+                Resampling::Blocks,
+                settings,
+                (false, floor),
+                |side, idx| mean_at(if side == Side::Baseline { &rb } else { &rc }, idx),
+            );
             let direction = Direction::HigherIsBetter;
             judge_ratio(base, cand, iv, direction, settings.tolerance, samples)
         }
@@ -304,16 +322,22 @@ fn error_rate_row(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Row {
     let judged = match too_few_seconds(samples) {
         Some(reason) => not_comparable(&reason),
         None => {
-            let iv = interval(samples, Resampling::Blocks, settings, true, |side, idx| {
-                rate(
-                    if side == Side::Baseline {
-                        &b.full
-                    } else {
-                        &c.full
-                    },
-                    idx,
-                )
-            });
+            let iv = interval(
+                samples,
+                Resampling::Blocks,
+                settings,
+                (true, 0.0),
+                |side, idx| {
+                    rate(
+                        if side == Side::Baseline {
+                            &b.full
+                        } else {
+                            &c.full
+                        },
+                        idx,
+                    )
+                },
+            );
             let tolerance = (settings.tolerance * base).max(ERROR_RATE_FLOOR);
             judge_difference(base, cand, iv, Direction::LowerIsBetter, tolerance, samples)
         }
@@ -330,7 +354,11 @@ fn error_rate_row(b: &Pooled, c: &Pooled, settings: &CompareSettings) -> Row {
 }
 
 /// The watched server's CPU and memory, when both sides watched one.
-fn server_rows(base: &[&LoadResult], cand: &[&LoadResult], settings: &CompareSettings) -> Vec<Row> {
+fn server_rows(
+    (base, cand): (&[&LoadResult], &[&LoadResult]),
+    sides: (SideNoise, SideNoise),
+    settings: &CompareSettings,
+) -> Vec<Row> {
     let points = |results: &[&LoadResult], f: fn(&plumb_schema::profile::ResourcePoint) -> f64| {
         results
             .iter()
@@ -344,18 +372,25 @@ fn server_rows(base: &[&LoadResult], cand: &[&LoadResult], settings: &CompareSet
     let cpu = |p: &plumb_schema::profile::ResourcePoint| p.cpu_user_percent + p.cpu_system_percent;
     let rss = |p: &plumb_schema::profile::ResourcePoint| p.rss_bytes as f64;
     [
-        ("server CPU", Unit::CorePercent, cpu as fn(&_) -> f64),
-        ("server memory", Unit::Bytes, rss),
+        (
+            "server CPU",
+            Unit::CorePercent,
+            cpu as fn(&_) -> f64,
+            FLOOR_SERVER_CPU,
+        ),
+        ("server memory", Unit::Bytes, rss, FLOOR_THROUGHPUT),
     ]
     .into_iter()
-    .map(|(metric, unit, f)| {
+    .map(|(metric, unit, f, floor)| {
         let (vb, vc) = (points(base, f), points(cand, f));
         let (mb, mc) = (crate::bootstrap::mean(&vb), crate::bootstrap::mean(&vc));
         let samples = (vb.len(), vc.len());
         let judged = match too_few_seconds(samples) {
             Some(reason) => not_comparable(&reason),
             None => {
-                let iv = interval(samples, Resampling::Blocks, settings, false, |side, idx| {
+                let floor = floor_sd(floor, Some(sides));
+                let how = (false, floor);
+                let iv = interval(samples, Resampling::Blocks, settings, how, |side, idx| {
                     mean_at(if side == Side::Baseline { &vb } else { &vc }, idx)
                 });
                 judge_ratio(
@@ -404,7 +439,9 @@ fn row(
         candidate,
         change: judged.change,
         verdict: judged.verdict,
-        more_samples: judged.more_samples,
+        // Every row but the error rate carries run-to-run noise, which more seconds of one run
+        // do not shrink: no "more samples" estimate for those.
+        more_samples: judged.more_samples.filter(|_| metric == "error rate"),
         samples,
     }
 }

@@ -45,6 +45,11 @@ pub fn noise_warnings(side: &str, noises: &[Option<&HostNoise>]) -> Vec<String> 
         .collect()
 }
 
+/// Whether the host of a run was busy by the rule above.
+pub(crate) fn is_busy(noise: &HostNoise) -> bool {
+    !busy_reasons(noise).is_empty()
+}
+
 /// Each figure of `noise` beyond its limit, in words.
 fn busy_reasons(noise: &HostNoise) -> Vec<String> {
     let mut reasons = Vec::new();

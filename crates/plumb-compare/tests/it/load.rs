@@ -44,9 +44,9 @@ fn a_a_load_runs_are_never_regressed_or_improved() {
 }
 
 #[test]
-fn whole_run_percentiles_are_the_columns_and_a_10_percent_slowdown_regresses() {
+fn whole_run_percentiles_are_the_columns_and_a_25_percent_slowdown_regresses() {
     let _serial = crate::support::serial();
-    let (a, b) = (run(1, 1.0, 0.0), run(2, 1.10, 0.0));
+    let (a, b) = (run(1, 1.0, 0.0), run(2, 1.25, 0.0));
     let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
     for (metric, whole) in [
         (
@@ -74,7 +74,8 @@ fn whole_run_percentiles_are_the_columns_and_a_10_percent_slowdown_regresses() {
     );
     let throughput = verdict_of(&comparison, "throughput");
     assert_eq!(throughput.baseline, 200.0);
-    assert_eq!(throughput.verdict, Verdict::Equivalent);
+    // One run a side cannot show equivalence within 2%: run-to-run noise alone is wider.
+    assert_eq!(throughput.verdict, Verdict::Inconclusive);
 }
 
 #[test]
@@ -174,4 +175,42 @@ fn a_run_on_a_busy_host_gets_a_warning_naming_the_figure() {
         comparison.warnings,
         ["busy host during the candidate: 1-minute load average 2.50 at the start, above its 2 CPUs (load from before the run: other processes, or a run that just ended); its figures carry that noise"]
     );
+}
+
+/// Two identical loads at once against one embedded target, 20 times: both see the same
+/// machine, so any regressed or improved verdict would be a false alarm.
+#[test]
+fn twenty_real_a_a_load_pairs_are_never_regressed_or_improved() {
+    let _serial = crate::support::serial();
+    let target = plumb_target::spawn(
+        plumb_target::TargetSettings::default(),
+        "127.0.0.1:0".parse().unwrap(),
+        1,
+    )
+    .unwrap();
+    let url = target.url("/");
+    let mut false_calls = Vec::new();
+    for pair in 0..20 {
+        let run = || {
+            let mut s = plumb_load::LoadSettings::new(&url);
+            s.model = plumb_load::LoadModel::Closed { connections: 2 };
+            s.threads = 1;
+            s.duration = Some(std::time::Duration::from_secs(4));
+            let stop = plumb_load::StopSignal::new();
+            let report = plumb_load::run(&s, &mut plumb_load::Unobserved, &stop).unwrap();
+            report.to_result(&s, Vec::new())
+        };
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(run);
+            let b = scope.spawn(run);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
+        for row in comparison.rows {
+            if matches!(row.verdict, Verdict::Regressed | Verdict::Improved) {
+                false_calls.push((pair, row));
+            }
+        }
+    }
+    assert!(false_calls.is_empty(), "{false_calls:#?}");
 }
