@@ -613,6 +613,14 @@ impl Worker {
         }
     }
 
+    /// Sleep until `deadline`, waking early if the run is stopped.
+    async fn sleep_until_stopped_or(&self, deadline: Instant) {
+        while Instant::now() < deadline && !self.should_stop() {
+            let wake = deadline.min(Instant::now() + Duration::from_millis(50));
+            tokio::time::sleep_until(wake.into()).await;
+        }
+    }
+
     /// The open model's scheduler: sleep until the next request is due, then release every
     /// request due by now in one step (O(1) however far behind the generator is).
     async fn schedule(self: Rc<Self>, mut timer: PreciseTimer) {
@@ -650,6 +658,16 @@ impl Worker {
                 // Behind schedule: let the connections run before releasing more.
                 tokio::task::yield_now().await;
             }
+        }
+        // A time-bound run lasts its whole -d: the last send is due before the end, and the
+        // quiet time after it is part of the run (at 0.5/s over 12 s, not 10 s of 0.6/s).
+        let all_sent = self.next_index.get() >= last;
+        if let Some(deadline) = self
+            .plan
+            .deadline
+            .filter(|_| !all_sent && !self.should_stop())
+        {
+            self.sleep_until_stopped_or(deadline).await;
         }
         self.schedule_done.set(true);
         self.job_ready.notify_waiters();

@@ -29,8 +29,9 @@ pub struct LoadMetrics<'a> {
 }
 
 impl MetricSource for LoadMetrics<'_> {
-    /// Durations in milliseconds; `None` (no data) for a histogram without samples, and for
-    /// counts and rates when no request completed (a 0 that happens to pass is not data).
+    /// Durations in milliseconds; `None` (no data) for a histogram without samples, for every
+    /// metric when no request completed, and for counts and rates when no response arrived (a
+    /// count of refused requests that happens to pass is not data).
     fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
         let histogram = match metric {
             Metric::HttpReqDuration => self.latency,
@@ -60,6 +61,16 @@ impl LoadMetrics<'_> {
             return None;
         }
         let failed = self.errors as f64 / self.requests as f64;
+        // Requests that all failed before a response still make a failure rate (100%, measured);
+        // a count or rate of them passing `http_reqs: count>10` against a dead server is no data.
+        if self.latency.is_empty()
+            && matches!(
+                metric,
+                Metric::HttpReqs | Metric::DataReceived | Metric::DataSent
+            )
+        {
+            return None;
+        }
         let count = match metric {
             Metric::HttpReqFailed => return Some(failed),
             Metric::Checks => return Some(1.0 - failed),
@@ -72,5 +83,43 @@ impl LoadMetrics<'_> {
             Aggregation::Rate => count as f64 / self.elapsed.as_secs_f64().max(1e-9),
             _ => count as f64,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_requests_are_a_failure_rate_but_no_count() {
+        let empty = DurationHistogram::new();
+        let refused = LoadMetrics {
+            latency: &empty,
+            service: &empty,
+            ttfb: &empty,
+            connect: &empty,
+            requests: 100,
+            errors: 100,
+            bytes_sent: 0,
+            bytes_received: 0,
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(
+            refused.value(Metric::HttpReqFailed, Aggregation::Rate),
+            Some(1.0)
+        );
+        assert_eq!(refused.value(Metric::Checks, Aggregation::Rate), Some(0.0));
+        for metric in [Metric::HttpReqs, Metric::DataReceived, Metric::DataSent] {
+            assert_eq!(refused.value(metric, Aggregation::Rate), None, "{metric:?}");
+            assert_eq!(
+                refused.value(metric, Aggregation::Count),
+                None,
+                "{metric:?}"
+            );
+        }
+        assert_eq!(
+            refused.value(Metric::HttpReqDuration, Aggregation::Med),
+            None
+        );
     }
 }

@@ -267,3 +267,18 @@ fn a_time_bound_run_has_one_full_window_per_second_and_no_empty_ones() {
         assert!(counts.iter().all(|c| (180..=220).contains(c)), "{counts:?}");
     }
 }
+
+#[test]
+fn a_time_bound_open_run_lasts_its_whole_duration_at_a_low_rate() {
+    // At 2/s over 2 s the last send is due at 1.5 s; the run still ends at 2 s, so the
+    // achieved rate is the requested one (not 4 requests in 1.5 s = 2.7/s).
+    let t = target(TargetSettings::default());
+    let model = LoadModel::Open {
+        rate: 2.0,
+        max_connections: 5,
+    };
+    let report = run(&settings(&t.url("/"), model, 2_000));
+    assert_eq!(report.totals.requests, 4);
+    let elapsed = report.elapsed.as_secs_f64();
+    assert!((1.95..2.3).contains(&elapsed), "elapsed {elapsed}");
+}
