@@ -138,6 +138,11 @@ fn classify_h2(e: &h2::Error) -> Failure {
     if let Some(io) = e.get_io() {
         return classify_io(io);
     }
+    if e.is_library() {
+        // h2 itself ended the connection: what came back was not HTTP/2 (an HTTP/1.1 server
+        // answering 400 to the h2c preface, garbage).
+        return Failure::new(ErrorClass::Malformed, NOT_HTTP2);
+    }
     match e.reason() {
         Some(h2::Reason::REFUSED_STREAM) => Failure::new(
             ErrorClass::Closed,
@@ -151,6 +156,10 @@ fn classify_h2(e: &h2::Error) -> Failure {
         _ => Failure::new(ErrorClass::Reset, "HTTP/2 protocol error"),
     }
 }
+
+/// The detail of an answer that was not HTTP/2.
+const NOT_HTTP2: &str =
+    "the server did not answer in HTTP/2: does it speak h2 (h2c on plain http)? drop --http2";
 
 /// The detail of a stream the server accepted and then reset: never retried.
 pub(crate) const STREAM_FAILED: &str = "stream reset by the server after it took the request";

@@ -117,10 +117,10 @@ pub fn text(result: &LoadResult) -> String {
     }
     let _ = writeln!(
         out,
-        "  data       sent {}, received {}; {} connections opened",
+        "  data       sent {}, received {}; {} opened",
         bytes(s.bytes_sent),
         bytes(s.bytes_received),
-        count(s.connections_opened)
+        connections(s.connections_opened)
     );
     if s.in_flight_at_end > 0 || s.missed_sends > 0 {
         let _ = writeln!(
@@ -213,14 +213,14 @@ fn headline(result: &LoadResult) -> String {
     let shape = match (st.model.as_str(), st.rate) {
         ("open", Some(r)) if st.stages.is_empty() => {
             format!(
-                "open model, {}/s, up to {} connections",
+                "open model, {}/s, up to {}",
                 rate(r),
-                st.connections
+                connections(st.connections)
             )
         }
-        ("open", _) => format!("open model, staged, up to {} connections", st.connections),
+        ("open", _) => format!("open model, staged, up to {}", connections(st.connections)),
         _ if !st.stages.is_empty() => "closed model, staged connections".to_string(),
-        _ => format!("closed model, {} connections", st.connections),
+        _ => format!("closed model, {}", connections(st.connections)),
     };
     format!(
         "plumb load {} {}: {}, {} thread{}, HTTP/{}",
@@ -262,6 +262,15 @@ fn joined_counts(map: &std::collections::BTreeMap<String, u64>, empty: &str) -> 
         .map(|(k, v)| format!("{k}: {}", count(*v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `1 connection`, `50 connections`.
+fn connections(n: u64) -> String {
+    if n == 1 {
+        "1 connection".to_string()
+    } else {
+        format!("{} connections", count(n))
+    }
 }
 
 /// A Markdown summary.
