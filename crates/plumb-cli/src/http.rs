@@ -61,7 +61,23 @@ pub fn parse_header(text: &str) -> Result<(String, String), CliError> {
         )));
     }
     http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("has an invalid header name"))?;
+    framing_header(name, value).map_err(|why| bad(why))?;
     Ok((name.to_string(), value.to_string()))
+}
+
+/// plumb frames the body itself (`Content-Length` from `-b`/`--body-file`); a header that says
+/// otherwise would send a request whose framing lies, and the server would wait or misparse.
+fn framing_header(name: &str, value: &str) -> Result<(), &'static str> {
+    if name.eq_ignore_ascii_case("content-length") {
+        return Err("sets Content-Length, which plumb computes from -b/--body-file (a wrong one corrupts the request)");
+    }
+    if name.eq_ignore_ascii_case("transfer-encoding") {
+        return Err("sets Transfer-Encoding, but plumb sends the body with a Content-Length");
+    }
+    if name.eq_ignore_ascii_case("host") && value.is_empty() {
+        return Err("sets an empty Host");
+    }
+    Ok(())
 }
 
 /// A character as an error message shows it: `CR`, `LF`, `NUL`, `space`, or quoted.

@@ -304,17 +304,43 @@ impl LoadArgs {
 
     fn body_bytes(&self) -> Result<Vec<u8>, CliError> {
         if let Some(path) = &self.body_file {
-            return std::fs::read(path).map_err(|e| {
-                CliError::flag(
-                    "--body-file",
-                    &path.display().to_string(),
-                    &format!("cannot be read: {e}"),
-                    "give the path of a readable file",
-                )
-            });
+            return read_body_file(path);
         }
         Ok(self.body.clone().unwrap_or_default().into_bytes())
     }
+}
+
+/// The largest request body plumb sends: it is held in memory once and written per request.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read `--body-file`, at most [`MAX_BODY_BYTES`] (checked while reading: `/dev/zero` and pipes
+/// have no size to check first).
+fn read_body_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let cannot = |e: std::io::Error| {
+        CliError::flag(
+            "--body-file",
+            &shown,
+            &format!("cannot be read: {e}"),
+            "give the path of a readable file",
+        )
+    };
+    let mut body = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut body)
+        .map_err(cannot)?;
+    if body.len() as u64 > MAX_BODY_BYTES {
+        return Err(CliError::flag(
+            "--body-file",
+            &shown,
+            "is larger than the limit of 64 MiB",
+            "send a smaller body; plumb keeps the body in memory and sends it with every request",
+        ));
+    }
+    Ok(body)
 }
 
 fn rate_error(rate: f64, why: &str) -> CliError {

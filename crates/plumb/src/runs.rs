@@ -65,14 +65,20 @@ pub fn find_many(
     path: &LedgerPath,
     selector: &str,
 ) -> anyhow::Result<Vec<RunRecord>> {
-    if let Some((from, to)) = selector.split_once("..") {
-        return range(ledger, path, selector, from, to);
-    }
     if selector.contains(',') {
+        if selector.split(',').any(|one| one.trim().is_empty()) {
+            anyhow::bail!(
+                "'{selector}' has an empty run reference\nhint: write a list of runs as A,B,C (no empty items)"
+            );
+        }
         return selector
             .split(',')
-            .map(|one| find(ledger, path, one.trim()))
-            .collect();
+            .map(|one| find_many(ledger, path, one.trim()))
+            .collect::<anyhow::Result<Vec<Vec<RunRecord>>>>()
+            .map(|lists| lists.into_iter().flatten().collect());
+    }
+    if let Some((from, to)) = selector.split_once("..") {
+        return range(ledger, path, selector, from, to);
     }
     let filter = if let Some(name) = selector.strip_prefix("name:") {
         HistoryFilter {

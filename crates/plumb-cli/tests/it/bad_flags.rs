@@ -81,9 +81,23 @@ fn headers_cannot_split_the_request() {
         ("X\r\nY: x", "has an invalid header name: CR (\\r) is not allowed"),
         (": x", "has an empty header name"),
         ("NoColon", "is missing ':'"),
+        ("Content-Length: 99", "sets Content-Length, which plumb computes"),
+        ("transfer-encoding: chunked", "sets Transfer-Encoding"),
+        ("Host:", "sets an empty Host"),
     ] {
         check_load(&["-H", header], &[why, hint]);
     }
+}
+
+#[test]
+fn a_body_file_is_bounded_while_it_is_read() {
+    check_load(
+        &["-m", "POST", "--body-file", "/dev/zero"],
+        &[
+            "invalid value '/dev/zero' for --body-file: is larger than the limit of 64 MiB",
+            "hint: send a smaller body",
+        ],
+    );
 }
 
 #[test]

@@ -148,6 +148,7 @@ pub fn table(
         );
     }
     comparison.warnings.extend(host_warnings(base, cand));
+    comparison.warnings.extend(same_runs(base, cand));
     Ok(ComparisonTable {
         baseline: labels(base),
         candidate: labels(cand),
@@ -187,7 +188,13 @@ fn kinds(runs: &[RunRecord]) -> String {
 
 /// A run as people know it: its name, short id and git commit.
 pub fn label(run: &RunRecord) -> String {
-    let id: String = run.id.chars().take(12).collect();
+    // A ledger id is long hex: its first 12 characters name it. A result file keeps its path.
+    let is_ledger_id = run.id.chars().all(|c| c.is_ascii_hexdigit());
+    let id: String = if is_ledger_id {
+        run.id.chars().take(12).collect()
+    } else {
+        run.id.clone()
+    };
     let mut details = Vec::new();
     if run.name.is_some() {
         details.push(id.clone());
@@ -230,6 +237,23 @@ fn threshold_rows(base: &[RunRecord], cand: &[RunRecord]) -> Vec<ThresholdRow> {
             status: t.status,
         })
         .collect()
+}
+
+/// A run on both sides, or twice on one, makes the comparison partly a run against itself.
+fn same_runs(base: &[RunRecord], cand: &[RunRecord]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for run in base.iter().chain(cand) {
+        if seen.contains(&run.id.as_str()) {
+            warnings.push(format!(
+                "run {} is counted more than once (on both sides, or twice on one): the comparison is partly a run against itself",
+                label(run)
+            ));
+        }
+        seen.push(&run.id);
+    }
+    warnings.dedup();
+    warnings
 }
 
 /// Runs from other machines.
