@@ -61,7 +61,7 @@ pub fn parse_header(text: &str) -> Result<(String, String), CliError> {
         )));
     }
     http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("has an invalid header name"))?;
-    framing_header(name, value).map_err(|why| bad(why))?;
+    framing_header(name, value).map_err(bad)?;
     Ok((name.to_string(), value.to_string()))
 }
 
