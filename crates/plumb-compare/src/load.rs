@@ -6,7 +6,8 @@
 use crate::bootstrap::{interval, mean_at, resample, Resampling, Side};
 use crate::judge::{judge_difference, judge_ratio, not_comparable, Judged};
 use crate::widen::{
-    floor_sd, percentile_floor, widen_ratio, SideNoise, FLOOR_SERVER_CPU, FLOOR_THROUGHPUT,
+    floor_sd, percentile_floor, widen_ratio, SideNoise, FLOOR_SERVER_CPU, FLOOR_SERVER_MEMORY,
+    FLOOR_THROUGHPUT,
 };
 use crate::{CompareSettings, Comparison, Direction, Row, Unit};
 use plumb_schema::load::{LoadResult, SecondWindow};
@@ -49,6 +50,12 @@ pub fn compare_load(
                 "{interrupted} {side} run(s) were interrupted: they cover only the part that ran"
             ));
         }
+    }
+    if b.noise.runs == 1 || c.noise.runs == 1 {
+        warnings.push(
+            "one run on a side: its intervals include run-to-run noise (on a 2-core VM two identical 5 s runs differed by up to 38%), so only large changes get a verdict; pool several runs a side (latest~4..latest) or run `plumb compare --ab URL_A URL_B`"
+                .into(),
+        );
     }
     if b.missing_histograms || c.missing_histograms {
         warnings.push(
@@ -378,7 +385,7 @@ fn server_rows(
             cpu as fn(&_) -> f64,
             FLOOR_SERVER_CPU,
         ),
-        ("server memory", Unit::Bytes, rss, FLOOR_THROUGHPUT),
+        ("server memory", Unit::Bytes, rss, FLOOR_SERVER_MEMORY),
     ]
     .into_iter()
     .map(|(metric, unit, f, floor)| {
