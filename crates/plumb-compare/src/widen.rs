@@ -120,7 +120,7 @@ pub(crate) fn widen_difference(
 
 fn widened_half(half: f64, units: f64, floor_sd: f64, confidence: f64) -> f64 {
     let p = 1.0 - (1.0 - confidence) / 2.0;
-    let z = plumb_stats::compare::normal_quantile(p);
+    let z = plumb_stats::sample::normal_quantile(p);
     let df = (units - 1.0).max(1.0);
     let small = student_t_quantile(p, df) / z * (units / (units - 1.0)).sqrt();
     (half * small).hypot(z * floor_sd)
@@ -135,7 +135,7 @@ pub(crate) fn student_t_quantile(p: f64, df: f64) -> f64 {
     if df < 2.5 {
         return (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt();
     }
-    let z = plumb_stats::compare::normal_quantile(p);
+    let z = plumb_stats::sample::normal_quantile(p);
     let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
     z + (z3 + z) / (4.0 * df)
         + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * df * df)

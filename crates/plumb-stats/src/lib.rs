@@ -1,9 +1,9 @@
-//! Histograms, percentiles, thresholds and comparisons for plumb.
+//! Histograms, percentiles, thresholds and sample statistics for plumb (comparisons live in
+//! plumb-compare).
 //!
 //! This crate is pure: it does no I/O and reads no clock, so every function here can be tested with
 //! plain values. Engines record into its histograms; renderers and the ledger read them back.
 
-pub mod compare;
 mod histogram;
 mod metrics;
 pub mod sample;

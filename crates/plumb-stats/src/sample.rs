@@ -212,6 +212,21 @@ fn rank_sum_and_ties(first: &[f64], second: &[f64]) -> (f64, f64) {
 }
 
 /// P(Z > z) for a standard normal Z, from the complementary error function.
+/// The standard normal quantile, by bisection on the upper tail (plenty fast for a handful of
+/// calls, and exact to 1e-12).
+pub fn normal_quantile(p: f64) -> f64 {
+    let (mut lo, mut hi) = (-40.0_f64, 40.0_f64);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if 1.0 - standard_normal_upper_tail(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
 pub(crate) fn standard_normal_upper_tail(z: f64) -> f64 {
     0.5 * erfc(z / std::f64::consts::SQRT_2)
 }
