@@ -47,6 +47,19 @@ pub fn parse_error(error: clap::Error) -> i32 {
         let _ = writeln!(std::io::stderr(), "error: {message}");
         return COULD_NOT_RUN;
     }
+    if error.use_stderr() {
+        // A usage error: clap's message, and a `hint:` line when clap's own has none.
+        let mut text = error.render().to_string();
+        if !text.contains("hint:") {
+            let command = subcommand().map_or(String::new(), |c| format!(" {c}"));
+            text = format!(
+                "{}\nhint: `plumb{command} --help` lists the flags and the values they take\n",
+                text.trim_end()
+            );
+        }
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        return error.exit_code();
+    }
     // Help and version go to stdout: a closed pipe ends them quietly, a full disk is named.
     match error.print() {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -60,6 +73,14 @@ pub fn parse_error(error: clap::Error) -> i32 {
         }
         _ => error.exit_code(),
     }
+}
+
+/// The subcommand on the command line (the first argument that is not a flag), if any.
+fn subcommand() -> Option<String> {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| a.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 /// The flags whose value may come from the environment, and their variables.

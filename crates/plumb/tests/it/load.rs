@@ -436,3 +436,23 @@ fn connections_beyond_the_open_files_limit_are_refused_before_the_run() {
         "{err}"
     );
 }
+
+#[test]
+fn a_usage_error_from_the_parser_ends_with_a_hint() {
+    for args in [
+        vec!["load", "http://127.0.0.1:1/", "-o", "yaml"],
+        vec!["load"],
+        vec!["compare", "latest"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        let command = args[0];
+        assert!(
+            err.trim_end().ends_with(&format!(
+                "hint: `plumb {command} --help` lists the flags and the values they take"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+}
