@@ -351,6 +351,7 @@ impl Parser<'_> {
         let (aggregation, op_start) = self.aggregation(metric, condition_start)?;
         let (comparison, value_start) = self.comparison(op_start)?;
         let bound = self.bound(metric, value_start)?;
+        self.possible(metric, bound, value_start)?;
         Ok(Threshold {
             source: self.text.trim().to_string(),
             metric,
@@ -432,6 +433,33 @@ impl Parser<'_> {
                     "use one of <, <=, >, >=, ==, !=",
                 )
             })
+    }
+
+    /// A bound no run can reach makes a threshold that always passes or always fails: a fraction
+    /// outside 0..=1, a negative duration, count or rate.
+    fn possible(&self, metric: Metric, bound: f64, from: usize) -> Result<(), ThresholdParseError> {
+        let (start, word) = trimmed(self.text, from, self.text.len());
+        let fraction = matches!(metric, Metric::HttpReqFailed | Metric::Checks);
+        if fraction && !(0.0..=1.0).contains(&bound) {
+            return Err(self.error(
+                start,
+                word.len(),
+                &format!(
+                    "{} is a fraction of requests: '{word}' is outside 0 to 1 (0% to 100%)",
+                    metric.name()
+                ),
+                "e.g. 'http_req_failed: rate<0.01' or 'rate<1%'",
+            ));
+        }
+        if bound < 0.0 {
+            return Err(self.error(
+                start,
+                word.len(),
+                &format!("'{word}' is negative, and {} never is", metric.name()),
+                "write a bound of 0 or more",
+            ));
+        }
+        Ok(())
     }
 
     fn bound(&self, metric: Metric, from: usize) -> Result<f64, ThresholdParseError> {
@@ -569,6 +597,16 @@ mod tests {
         let e = Threshold::parse(expr).unwrap_err();
         assert_eq!(&expr[e.start..e.start + e.len], bad_part, "{e}");
         assert!(e.message.contains(message_contains), "{e}");
+    }
+
+    #[test]
+    fn bounds_no_run_can_reach_are_refused() {
+        check_error("http_req_failed: rate<200%", "200%", "outside 0 to 1");
+        check_error("checks: rate>=1.5", "1.5", "outside 0 to 1");
+        check_error("http_req_duration: p(95)<-5ms", "-5ms", "is negative");
+        check_error("http_reqs: count>-1", "-1", "is negative");
+        assert!(Threshold::parse("http_req_failed: rate<=100%").is_ok());
+        assert!(Threshold::parse("http_req_duration: p(95)<0ms").is_ok());
     }
 
     #[test]

@@ -149,7 +149,13 @@ fn aggregation(metric: Metric) -> BoxedStrategy<Aggregation> {
 }
 
 fn threshold() -> impl Strategy<Value = Threshold> {
-    (metric(), comparison(), -1e12..1e12f64).prop_flat_map(|(metric, comparison, bound)| {
+    // Bounds a run can reach: fractions of requests in 0..=1, everything else 0 or more.
+    (metric(), comparison(), 0.0..1e12f64).prop_flat_map(|(metric, comparison, bound)| {
+        let bound = if matches!(metric, Metric::HttpReqFailed | Metric::Checks) {
+            bound / 1e12
+        } else {
+            bound
+        };
         aggregation(metric).prop_map(move |aggregation| Threshold {
             source: String::new(),
             metric,
