@@ -161,10 +161,10 @@ pub fn find_baseline(
     let opened = reading(ledger, path, reference)?;
     match opened.resolve(&format!("baseline:{reference}")) {
         Err(LedgerError::UnknownBaseline { .. }) => match opened.resolve(reference) {
-            Err(LedgerError::UnknownRun { .. }) => Err(anyhow::anyhow!(
+            Err(LedgerError::UnknownRun { .. }) => by_name(opened, reference).map_err(|_| anyhow::anyhow!(
                 "no baseline named '{reference}', and no run matches '{reference}'\nhint: `plumb baseline list` shows the \
                  baselines and `plumb history` the runs; --baseline takes a baseline's name or \
-                 any run reference (an id prefix, latest~1, a JSON result file)"
+                 any run reference (an id prefix, latest~1, a --run-name, a JSON result file)"
             )),
             found => found.map_err(explained),
         },

@@ -151,9 +151,9 @@ fn a_read_only_ledger_can_still_be_read() {
 #[test]
 fn gate_baseline_takes_any_run_reference() {
     let l = ledger();
-    let first = saved_bench(&l.path, &[]);
+    let first = saved_bench(&l.path, &["--run-name", "before"]);
     let second = saved_bench(&l.path, &[]);
-    for reference in ["latest~1", &first[..16]] {
+    for reference in ["latest~1", &first[..16], "before"] {
         let output = plumb(&l.path, &["gate", "--baseline", reference]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let text = stdout(&output);
