@@ -93,7 +93,9 @@ impl Pooled {
         for result in results {
             let series = &result.timeseries;
             for (i, w) in series.iter().enumerate() {
-                let cut_short = series.len() > 2 && i + 1 == series.len();
+                // The last second is whole when the run lasted that long (a `-d 3s` run has 3).
+                let whole = result.summary.duration_s >= series.len() as f64 - 0.01;
+                let cut_short = i + 1 == series.len() && !whole;
                 if !cut_short {
                     pooled.full.push((w.requests as f64, w.errors as f64));
                 }

@@ -45,9 +45,15 @@ pub fn noise_warnings(side: &str, noises: &[Option<&HostNoise>]) -> Vec<String> 
         .collect()
 }
 
-/// Whether the host of a run was busy by the rule above.
-pub(crate) fn is_busy(noise: &HostNoise) -> bool {
-    !busy_reasons(noise).is_empty()
+/// Whether others disturbed a run: steal, or a load average above the CPUs before it started.
+/// CPU pressure is left out here: a local load test that saturates its own host raises it, and
+/// the run-to-run floors were measured on such runs already.
+pub(crate) fn disturbed_by_others(noise: &HostNoise) -> bool {
+    let steal = noise.steal_share.is_some_and(|s| s > MAX_STEAL);
+    let loaded = noise
+        .load_avg_1m_start
+        .is_some_and(|l| l > f64::from(noise.cpus.max(1)));
+    steal || loaded
 }
 
 /// Each figure of `noise` beyond its limit, in words.

@@ -9,7 +9,8 @@
 //!    samples say: the machine's load, caches, the CPU's clock and the server's state change
 //!    between them. Each side adds a floor, a log-scale standard deviation per run for the
 //!    metric (see the `FLOOR_*` constants), divided by √(runs) when a side pools several and
-//!    doubled when its host was busy, combined in quadrature with the bootstrap's spread. Paired
+//!    doubled when others disturbed its host (steal, or a load average above the CPUs before it
+//!    started), combined in quadrature with the bootstrap's spread. Paired
 //!    rounds (`compare --ab` with commands) add none: the pairing removes drift.
 //!
 //! The constants come from A/A runs on a shared 2-core VM (docs/ledger.md), where two 5 s load
@@ -67,7 +68,10 @@ impl SideNoise {
     pub(crate) fn of(noises: &[Option<&HostNoise>]) -> SideNoise {
         SideNoise {
             runs: noises.len().max(1),
-            busy: noises.iter().flatten().any(|n| crate::noise::is_busy(n)),
+            busy: noises
+                .iter()
+                .flatten()
+                .any(|n| crate::noise::disturbed_by_others(n)),
         }
     }
 

@@ -3,6 +3,7 @@
 use crate::support::{load_run, normal, rng};
 use plumb_compare::{compare_load, CompareSettings, Verdict};
 use plumb_schema::load::LoadResult;
+use rand::Rng;
 
 const URL: &str = "http://127.0.0.1:8080/api";
 
@@ -220,4 +221,23 @@ fn twenty_real_a_a_load_pairs_are_never_regressed_or_improved() {
         }
     }
     assert!(false_calls.is_empty(), "{false_calls:#?}");
+}
+
+#[test]
+fn the_last_second_of_a_run_that_lasted_it_counts_for_throughput() {
+    let _serial = crate::support::serial();
+    let mut r = rng(21);
+    let mut three = || {
+        let mut r = rng(r.random());
+        load_run(URL, 100.0, 3, 100, 0.0, move || {
+            5.0 * (0.4 * normal(&mut r)).exp()
+        })
+    };
+    let (a, mut b) = (three(), three());
+    let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
+    assert_eq!(verdict_of(&comparison, "throughput").samples, (3, 3));
+    // A run stopped at 2.5 s: its third second was cut short and is left out.
+    b.summary.duration_s = 2.5;
+    let comparison = compare_load(&[&a], &[&b], &CompareSettings::default());
+    assert_eq!(verdict_of(&comparison, "throughput").samples, (3, 2));
 }
