@@ -21,8 +21,7 @@ pub(crate) fn symbolize(raw: &RawProfile) -> Vec<NamedStack> {
     for ((pid, addresses), count) in &raw.stacks {
         let mut names = Vec::new();
         for (depth, &address) in addresses.iter().enumerate() {
-            let mapping = raw.spaces.find(*pid, address);
-            names.extend(symbolizer.frames(mapping, address, depth > 0));
+            names.extend(symbolizer.frames_in(&raw.spaces, *pid, address, depth > 0));
         }
         names.reverse();
         *merged.entry(names).or_default() += count;
