@@ -3,22 +3,32 @@
 use crate::limits::{MAX_FREQUENCY, MAX_TOP, MAX_WAIT};
 use crate::parse::{parse_duration_at_most, parse_run_duration, parse_whole};
 use clap::ValueEnum;
-use plumb_profile::{ProfileSettings, SamplingSettings, Target, Unwinding};
+use plumb_profile::{ProcessSelection, ProfileSettings, SamplingSettings, Target, Unwinding};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Arguments of `plumb profile`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  plumb profile -- ./target/release/myapp --input big.json\n  plumb profile --pid 4242 -d 30s --flamegraph cpu.svg"
+    after_help = "Examples:\n  plumb profile -- ./target/release/myapp --input big.json\n  plumb profile --pid 4242 -d 30s --flamegraph cpu.svg\n  plumb profile --pid \"$(pgrep -o gunicorn)\" --tree -d 30s\n  plumb profile --cgroup system.slice/postgresql.service -d 30s\n\nA launched command is measured with all its children; --pid measures the process alone\nunless --tree is given."
 )]
 pub struct ProfileArgs {
-    /// Attach to this running process instead of launching a command.
+    /// Attach to this running process instead of launching a command (repeat for several).
     #[arg(long, value_name = "PID", conflicts_with = "command", allow_negative_numbers = true,
           value_parser = parse_pid)]
-    pub pid: Option<u32>,
+    pub pid: Vec<u32>,
 
-    /// How long to watch an attached process, at most 7d (default: until it exits or Ctrl-C).
+    /// With --pid: the processes and all their descendants, including those started while
+    /// profiling (the workers of gunicorn, uwsgi, a Node cluster, PostgreSQL backends).
+    #[arg(long, conflicts_with = "command", requires = "pid")]
+    pub tree: bool,
+
+    /// Attach to every process of this cgroup and of the cgroups below it, including those
+    /// that join it while profiling (absolute, or relative to the cgroup v2 mount).
+    #[arg(long, value_name = "PATH", conflicts_with = "command")]
+    pub cgroup: Option<PathBuf>,
+
+    /// How long to watch attached processes, at most 7d (default: until they exit or Ctrl-C).
     #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration,
           allow_hyphen_values = true)]
     pub duration: Option<Duration>,
@@ -72,30 +82,35 @@ pub enum UnwindArg {
 /// A flag combination that clap cannot reject by itself.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileArgsError {
-    /// Neither a command nor `--pid`.
-    #[error("nothing to profile\nhint: give a command after `--` (`plumb profile -- ./myapp`) or a running process with `--pid PID`")]
+    /// Neither a command nor `--pid`/`--cgroup`.
+    #[error("nothing to profile\nhint: give a command after `--` (`plumb profile -- ./myapp`), a running process with `--pid PID` (`--tree` for its children too) or a cgroup with `--cgroup PATH`")]
     NoTarget,
     /// `--duration` with a launched command.
-    #[error("-d/--duration applies only with --pid: a launched command is profiled until it exits\nhint: drop -d, or attach to a running process with `--pid PID -d 30s`")]
+    #[error("-d/--duration applies only with --pid or --cgroup: a launched command is profiled until it exits\nhint: drop -d, or attach to a running process with `--pid PID -d 30s`")]
     DurationWithoutPid,
 }
 
 impl ProfileArgs {
     /// Resolve the flags into the profiler's settings.
     pub fn resolve(&self) -> Result<ProfileSettings, ProfileArgsError> {
-        if self.pid.is_none() && self.duration.is_some() {
+        let attached = !self.pid.is_empty() || self.cgroup.is_some();
+        if !attached && self.duration.is_some() {
             return Err(ProfileArgsError::DurationWithoutPid);
         }
-        let target = match (self.pid, self.command.split_first()) {
-            (Some(pid), _) => Target::Pid {
-                pid,
+        let target = match (attached, self.command.split_first()) {
+            (true, _) => Target::Processes {
+                selection: ProcessSelection {
+                    pids: self.pid.clone(),
+                    tree: self.tree,
+                    cgroup: self.cgroup.clone(),
+                },
                 duration: self.duration,
             },
-            (None, Some((program, args))) => Target::Command {
+            (false, Some((program, args))) => Target::Command {
                 program: program.clone(),
                 args: args.to_vec(),
             },
-            (None, None) => return Err(ProfileArgsError::NoTarget),
+            (false, None) => return Err(ProfileArgsError::NoTarget),
         };
         let unwinding = match self.unwind {
             UnwindArg::Fp => Unwinding::FramePointers,
@@ -194,11 +209,31 @@ mod tests {
             .unwrap();
         assert_eq!(
             settings.target,
-            Target::Pid {
-                pid: 42,
+            Target::Processes {
+                selection: ProcessSelection::pid(42),
                 duration: Some(Duration::from_secs(30))
             }
         );
+    }
+
+    #[test]
+    fn pids_repeat_and_take_their_trees_or_a_cgroup() {
+        let settings = parse(&["--pid", "42", "--pid", "43", "--tree", "--cgroup", "app"])
+            .unwrap()
+            .resolve()
+            .unwrap();
+        let Target::Processes { selection, .. } = settings.target else {
+            panic!("{:?}", settings.target);
+        };
+        assert_eq!(selection.pids, vec![42, 43]);
+        assert!(selection.tree);
+        assert_eq!(selection.cgroup, Some(PathBuf::from("app")));
+        let cgroup = parse(&["--cgroup", "/sys/fs/cgroup/app", "-d", "5s"]).unwrap();
+        assert!(cgroup.resolve().is_ok());
+        // --tree needs a PID, and a launched command is a tree already.
+        assert!(parse(&["--tree", "--cgroup", "app"]).is_err());
+        assert!(parse(&["--tree", "--", "ls"]).is_err());
+        assert!(parse(&["--cgroup", "app", "--", "ls"]).is_err());
     }
 
     #[test]

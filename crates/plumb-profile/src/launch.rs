@@ -6,7 +6,9 @@
 //!
 //! The command leads its own process group, so that a stop (Ctrl-C, SIGTERM, SIGHUP sent to
 //! plumb) ends it and whatever it started: [`wait`] sends SIGTERM to the group, SIGKILL after
-//! [`KILL_GRACE`], and reaps the command, and the profile covers the run until then.
+//! [`KILL_GRACE`], and reaps the command, and the profile covers the run until then. The
+//! command is reaped with `wait4`, whose resource usage holds the CPU of the command and of the
+//! descendants it reaped, so what its children did is not lost between two /proc readings.
 
 use crate::error::ProfileError;
 use std::io::{self, Read, Write};
@@ -98,15 +100,25 @@ fn release(writer: OwnedFd) {
     let _ = std::fs::File::from(writer).write_all(&[1]);
 }
 
+/// How a launched command ended, with the CPU the kernel accounted to it when it was reaped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reaped {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// User and system CPU of the command and of every descendant reaped under it (`wait4`'s
+    /// rusage), in clock ticks: what /proc cannot show of processes that exited between readings.
+    pub cpu_ticks: (u64, u64),
+}
+
 /// Wait for the command to end; once `stop` is set, end its process group (SIGTERM, then
 /// SIGKILL after [`KILL_GRACE`]) and reap it.
-pub(crate) fn wait(child: &mut Child, stop: &AtomicBool) -> io::Result<ExitStatus> {
+pub(crate) fn wait(child: &mut Child, stop: &AtomicBool) -> io::Result<Reaped> {
     let pid = libc::pid_t::try_from(child.id()).map_err(io::Error::other)?;
     let pidfd = PidFd::open(pid);
     loop {
         if stop.load(Ordering::SeqCst) {
             end_group(pid);
-            return child.wait();
+            return reap(pid);
         }
         let exited = match &pidfd {
             Ok(pidfd) => pidfd.readable_within(STOP_CHECK)?,
@@ -116,9 +128,35 @@ pub(crate) fn wait(child: &mut Child, stop: &AtomicBool) -> io::Result<ExitStatu
             }
         };
         if exited {
-            return child.wait();
+            return reap(pid);
         }
     }
+}
+
+/// Reap child `pid` with `wait4`, keeping its resource usage (std's `Child::wait` drops it).
+/// The `Child` is not waited on again afterwards; dropping it does nothing.
+fn reap(pid: libc::pid_t) -> io::Result<Reaped> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid and writable for the call.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if reaped < 0 && err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    let ticks = procfs::ticks_per_second() as f64;
+    let to_ticks =
+        |t: libc::timeval| ((t.tv_sec as f64 + t.tv_usec as f64 / 1e6) * ticks).round() as u64;
+    Ok(Reaped {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        cpu_ticks: (to_ticks(usage.ru_utime), to_ticks(usage.ru_stime)),
+    })
 }
 
 /// SIGTERM to the group led by `pid`, SIGKILL to what is left after the grace. The leader is not

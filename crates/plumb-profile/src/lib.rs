@@ -14,6 +14,7 @@ mod error;
 mod flamegraph;
 mod launch;
 mod perf;
+mod processes;
 mod profiler;
 mod resources;
 mod settings;
@@ -25,6 +26,7 @@ pub use analysis::{cover, fold, rank, NamedStack, COVER_FRACTION};
 pub use error::ProfileError;
 pub use flamegraph::{write_flamegraph, write_folded};
 pub use perf::access::{diagnose, DeniedContext, Diagnosis};
+pub use processes::{resolve_cgroup, ProcessSelection};
 pub use profiler::{Profiler, ProfilerHandle};
 pub use resources::{ResourceSampler, ResourceSamplerHandle};
 pub use settings::{
@@ -48,7 +50,13 @@ const WATCH_EVERY: Duration = Duration::from_millis(20);
 pub fn run(settings: &ProfileSettings, stop: &AtomicBool) -> Result<ProfileReport, ProfileError> {
     let report = match &settings.target {
         Target::Command { program, args } => run_command(settings, program, args, stop)?,
-        Target::Pid { pid, duration } => run_attached(settings, *pid, *duration, stop)?,
+        Target::Pid { pid, duration } => {
+            run_attached(settings, &ProcessSelection::pid(*pid), *duration, stop)?
+        }
+        Target::Processes {
+            selection,
+            duration,
+        } => run_attached(settings, selection, *duration, stop)?,
     };
     Ok(report)
 }
@@ -65,8 +73,10 @@ fn run_command(
     })?;
     let pid = child.id();
     let started = Instant::now();
-    let resources = ResourceSampler::start_unchecked(pid, settings.interval);
-    let status = launch::wait(&mut child, stop).map_err(|source| ProfileError::Io {
+    // A launched command is a tree: what its children do is its work.
+    let resources =
+        ResourceSampler::start_unchecked(ProcessSelection::tree_of(pid), settings.interval);
+    let reaped = launch::wait(&mut child, stop).map_err(|source| ProfileError::Io {
         context: format!("waiting for `{program}` (PID {pid})"),
         source,
     })?;
@@ -78,10 +88,11 @@ fn run_command(
                 .chain(args.iter().cloned())
                 .collect(),
         ),
-        exit_code: status.code(),
+        exit_code: reaped.status.code(),
     };
     let cpu = cpu.unwrap_or_else(|| Err(not_started()));
-    Ok(assemble(target, duration, cpu, resources.stop()))
+    let resources = resources.stop_launched(pid, reaped.cpu_ticks);
+    Ok(assemble(target, duration, cpu, resources))
 }
 
 fn not_started() -> Diagnosis {
@@ -93,13 +104,14 @@ fn not_started() -> Diagnosis {
 
 fn run_attached(
     settings: &ProfileSettings,
-    pid: u32,
+    selection: &ProcessSelection,
     duration: Option<Duration>,
     stop: &AtomicBool,
 ) -> Result<ProfileReport, ProfileError> {
-    let resources = ResourceSampler::start(pid, settings.interval)?;
+    let selection = selection.checked()?;
+    let resources = ResourceSampler::watch(&selection, settings.interval)?;
     let started = Instant::now();
-    let cpu = Profiler::attach(pid, settings.sampling);
+    let cpu = Profiler::attach_selection(&selection, settings.sampling);
     let deadline = duration.map(|duration| started + duration);
     while !stop.load(Ordering::Relaxed)
         && !resources.is_finished()
@@ -109,7 +121,7 @@ fn run_attached(
     }
     let elapsed = started.elapsed();
     let target = ProfileTarget {
-        pid,
+        pid: selection.pids.first().copied().unwrap_or(0),
         command: None,
         exit_code: None,
     };

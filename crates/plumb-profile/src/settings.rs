@@ -1,5 +1,9 @@
 //! Plain settings of a profile run, resolved from flags (or a plan file) by the caller.
+//!
+//! A launched command is always measured as a tree (its children count); attached processes
+//! are measured as selected ([`ProcessSelection`]).
 
+use crate::processes::ProcessSelection;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,11 +23,20 @@ pub enum Target {
         /// Its arguments.
         args: Vec<String>,
     },
-    /// Attach to a running process for `duration` (or until it exits or plumb is interrupted).
+    /// Attach to one running process (without its children) for `duration` (or until it exits
+    /// or plumb is interrupted): shorthand for a [`Target::Processes`] of one PID.
     Pid {
         /// The process ID.
         pid: u32,
         /// How long to watch; `None` means until the process exits or plumb is interrupted.
+        duration: Option<Duration>,
+    },
+    /// Attach to running processes: PIDs, their trees, a cgroup.
+    Processes {
+        /// Which processes.
+        selection: ProcessSelection,
+        /// How long to watch; `None` means until no process of the selection is left or plumb
+        /// is interrupted.
         duration: Option<Duration>,
     },
 }

@@ -1,7 +1,10 @@
 //! Summary of a resource timeline: min/avg/max, totals, the RSS growth slope and the
-//! "possible leak" judgement. Pure functions over the points.
+//! "possible leak" judgement. Pure functions over the points, which already sum the members of
+//! a process tree or cgroup (so the RSS of a tree is judged as one).
 
-use plumb_schema::profile::{MinAvgMax, ResourcePoint, ResourceSummary, ResourceTimeline};
+use plumb_schema::profile::{
+    MinAvgMax, ProcessGroup, ResourcePoint, ResourceSummary, ResourceTimeline,
+};
 use std::time::Duration;
 
 /// Shortest series the leak judgement trusts.
@@ -18,6 +21,7 @@ pub fn timeline(
     interval: Duration,
     points: Vec<ResourcePoint>,
     unreadable: Vec<String>,
+    processes: Option<ProcessGroup>,
 ) -> ResourceTimeline {
     let summary = summarize(&points);
     ResourceTimeline {
@@ -25,6 +29,7 @@ pub fn timeline(
         points,
         summary,
         unreadable,
+        processes,
     }
 }
 
@@ -150,6 +155,7 @@ mod tests {
             read_bytes: None,
             written_bytes: None,
             open_fds: Some(3),
+            processes: Some(1),
         }
     }
 

@@ -18,6 +18,9 @@ pub fn render_profile(report: &ProfileReport, top: usize) -> String {
     }
     out.push('\n');
     render_resources(&mut out, &report.resources.summary, report.duration_secs);
+    if let Some(group) = &report.resources.processes {
+        render_processes(&mut out, group);
+    }
     if !report.resources.unreadable.is_empty() {
         let _ = writeln!(
             out,
@@ -147,6 +150,48 @@ fn row(out: &mut String, label: &str, values: MinAvgMax, format: impl Fn(f64) ->
     );
 }
 
+/// How many members the busiest-process table shows.
+const BUSIEST_SHOWN: usize = 5;
+
+/// A tree's or cgroup's totals and its busiest members (nothing more for one process alone).
+fn render_processes(out: &mut String, group: &plumb_schema::profile::ProcessGroup) {
+    if group.processes_seen <= 1 && !group.selection.contains(' ') {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  processes: {} seen, up to {} at once ({}); CPU {:.2} s user + {:.2} s system",
+        group.processes_seen,
+        group.processes_max,
+        group.selection,
+        group.cpu_user_secs,
+        group.cpu_system_secs
+    );
+    if group.busiest.len() < 2 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>10} {:>10} {:>10}",
+        "busiest processes", "CPU s", "share", "peak RSS"
+    );
+    for member in group.busiest.iter().take(BUSIEST_SHOWN) {
+        let label = format!(
+            "{} {}{}",
+            member.pid,
+            member.name,
+            if member.exited { " (exited)" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "  {label:<22} {:>10.2} {:>9.1}% {:>10}",
+            member.cpu_secs,
+            member.cpu_percent,
+            bytes(member.peak_rss_bytes as f64)
+        );
+    }
+}
+
 /// Bytes in binary units (`12.3 MiB`).
 fn bytes(value: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -224,6 +269,7 @@ mod tests {
                 points: Vec::new(),
                 summary,
                 unreadable: vec!["io (/proc/PID/io)".into()],
+                processes: None,
             },
             notes: vec!["possible leak: example".into()],
         }

@@ -55,6 +55,10 @@ pub struct WatchedServer {
     pub resources: crate::profile::ResourceTimeline,
     /// Its CPU stacks (`--profile-pid`), or why they could not be sampled.
     pub cpu: Option<crate::profile::CpuOutcome>,
+    /// CPU (user + system) of the watched processes during the run per completed request, in
+    /// milliseconds; absent when no request completed (and in results of older plumb).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms_per_request: Option<f64>,
 }
 
 /// The resolved settings of a run, as recorded.

@@ -106,6 +106,45 @@ pub struct ResourceTimeline {
     pub summary: ResourceSummary,
     /// Counters that could not be read (for example `/proc/PID/io` of another user's process).
     pub unreadable: Vec<String>,
+    /// The processes measured: what was selected, how many, their CPU and the busiest of them.
+    /// Absent in results of plumb before process trees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<ProcessGroup>,
+}
+
+/// The processes a [`ResourceTimeline`] sums: a process, a process tree or a cgroup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessGroup {
+    /// What was selected, in words: `PID 4242`, `PID 4242 and its descendants`, `cgroup /sys/fs/cgroup/app`.
+    pub selection: String,
+    /// Processes seen during the run, those that exited included.
+    pub processes_seen: u64,
+    /// Most processes alive at one reading.
+    pub processes_max: u64,
+    /// User CPU of the whole selection from the first reading to the end, in seconds (reaped
+    /// children included for a tree or a cgroup).
+    pub cpu_user_secs: f64,
+    /// System CPU of the whole selection from the first reading to the end, in seconds.
+    pub cpu_system_secs: f64,
+    /// The members that used the most CPU, busiest first (at most ten).
+    pub busiest: Vec<ProcessShare>,
+}
+
+/// One member of a [`ProcessGroup`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessShare {
+    /// Process ID.
+    pub pid: u32,
+    /// Its name (`comm`).
+    pub name: String,
+    /// Its own user + system CPU during the run, in seconds (up to its last reading).
+    pub cpu_secs: f64,
+    /// `cpu_secs` as a percentage of the selection's CPU.
+    pub cpu_percent: f64,
+    /// Largest resident set size seen, in bytes.
+    pub peak_rss_bytes: u64,
+    /// Whether it exited during the run.
+    pub exited: bool,
 }
 
 /// One reading of the process's resources.
@@ -131,6 +170,9 @@ pub struct ResourcePoint {
     pub written_bytes: Option<u64>,
     /// Open file descriptors, when readable.
     pub open_fds: Option<u64>,
+    /// Processes of the selection alive at this reading (absent before process trees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<u64>,
 }
 
 /// Smallest, mean and largest value of a series.

@@ -52,6 +52,7 @@ impl Watching {
             pid: self.pid,
             resources: self.resources.stop(),
             cpu,
+            cpu_ms_per_request: None,
         }
     }
 }

@@ -1,13 +1,24 @@
-//! Opens the sampling events of one process, drains their ring buffers, and keeps one count per
-//! unique (process, address stack): memory grows with the number of distinct stacks, not samples.
+//! Opens the sampling events of the selected processes, drains their ring buffers, and keeps one
+//! count per unique (process, address stack): memory grows with the number of distinct stacks,
+//! not samples.
+//!
+//! Every event has `inherit`, so threads and processes that a sampled thread starts later are
+//! sampled too, through the event of their parent (a launched command's whole tree; new
+//! threads and forked workers of an attached process). A forked child inherits its parent's
+//! mappings without `MMAP` records, so the `FORK` record makes it a copy of its parent's known
+//! mappings and name; an `exec` then brings its own `MMAP2` and `COMM` records. A process that
+//! joins an attached selection otherwise (a cgroup newcomer, a descendant started by a process
+//! that was not sampled) gets its own events when [`CpuSampler::follow`] sees it.
 
 use super::access::{self, DeniedContext, Diagnosis};
 use super::records::{self, Record};
 use super::sys::{self, EventConfig, PerfEvent, RingBuffer};
+use crate::processes::{self, ProcStat};
 use crate::settings::{SamplingSettings, Unwinding};
 use crate::symbols::{self, AddressSpaces};
 use crate::unwind::DwarfUnwinder;
-use std::collections::HashMap;
+use perf_event_open_sys::bindings as perf;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 /// Bytes of user stack copied per sample when unwinding with DWARF.
@@ -33,16 +44,26 @@ pub(crate) struct RawProfile {
     pub samples: u64,
     /// Records the kernel dropped.
     pub lost: u64,
+    /// Process names (`comm`) of the sampled processes.
+    pub names: HashMap<u32, String>,
 }
 
 /// The open events and what they have delivered so far.
 pub(crate) struct CpuSampler {
     buffers: Vec<RingBuffer>,
+    /// Which of `buffers` takes the records of each CPU.
+    ring_of_cpu: HashMap<i32, usize>,
     redirected: Vec<PerfEvent>,
+    config: EventConfig,
     dwarf: Option<DwarfUnwinder>,
     raw: RawProfile,
-    /// The PID of an already-running target, whose maps are read again at the end.
-    attached: Option<u32>,
+    /// Already-running targets, whose maps are read again at the end.
+    attached: Vec<u32>,
+    /// Processes sampled: opened here, or inherited (seen in a `FORK` record), with the time
+    /// (clock ticks since boot) after which the children they start inherit (0: always).
+    followed: HashMap<u32, u64>,
+    /// Executable mappings learnt per process, to hand to a forked child.
+    mappings: HashMap<u32, Vec<records::Mapping>>,
 }
 
 impl CpuSampler {
@@ -63,23 +84,98 @@ impl CpuSampler {
         };
         let mut sampler = Self {
             buffers: Vec::new(),
+            ring_of_cpu: HashMap::new(),
             redirected: Vec::new(),
+            config,
             dwarf: (settings.unwinding == Unwinding::Dwarf).then(DwarfUnwinder::default),
             raw: RawProfile::default(),
-            attached: None,
+            attached: Vec::new(),
+            followed: HashMap::new(),
+            mappings: HashMap::new(),
         };
         for cpu in 0..sys::cpu_count() {
             sampler.open_cpu(pid, cpu as i32, &threads, &config)?;
         }
+        sampler.followed.insert(pid, processes::ticks_since_boot());
         if mode == AttachMode::Running {
             sampler
                 .enable_all()
                 .map_err(|err| denied(pid, &err, false))?;
-            // Read after enabling: a file mapped from now on arrives as a record instead.
-            sampler.add_proc_maps(pid);
-            sampler.attached = Some(pid);
+            sampler.learn_running(pid);
         }
         Ok(sampler)
+    }
+
+    /// Open the events of several running processes: the first must be allowed (its refusal is
+    /// the diagnosis), the others are sampled when they still exist.
+    pub fn open_running(pids: &[u32], settings: &SamplingSettings) -> Result<Self, Diagnosis> {
+        let (&first, others) = pids.split_first().ok_or_else(|| Diagnosis {
+            reason: "no process of the selection was running".into(),
+            hint: "start the processes before plumb, or select them by a cgroup".into(),
+        })?;
+        let mut sampler = Self::open(first, AttachMode::Running, settings)?;
+        for &pid in others {
+            sampler.attach(pid);
+        }
+        Ok(sampler)
+    }
+
+    /// The processes sampled so far.
+    pub fn followed(&self) -> HashSet<u32> {
+        self.followed.keys().copied().collect()
+    }
+
+    /// Sample processes of the selection not sampled yet (`members`, read now). A child born
+    /// after its parent was followed already inherited the parent's events.
+    pub fn follow(&mut self, members: &[ProcStat]) {
+        self.drain();
+        for member in members {
+            if self.followed.contains_key(&member.pid) {
+                continue;
+            }
+            let inherited = self
+                .followed
+                .get(&member.ppid)
+                .is_some_and(|&since| member.start > since);
+            if inherited {
+                self.followed.insert(member.pid, member.start);
+            } else {
+                self.attach(member.pid);
+            }
+        }
+    }
+
+    /// Open and enable the events of running process `pid`; a process that is gone or refused
+    /// is left out.
+    fn attach(&mut self, pid: u32) {
+        let since = processes::ticks_since_boot();
+        let threads = list_threads(pid);
+        let (first_buffer, first_redirected) = (self.buffers.len(), self.redirected.len());
+        let config = self.config;
+        for cpu in 0..sys::cpu_count() {
+            if self.open_cpu(pid, cpu as i32, &threads, &config).is_err() {
+                return;
+            }
+        }
+        let enabled = self.buffers[first_buffer..]
+            .iter()
+            .map(RingBuffer::event)
+            .chain(&self.redirected[first_redirected..])
+            .try_for_each(PerfEvent::enable);
+        if enabled.is_ok() {
+            self.followed.insert(pid, since);
+            self.learn_running(pid);
+        }
+    }
+
+    /// Maps and name of a running process (read after enabling: a file mapped from now on
+    /// arrives as a record instead).
+    fn learn_running(&mut self, pid: u32) {
+        self.add_proc_maps(pid);
+        self.attached.push(pid);
+        if let Some(stat) = processes::read_stat(pid) {
+            self.raw.names.insert(pid, stat.comm);
+        }
     }
 
     fn open_cpu(
@@ -98,19 +194,20 @@ impl CpuSampler {
                 Err(err) if err.raw_os_error() == Some(libc::ENODEV) => return Ok(()),
                 Err(err) => return Err(denied(pid, &err, false)),
             };
-            match &leader {
-                None => {
-                    leader = Some(map_ring(event, config).map_err(|err| denied(pid, &err, true))?)
-                }
-                Some(ring) => {
-                    event
-                        .redirect_output_to(ring.event())
-                        .map_err(|err| denied(pid, &err, false))?;
-                    self.redirected.push(event);
-                }
-            }
+            let existing = self.ring_of_cpu.get(&cpu).map(|&i| &self.buffers[i]);
+            let Some(ring) = leader.as_ref().or(existing) else {
+                leader = Some(map_ring(event, config).map_err(|err| denied(pid, &err, true))?);
+                continue;
+            };
+            event
+                .redirect_output_to(ring.event())
+                .map_err(|err| denied(pid, &err, false))?;
+            self.redirected.push(event);
         }
-        self.buffers.extend(leader);
+        if let Some(ring) = leader {
+            self.ring_of_cpu.insert(cpu, self.buffers.len());
+            self.buffers.push(ring);
+        }
         Ok(())
     }
 
@@ -139,11 +236,22 @@ impl CpuSampler {
             buffers,
             dwarf,
             raw,
+            followed,
+            mappings,
             ..
         } = self;
         for ring in buffers.iter_mut() {
-            ring.drain(
-                |kind, body| match records::parse(kind, body, with_stack, reg_count) {
+            ring.drain(|kind, body| {
+                if kind == perf::PERF_RECORD_FORK || kind == perf::PERF_RECORD_COMM {
+                    let mut learn = ProcessEvents {
+                        dwarf: dwarf.as_mut(),
+                        raw: &mut *raw,
+                        followed: &mut *followed,
+                        mappings: &mut *mappings,
+                    };
+                    return learn.record(kind, body);
+                }
+                match records::parse(kind, body, with_stack, reg_count) {
                     Record::Sample(sample) => {
                         let stack = match dwarf.as_mut() {
                             Some(unwinder) => unwinder.unwind(&sample),
@@ -158,12 +266,16 @@ impl CpuSampler {
                         if let Some(unwinder) = dwarf.as_mut() {
                             unwinder.add_module(&mapping);
                         }
+                        mappings
+                            .entry(mapping.pid)
+                            .or_default()
+                            .push(mapping.clone());
                         raw.spaces.add(mapping);
                     }
                     Record::Lost(count) => raw.lost += count,
-                    Record::Other => {}
-                },
-            );
+                    _ => {}
+                }
+            });
         }
     }
 
@@ -173,6 +285,7 @@ impl CpuSampler {
             if let Some(unwinder) = self.dwarf.as_mut() {
                 unwinder.add_module(&mapping);
             }
+            self.mappings.entry(pid).or_default().push(mapping.clone());
             self.raw.spaces.add(mapping);
         }
     }
@@ -181,11 +294,82 @@ impl CpuSampler {
     pub fn finish(mut self) -> RawProfile {
         self.disable_all();
         self.drain();
-        if let Some(pid) = self.attached {
+        for pid in std::mem::take(&mut self.attached) {
             // Anything mapped in the instant between listing the maps and enabling the events.
             self.add_proc_maps(pid);
         }
+        self.name_the_rest();
         std::mem::take(&mut self.raw)
+    }
+
+    /// A name for every sampled process no record named (read from /proc while it lives).
+    fn name_the_rest(&mut self) {
+        let pids: HashSet<u32> = self.raw.stacks.keys().map(|(pid, _)| *pid).collect();
+        for pid in pids {
+            self.raw.names.entry(pid).or_insert_with(|| {
+                processes::read_stat(pid).map_or_else(|| format!("pid {pid}"), |s| s.comm)
+            });
+        }
+    }
+}
+
+/// What `FORK` and `COMM` records teach about the sampled processes.
+struct ProcessEvents<'a> {
+    dwarf: Option<&'a mut DwarfUnwinder>,
+    raw: &'a mut RawProfile,
+    followed: &'a mut HashMap<u32, u64>,
+    mappings: &'a mut HashMap<u32, Vec<records::Mapping>>,
+}
+
+impl ProcessEvents<'_> {
+    fn record(&mut self, kind: u32, body: &[u8]) {
+        let word = |at: usize| -> Option<u32> {
+            Some(u32::from_ne_bytes(body.get(at..at + 4)?.try_into().ok()?))
+        };
+        let (Some(pid), Some(second)) = (word(0), word(4)) else {
+            return;
+        };
+        if kind == perf::PERF_RECORD_FORK {
+            // pid, ppid, tid, ptid: a new thread has pid == ppid.
+            if pid != second {
+                self.forked(pid, second);
+            }
+        } else if pid == second {
+            // pid, tid, then the NUL-terminated name: the process's (main thread's) new name.
+            let name = body.get(8..).unwrap_or_default();
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            let name = String::from_utf8_lossy(&name[..end]).into_owned();
+            self.raw.names.insert(pid, name);
+        }
+    }
+
+    /// `child` was forked from `parent`: it maps what its parent mapped, under its own PID.
+    fn forked(&mut self, child: u32, parent: u32) {
+        // Sampled from its birth: every child it starts inherits its events.
+        self.followed.entry(child).or_insert(0);
+        if let Some(name) = self.raw.names.get(&parent).cloned() {
+            self.raw.names.insert(child, name);
+        }
+        let inherited: Vec<records::Mapping> = self
+            .mappings
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .map(|mapping| records::Mapping {
+                pid: child,
+                ..mapping.clone()
+            })
+            .collect();
+        for mapping in inherited {
+            if let Some(unwinder) = self.dwarf.as_deref_mut() {
+                unwinder.add_module(&mapping);
+            }
+            self.mappings
+                .entry(child)
+                .or_default()
+                .push(mapping.clone());
+            self.raw.spaces.add(mapping);
+        }
     }
 }
 

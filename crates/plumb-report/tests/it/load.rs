@@ -158,6 +158,7 @@ fn text_summary_with_a_watched_server() {
                 possible_leak: Some("possible leak: RSS grew steadily by 1.0 MB/s".into()),
             },
             unreadable: vec![],
+            processes: None,
         },
         cpu: Some(CpuOutcome::Sampled(CpuProfile {
             frequency_hz: 99,
@@ -174,6 +175,7 @@ fn text_summary_with_a_watched_server() {
             cover_80_percent: vec!["orders::lookup".into()],
             folded: vec![],
         })),
+        cpu_ms_per_request: None,
     });
     let text = plumb_report::load::text(&r);
     let server: Vec<&str> = text

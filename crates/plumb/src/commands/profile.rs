@@ -1,5 +1,7 @@
 //! `plumb profile`: resolve the flags and check the output paths, run the profiler, write the
-//! requested files, print the table on stdout and warnings on stderr.
+//! requested files, print the table on stdout and warnings on stderr. A launched command is
+//! measured with its children; `--pid` (repeatable) with `--tree`, and `--cgroup`, select
+//! running processes.
 
 use crate::exit::Outcome;
 use crate::output::{self, Destination};
@@ -40,6 +42,17 @@ fn describe_start(settings: &plumb_profile::ProfileSettings) -> String {
             pid,
             duration: None,
         } => format!("PID {pid} until it exits (Ctrl-C to stop)"),
+        plumb_profile::Target::Processes {
+            selection,
+            duration: Some(d),
+        } => format!("{} for {}", selection.describe(), humanize(*d)),
+        plumb_profile::Target::Processes {
+            selection,
+            duration: None,
+        } => format!(
+            "{} until no process is left (Ctrl-C to stop)",
+            selection.describe()
+        ),
     };
     format!(
         "plumb: profiling {what} at {} Hz",
