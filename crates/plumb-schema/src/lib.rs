@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod db;
 pub mod host;
 pub mod load;
 pub mod profile;

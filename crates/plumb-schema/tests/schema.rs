@@ -64,3 +64,19 @@ fn gate_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::compare::GateResult>(),
     );
 }
+
+#[test]
+fn db_schema_is_current() {
+    check(
+        "db.schema.json",
+        plumb_schema::json_schema::<plumb_schema::db::DbReport>(),
+    );
+}
+
+#[test]
+fn db_explain_schema_is_current() {
+    check(
+        "db-explain.schema.json",
+        plumb_schema::json_schema::<plumb_schema::db::ExplainResult>(),
+    );
+}
