@@ -1,11 +1,13 @@
 //! From sampled stacks to answers: folded stacks, functions ranked by self and total samples,
-//! and the smallest set of functions that covers most of the time (the Pareto view).
+//! the smallest set of functions that covers most of the time (the Pareto view), and whether
+//! the stacks are plausible at all (a broken frame-pointer chain gives `[unknown]` frames and
+//! stacks that run to the depth limit).
 //!
 //! Pure functions over `(stack, count)` pairs, so tests can feed any stacks.
 
 use crate::perf::sampler::RawProfile;
 use crate::symbols::Symbolizer;
-use plumb_schema::profile::{FoldedStack, HotFunction};
+use plumb_schema::profile::{CpuProfile, FoldedStack, HotFunction, StackQuality};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A symbolized stack, root first, with its sample count.
@@ -110,6 +112,83 @@ pub fn cover(ranked: &[HotFunction], fraction: f64) -> Vec<String> {
     names
 }
 
+/// Share of samples with `[unknown]` frames above which the stacks are called bogus.
+const UNKNOWN_WARN_PERCENT: f64 = 10.0;
+/// Share of samples cut at the depth limit above which the stacks are called implausible.
+const AT_LIMIT_WARN_PERCENT: f64 = 1.0;
+
+/// How the stacks were walked, for the advice on bogus ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// The kernel followed frame pointers.
+    FramePointers,
+    /// plumb unwound copied stacks with DWARF.
+    Dwarf,
+}
+
+/// How plausible the stacks of `cpu` are; `None` without samples. `depth_limit` is the most
+/// frames one stack can have (the kernel's `perf_event_max_stack`, or the DWARF unwinder's).
+pub fn stack_quality(cpu: &CpuProfile, walk: Walk, depth_limit: u64) -> Option<StackQuality> {
+    let total: u64 = cpu.folded.iter().map(|stack| stack.count).sum();
+    if total == 0 {
+        return None;
+    }
+    let (mut unknown, mut at_limit, mut max_depth) = (0u64, 0u64, 0u64);
+    for stack in &cpu.folded {
+        let frames: Vec<&str> = stack.stack.split(';').collect();
+        let depth = frames.len() as u64;
+        max_depth = max_depth.max(depth);
+        if frames.contains(&"[unknown]") {
+            unknown += stack.count;
+        }
+        if depth >= depth_limit {
+            at_limit += stack.count;
+        }
+    }
+    let percent = |count: u64| 100.0 * count as f64 / total as f64;
+    let (unknown_percent, at_limit_percent) = (percent(unknown), percent(at_limit));
+    let warning = bogus_warning(unknown_percent, at_limit_percent, depth_limit);
+    let hint = warning.as_ref().map(|_| bogus_hint(walk).to_string());
+    Some(StackQuality {
+        unknown_percent,
+        max_depth,
+        at_limit_percent,
+        warning,
+        hint,
+    })
+}
+
+fn bogus_warning(unknown_percent: f64, at_limit_percent: f64, depth_limit: u64) -> Option<String> {
+    let mut problems = Vec::new();
+    if unknown_percent >= UNKNOWN_WARN_PERCENT {
+        problems.push(format!(
+            "{unknown_percent:.0}% of samples have [unknown] frames (return addresses outside any mapped file)"
+        ));
+    }
+    if at_limit_percent >= AT_LIMIT_WARN_PERCENT {
+        problems.push(format!(
+            "{at_limit_percent:.0}% of samples run to the {depth_limit}-frame limit"
+        ));
+    }
+    (!problems.is_empty()).then(|| {
+        format!(
+            "the stacks look truncated or bogus: {}; self times are right, callers and totals are not",
+            problems.join(", and ")
+        )
+    })
+}
+
+fn bogus_hint(walk: Walk) -> &'static str {
+    match walk {
+        Walk::FramePointers => {
+            "the code was probably built without frame pointers (CPython usually is): try --unwind dwarf"
+        }
+        Walk::Dwarf => {
+            "DWARF unwinding stops in code without unwind information (JIT or interpreter-generated code without a perf map)"
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +230,48 @@ mod tests {
         let ranked = rank(&stacks(&[("m;a", 80), ("m;b", 20)]));
         assert_eq!(cover(&ranked, COVER_FRACTION), vec!["a"]);
         assert!(cover(&[], COVER_FRACTION).is_empty());
+    }
+
+    fn profile_of(lines: &[(&str, u64)]) -> CpuProfile {
+        let stacks = stacks(lines);
+        CpuProfile {
+            frequency_hz: 99,
+            unwinding: "frame-pointers".into(),
+            samples: stacks.iter().map(|(_, count)| count).sum(),
+            lost_samples: 0,
+            hot_functions: rank(&stacks),
+            cover_80_percent: Vec::new(),
+            folded: fold(&stacks),
+        }
+    }
+
+    #[test]
+    fn unknown_frames_make_the_stacks_bogus_with_the_dwarf_hint() {
+        let cpu = profile_of(&[("[unknown];[unknown];eval", 30), ("main;eval", 70)]);
+        let quality = stack_quality(&cpu, Walk::FramePointers, 127).unwrap();
+        assert_eq!((quality.unknown_percent, quality.max_depth), (30.0, 3));
+        assert!(quality
+            .warning
+            .unwrap()
+            .contains("30% of samples have [unknown] frames"));
+        assert!(quality.hint.unwrap().contains("--unwind dwarf"));
+    }
+
+    #[test]
+    fn stacks_at_the_depth_limit_are_implausible() {
+        let deep = vec!["f"; 127].join(";");
+        let cpu = profile_of(&[(deep.as_str(), 5), ("main;f", 95)]);
+        let quality = stack_quality(&cpu, Walk::Dwarf, 127).unwrap();
+        assert_eq!(quality.at_limit_percent, 5.0);
+        assert!(quality.warning.unwrap().contains("127-frame limit"));
+    }
+
+    #[test]
+    fn complete_stacks_get_no_warning() {
+        let cpu = profile_of(&[("_start;main;hot", 95), ("[unknown]", 5)]);
+        let quality = stack_quality(&cpu, Walk::FramePointers, 127).unwrap();
+        assert_eq!((quality.warning, quality.hint), (None, None));
+        assert!(stack_quality(&profile_of(&[]), Walk::Dwarf, 256).is_none());
     }
 
     #[test]

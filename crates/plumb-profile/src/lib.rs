@@ -16,13 +16,15 @@ mod launch;
 mod perf;
 mod processes;
 mod profiler;
+mod python;
 mod resources;
+mod runtime;
 mod settings;
 mod summary;
 mod symbols;
 mod unwind;
 
-pub use analysis::{cover, fold, rank, NamedStack, COVER_FRACTION};
+pub use analysis::{cover, fold, rank, stack_quality, NamedStack, Walk, COVER_FRACTION};
 pub use error::ProfileError;
 pub use flamegraph::{write_flamegraph, write_folded};
 pub use perf::access::{diagnose, DeniedContext, Diagnosis};
@@ -72,6 +74,7 @@ fn run_command(
         cpu = Some(Profiler::before_exec(pid, settings.sampling));
     })?;
     let pid = child.id();
+    let watch = runtime::Watch::start(pid, runtime::Start::Launched, settings.sampling.frequency_hz);
     let started = Instant::now();
     // A launched command is a tree: what its children do is its work.
     let resources =
@@ -92,7 +95,7 @@ fn run_command(
     };
     let cpu = cpu.unwrap_or_else(|| Err(not_started()));
     let resources = resources.stop_launched(pid, reaped.cpu_ticks);
-    Ok(assemble(target, duration, cpu, resources))
+    Ok(assemble(target, duration, cpu, resources, watch.stop()))
 }
 
 fn not_started() -> Diagnosis {
@@ -112,6 +115,9 @@ fn run_attached(
     let resources = ResourceSampler::watch(&selection, settings.interval)?;
     let started = Instant::now();
     let cpu = Profiler::attach_selection(&selection, settings.sampling);
+    let watch = selection.pids.first().map(|&pid| {
+        runtime::Watch::start(pid, runtime::Start::Running, settings.sampling.frequency_hz)
+    });
     let deadline = duration.map(|duration| started + duration);
     while !stop.load(Ordering::Relaxed)
         && !resources.is_finished()
@@ -125,7 +131,8 @@ fn run_attached(
         command: None,
         exit_code: None,
     };
-    Ok(assemble(target, elapsed, cpu, resources.stop()))
+    let watched = watch.map(runtime::Watch::stop).unwrap_or_default();
+    Ok(assemble(target, elapsed, cpu, resources.stop(), watched))
 }
 
 fn assemble(
@@ -133,6 +140,7 @@ fn assemble(
     duration: Duration,
     cpu: Result<ProfilerHandle, Diagnosis>,
     resources: ResourceTimeline,
+    watched: runtime::Watched,
 ) -> ProfileReport {
     let cpu = match cpu {
         Ok(handle) => CpuOutcome::Sampled(handle.stop()),
@@ -142,6 +150,7 @@ fn assemble(
         },
     };
     let notes = resources.summary.possible_leak.iter().cloned().collect();
+    let findings = runtime::findings(target.pid, &cpu, watched);
     ProfileReport {
         schema_version: PROFILE_SCHEMA_VERSION,
         target,
@@ -149,6 +158,9 @@ fn assemble(
         cpu,
         resources,
         notes,
+        runtimes: findings.runtimes,
+        stack_quality: findings.stack_quality,
+        python: findings.python,
     }
 }
 

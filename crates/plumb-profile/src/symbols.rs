@@ -72,6 +72,20 @@ pub(crate) fn read_proc_maps(pid: u32) -> Vec<Mapping> {
         .collect()
 }
 
+/// The paths of every file mapped into `pid` (executable or not), in map order.
+pub(crate) fn read_all_maps(pid: u32) -> Vec<String> {
+    let Ok(maps) = procfs::process::Process::new(pid as i32).and_then(|process| process.maps())
+    else {
+        return Vec::new();
+    };
+    maps.into_iter()
+        .filter_map(|map| match map.pathname {
+            procfs::process::MMapPath::Path(path) => Some(path.display().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 fn pathname(path: &procfs::process::MMapPath) -> String {
     use procfs::process::MMapPath;
     match path {
@@ -80,6 +94,12 @@ fn pathname(path: &procfs::process::MMapPath) -> String {
         MMapPath::Vsyscall => "[vsyscall]".into(),
         other => format!("{other:?}"),
     }
+}
+
+/// Whether a mapping's path is a file on disk, not anonymous memory (`//anon` in perf's
+/// records, `[anon:...]`, `/memfd:...`), where generated code lives.
+fn is_file_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/memfd:")
 }
 
 /// Whether `path` names a jitdump file (`.../jit-1234.dump`).
@@ -200,7 +220,7 @@ impl Symbolizer {
         is_return_address: bool,
     ) -> Vec<String> {
         let mapping = spaces.find(pid, address);
-        if mapping.is_none_or(|mapping| !mapping.path.starts_with('/')) {
+        if mapping.is_none_or(|mapping| !is_file_path(&mapping.path)) {
             let jit = self
                 .jit
                 .entry(pid)
@@ -585,6 +605,10 @@ mod tests {
         assert_eq!(jit.name_at(0x6010), None);
         assert!(parse_jitdump(b"not a jitdump").is_empty());
         assert!(is_jitdump("/tmp/jit-123.dump") && !is_jitdump("/tmp/perf-1.map"));
+        assert!(is_file_path("/usr/bin/python3.12"));
+        assert!(
+            !is_file_path("//anon") && !is_file_path("[anon:v8]") && !is_file_path("/memfd:jit")
+        );
     }
 
     #[test]

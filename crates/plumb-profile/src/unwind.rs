@@ -7,7 +7,15 @@ use crate::perf::records::{Mapping, Sample};
 use std::collections::HashMap;
 
 /// Deepest stack kept (deeper frames are cut, as perf does).
-const MAX_FRAMES: usize = 256;
+pub(crate) const MAX_FRAMES: usize = 256;
+
+/// The most user frames the kernel's frame-pointer walk gives (`kernel.perf_event_max_stack`).
+pub(crate) fn kernel_depth_limit() -> u64 {
+    std::fs::read_to_string("/proc/sys/kernel/perf_event_max_stack")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(127)
+}
 
 #[cfg(target_arch = "x86_64")]
 mod arch {
@@ -77,10 +85,7 @@ impl DwarfUnwinder {
                 break;
             }
         }
-        if addresses.len() < sample.callchain.len() {
-            return sample.callchain.clone();
-        }
-        addresses
+        better_of(addresses, &sample.callchain)
     }
 
     /// Without an unwinder for this architecture, keep the frame-pointer chain.
@@ -91,6 +96,23 @@ impl DwarfUnwinder {
     #[cfg(not(target_arch = "x86_64"))]
     pub fn unwind(&mut self, sample: &Sample<'_>) -> Vec<u64> {
         sample.callchain.clone()
+    }
+}
+
+/// The DWARF stack, unless the frame-pointer chain is longer and believable. A longer chain is
+/// believable when DWARF found no caller at all, or when both agree on the first caller (DWARF
+/// then stopped in code without unwind information, such as JIT code, that keeps frame
+/// pointers). Otherwise the longer chain is the garbage a binary without frame pointers leaves
+/// in the frame-pointer register (CPython's `[unknown];[unknown];_PyEval_EvalFrameDefault`).
+fn better_of(dwarf: Vec<u64>, frame_pointers: &[u64]) -> Vec<u64> {
+    if dwarf.len() >= frame_pointers.len() {
+        return dwarf;
+    }
+    let agree = dwarf.len() >= 2 && frame_pointers.get(1) == dwarf.get(1);
+    if dwarf.len() < 2 || agree {
+        frame_pointers.to_vec()
+    } else {
+        dwarf
     }
 }
 
@@ -154,7 +176,18 @@ fn module_for(mapping: &Mapping) -> Option<framehop::Module<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
-    use super::read_word;
+    use super::{better_of, read_word};
+
+    #[test]
+    fn a_longer_frame_pointer_chain_wins_only_when_believable() {
+        // DWARF stopped at a JIT frame whose caller both agree on: the longer chain goes on.
+        assert_eq!(better_of(vec![1, 2], &[1, 2, 3]), vec![1, 2, 3]);
+        // DWARF found no caller: the chain is all there is.
+        assert_eq!(better_of(vec![1], &[1, 9, 8]), vec![1, 9, 8]);
+        // The chain disagrees at once: garbage from a register used as a general one.
+        assert_eq!(better_of(vec![1, 2], &[1, 9, 8]), vec![1, 2]);
+        assert_eq!(better_of(vec![1, 2, 3], &[1, 2]), vec![1, 2, 3]);
+    }
 
     #[test]
     fn reads_inside_the_copy_and_refuses_outside() {

@@ -1,7 +1,10 @@
 //! Terminal rendering of a `plumb profile` result: the hot-function table, the 80% cover set,
 //! the resource summary and the notes. Plain text, no colour: it reads the same under `NO_COLOR`.
 
-use plumb_schema::profile::{CpuOutcome, CpuProfile, MinAvgMax, ProfileReport, ResourceSummary};
+use plumb_schema::profile::{
+    CpuOutcome, CpuProfile, MemoryProfile, MinAvgMax, ProfileReport, PythonProfile,
+    ResourceSummary, RuntimeKind, RuntimeNote, StackQuality, WaitingProfile, WeightedFunction,
+};
 use std::fmt::Write;
 
 /// Longest function name shown before it is shortened (with `…` in the middle).
@@ -10,11 +13,18 @@ const NAME_WIDTH: usize = 90;
 /// Render the report for a terminal, with at most `top` rows of hot functions.
 pub fn render_profile(report: &ProfileReport, top: usize) -> String {
     let mut out = String::new();
+    render_runtimes(&mut out, &report.runtimes);
+    if let Some(python) = &report.python {
+        render_python(&mut out, python, top);
+    }
     match &report.cpu {
         CpuOutcome::Sampled(cpu) => render_cpu(&mut out, cpu, top),
         CpuOutcome::Unavailable { reason, .. } => {
             let _ = writeln!(out, "CPU profile: not available ({reason})");
         }
+    }
+    if let Some(quality) = &report.stack_quality {
+        render_stack_quality(&mut out, quality);
     }
     out.push('\n');
     render_resources(&mut out, &report.resources.summary, report.duration_secs);
@@ -47,6 +57,78 @@ fn render_cpu(out: &mut String, cpu: &CpuProfile, top: usize) {
             String::new()
         }
     );
+    render_ranking(out, cpu, top);
+}
+
+/// One line per runtime found (`runtime: Python 3.12.1, named by ...`), each with its hint.
+fn render_runtimes(out: &mut String, runtimes: &[RuntimeNote]) {
+    for runtime in runtimes {
+        let version = runtime
+            .version
+            .as_deref()
+            .map(|version| format!(" {version}"))
+            .unwrap_or_default();
+        let named = if runtime.named_by.is_empty() {
+            "no names beyond the native symbols".to_string()
+        } else {
+            format!("named by {}", runtime.named_by.join("; "))
+        };
+        let _ = writeln!(
+            out,
+            "runtime: {}{version}, {named}",
+            runtime_name(runtime.kind)
+        );
+        if let Some(hint) = &runtime.hint {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+    }
+    if !runtimes.is_empty() {
+        out.push('\n');
+    }
+}
+
+fn runtime_name(kind: RuntimeKind) -> &'static str {
+    match kind {
+        RuntimeKind::Python => "Python",
+        RuntimeKind::Node => "Node",
+        RuntimeKind::Jvm => "JVM",
+        RuntimeKind::Dotnet => ".NET",
+        RuntimeKind::Go => "Go",
+        RuntimeKind::Ruby => "Ruby",
+    }
+}
+
+/// The Python stacks read from the interpreter, ranked like the CPU profile.
+fn render_python(out: &mut String, python: &PythonProfile, top: usize) {
+    let profile = &python.profile;
+    let _ = writeln!(
+        out,
+        "Python profile: {} samples at {} Hz ({}, frames read from its memory{})",
+        profile.samples,
+        profile.frequency_hz,
+        python.interpreter,
+        if python.failed_reads > 0 {
+            format!(", {} reads failed", python.failed_reads)
+        } else {
+            String::new()
+        }
+    );
+    render_ranking(out, profile, top);
+    out.push('\n');
+}
+
+/// The warning and hint when the stacks look truncated or bogus.
+fn render_stack_quality(out: &mut String, quality: &StackQuality) {
+    if let Some(warning) = &quality.warning {
+        let _ = writeln!(out, "\nwarning: {warning}");
+        if let Some(hint) = &quality.hint {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+    }
+}
+
+/// The ranked table and the 80% set.
+fn render_ranking(out: &mut String, cpu: &CpuProfile, top: usize) {
     if cpu.samples == 0 {
         let _ = writeln!(
             out,
@@ -272,6 +354,9 @@ mod tests {
                 processes: None,
             },
             notes: vec!["possible leak: example".into()],
+            runtimes: Vec::new(),
+            stack_quality: None,
+            python: None,
         }
     }
 
@@ -314,6 +399,67 @@ note: possible leak: example
         assert_eq!(
             render_profile(&report(CpuOutcome::Sampled(cpu)), 10),
             expected
+        );
+    }
+
+    #[test]
+    fn runtimes_python_view_and_bogus_stacks_are_rendered() {
+        use plumb_schema::profile::{PythonProfile, RuntimeKind, RuntimeNote, StackQuality};
+        let cpu = CpuProfile {
+            frequency_hz: 99,
+            unwinding: "frame-pointers".into(),
+            samples: 10,
+            lost_samples: 0,
+            hot_functions: vec![function("_PyEval_EvalFrameDefault", 10, 10)],
+            cover_80_percent: vec!["_PyEval_EvalFrameDefault".into()],
+            folded: Vec::new(),
+        };
+        let mut python = cpu.clone();
+        python.unwinding = "python-frames".into();
+        python.hot_functions = vec![function("hot_a (hot.py:12)", 7, 7)];
+        python.cover_80_percent = vec!["hot_a (hot.py:12)".into()];
+        let mut report = report(CpuOutcome::Sampled(cpu));
+        report.runtimes = vec![
+            RuntimeNote {
+                kind: RuntimeKind::Python,
+                version: Some("3.12.1".into()),
+                named_by: vec!["the interpreter's frames, read from its memory".into()],
+                hint: None,
+            },
+            RuntimeNote {
+                kind: RuntimeKind::Node,
+                version: None,
+                named_by: Vec::new(),
+                hint: Some("Node detected: restart it with --perf-basic-prof".into()),
+            },
+        ];
+        report.python = Some(PythonProfile {
+            interpreter: "CPython 3.12.1".into(),
+            profile: python,
+            failed_reads: 0,
+        });
+        report.stack_quality = Some(StackQuality {
+            unknown_percent: 60.0,
+            max_depth: 127,
+            at_limit_percent: 0.0,
+            warning: Some("the stacks look truncated or bogus".into()),
+            hint: Some("try --unwind dwarf".into()),
+        });
+        let text = render_profile(&report, 10);
+        let expected_start = "\
+runtime: Python 3.12.1, named by the interpreter's frames, read from its memory
+runtime: Node, no names beyond the native symbols
+hint: Node detected: restart it with --perf-basic-prof
+
+Python profile: 10 samples at 99 Hz (CPython 3.12.1, frames read from its memory)
+
+  rank   self%  total%  function
+     1     7.0     7.0  hot_a (hot.py:12)
+";
+        assert!(text.starts_with(expected_start), "{text}");
+        assert!(
+            text.contains("_PyEval_EvalFrameDefault\n\nwarning: the stacks look truncated or bogus\nhint: try --unwind dwarf\n"),
+            "{text}"
         );
     }
 

@@ -24,6 +24,81 @@ pub struct ProfileReport {
     pub resources: ResourceTimeline,
     /// Things the reader should know (for example a possible memory leak).
     pub notes: Vec<String>,
+    /// Language runtimes found in the process: how their functions were named, and what the
+    /// user can turn on to name them better.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runtimes: Vec<RuntimeNote>,
+    /// Whether the sampled stacks look complete; absent when there were no samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_quality: Option<StackQuality>,
+    /// Python stacks read from the interpreter's memory, when the process is CPython.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonProfile>,
+}
+
+/// A language runtime (interpreter, JIT or managed runtime) found in the profiled process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeKind {
+    /// CPython.
+    Python,
+    /// Node.js (V8).
+    Node,
+    /// A Java virtual machine.
+    Jvm,
+    /// .NET (CoreCLR).
+    Dotnet,
+    /// A Go program.
+    Go,
+    /// Ruby (MRI).
+    Ruby,
+}
+
+/// What plumb found out about one runtime of the process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuntimeNote {
+    /// Which runtime.
+    pub kind: RuntimeKind,
+    /// Its version, when known (`3.12.1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// How its functions were named in this profile, one phrase each
+    /// (`perf map /tmp/perf-42.map: 184 functions`).
+    pub named_by: Vec<String>,
+    /// What the user can turn on to see its functions (absent when nothing more is needed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Plausibility of the sampled stacks: a broken frame-pointer chain shows as frames outside
+/// any mapping (`[unknown]`) and as stacks that run to the depth limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StackQuality {
+    /// Share of samples with at least one `[unknown]` frame, in percent.
+    pub unknown_percent: f64,
+    /// The deepest stack, in frames.
+    pub max_depth: u64,
+    /// Share of samples whose stack reached the depth limit (cut), in percent.
+    pub at_limit_percent: f64,
+    /// Set when the stacks look truncated or bogus: what is wrong with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    /// What would give better stacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Python stacks (`function (file:line)`, root first) sampled by reading the interpreter's
+/// frames from the target's memory, without stopping it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PythonProfile {
+    /// The interpreter (`CPython 3.11.7`).
+    pub interpreter: String,
+    /// Samples of threads that were running Python code, ranked and folded like the CPU
+    /// profile (`unwinding` is `python-frames`).
+    pub profile: CpuProfile,
+    /// Reads that failed (the target changed a frame while it was read); they are left out.
+    pub failed_reads: u64,
 }
 
 /// The profiled process.

@@ -4,6 +4,7 @@
 mod cpu;
 mod errors;
 mod resources;
+mod runtimes;
 mod trees;
 
 use plumb_profile::{ProfileSettings, Target};
