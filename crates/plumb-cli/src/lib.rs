@@ -5,6 +5,7 @@
 
 mod bench;
 mod compare;
+mod db;
 mod demo;
 mod http;
 mod ledger;
@@ -18,6 +19,7 @@ mod thresholds;
 
 pub use bench::{BenchArgs, BenchArgsError};
 pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, GateArgs};
+pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
 pub use http::{parse_header, parse_method};
 pub use ledger::{
@@ -77,4 +79,6 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Write reports of runs: self-contained HTML with charts, Markdown, CSV, JSON.
     Report(ReportArgs),
+    /// Find the PostgreSQL bottleneck: slow statements, N+1, indexes, locks (`db explain` for a plan).
+    Db(Box<DbArgs>),
 }

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod db;
 pub mod format;
 pub mod html;
 pub mod junit;

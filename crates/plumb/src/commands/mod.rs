@@ -4,6 +4,7 @@ mod baseline;
 mod bench;
 mod calibrate;
 mod compare;
+mod db;
 mod demo;
 mod gate;
 mod history;
@@ -31,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gate(args) => gate::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Db(args) => db::run(*args),
     }
 }
