@@ -2,8 +2,8 @@
 //! the resource summary and the notes. Plain text, no colour: it reads the same under `NO_COLOR`.
 
 use plumb_schema::profile::{
-    CpuOutcome, CpuProfile, MemoryProfile, MinAvgMax, ProfileReport, PythonProfile,
-    ResourceSummary, RuntimeKind, RuntimeNote, StackQuality, WaitingProfile, WeightedFunction,
+    CpuOutcome, CpuProfile, MinAvgMax, ProfileReport, PythonProfile, ResourceSummary, RuntimeKind,
+    RuntimeNote, StackQuality,
 };
 use std::fmt::Write;
 
