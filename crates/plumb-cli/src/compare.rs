@@ -73,6 +73,11 @@ pub struct CompareArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = CompareFormat::Text)]
     pub output: CompareFormat,
 
+    /// With profiles: write a differential flamegraph SVG to FILE (the candidate's stacks,
+    /// red where a stack grew against the baseline and blue where it shrank)
+    #[arg(long, value_name = "FILE", conflicts_with = "ab")]
+    pub flamegraph: Option<std::path::PathBuf>,
+
     /// Where the ledger is.
     #[command(flatten)]
     pub ledger: LedgerPath,

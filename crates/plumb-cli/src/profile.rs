@@ -39,8 +39,9 @@ pub struct ProfileArgs {
     pub frequency: u32,
 
     /// How to unwind stacks: frame pointers (cheap) or DWARF call-frame information (works
-    /// without frame pointers, costs more per sample).
-    #[arg(long, value_enum, default_value_t = UnwindArg::Fp)]
+    /// without frame pointers, costs more per sample); `auto` picks DWARF when the program's code
+    /// lacks frame pointers (CPython, most -O2 C) and -F is at most 250 Hz.
+    #[arg(long, value_enum, default_value_t = UnwindArg::Auto)]
     pub unwind: UnwindArg,
 
     /// Interval of the resource timeline (CPU, RSS, threads, I/O) read from /proc, 10ms to 24h.
@@ -65,6 +66,10 @@ pub struct ProfileArgs {
           value_parser = parse_top)]
     pub top: usize,
 
+    /// Saving the profile to the ledger.
+    #[command(flatten)]
+    pub save: crate::LedgerArgs,
+
     /// The command to launch and its arguments (after `--`).
     #[arg(trailing_var_arg = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -73,6 +78,8 @@ pub struct ProfileArgs {
 /// Stack unwinding method as a flag value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum UnwindArg {
+    /// DWARF where the code lacks frame pointers and the rate keeps it affordable, else `fp`.
+    Auto,
     /// Frame pointers, walked by the kernel.
     Fp,
     /// DWARF call-frame information over a copy of the stack.
@@ -113,6 +120,7 @@ impl ProfileArgs {
             (false, None) => return Err(ProfileArgsError::NoTarget),
         };
         let unwinding = match self.unwind {
+            UnwindArg::Auto => plumb_profile::auto_unwinding(&target, self.frequency),
             UnwindArg::Fp => Unwinding::FramePointers,
             UnwindArg::Dwarf => Unwinding::Dwarf,
         };

@@ -16,6 +16,7 @@ mod comparable;
 mod judge;
 mod load;
 mod noise;
+mod profile;
 mod thresholds;
 mod widen;
 
@@ -24,6 +25,7 @@ pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;
 pub use noise::{noise_warnings, MAX_PRESSURE, MAX_STEAL};
+pub use profile::compare_profile;
 pub use thresholds::{check_saved, SavedLoadMetrics, SavedThreshold};
 
 /// Knobs of a comparison.

@@ -45,6 +45,9 @@ pub(crate) const FLOOR_SERVER_CPU: Floor = Floor(0.15);
 /// Load: the server's memory.
 pub(crate) const FLOOR_SERVER_MEMORY: Floor = Floor(0.05);
 
+/// Profile: one function's sampled CPU time, beyond its samples' own counting noise.
+pub(crate) const FLOOR_PROFILE_FUNCTION: Floor = Floor(0.05);
+
 /// Load: a whole-run percentile, noisier the further in the tail.
 pub(crate) fn percentile_floor(q: f64) -> Floor {
     match q {

@@ -101,6 +101,7 @@ impl RunRecord {
         let (started_at, plumb_version) = match &result {
             RunResult::Load(r) => (r.started_at.clone(), r.plumb_version.clone()),
             RunResult::Bench(r) => (String::new(), r.plumb_version.clone()),
+            RunResult::Profile(r) => (String::new(), r.plumb_version.clone()),
         };
         Ok(RunRecord {
             id: path.display().to_string(),

@@ -23,10 +23,11 @@ mod settings;
 mod summary;
 mod symbols;
 mod unwind;
+mod weighted;
 
 pub use analysis::{cover, fold, rank, stack_quality, NamedStack, Walk, COVER_FRACTION};
 pub use error::ProfileError;
-pub use flamegraph::{write_flamegraph, write_folded};
+pub use flamegraph::{write_differential_flamegraph, write_flamegraph, write_folded};
 pub use perf::access::{diagnose, DeniedContext, Diagnosis};
 pub use processes::{resolve_cgroup, ProcessSelection};
 pub use profiler::{Profiler, ProfilerHandle};
@@ -35,6 +36,7 @@ pub use settings::{
     ProfileSettings, SamplingSettings, Target, Unwinding, DEFAULT_FREQUENCY_HZ, DEFAULT_INTERVAL,
 };
 pub use summary::{linear_fit, summarize};
+pub use unwind::{auto_unwinding, AUTO_DWARF_MAX_HZ};
 
 use plumb_schema::profile::{
     CpuOutcome, ProfileReport, ProfileTarget, ResourceTimeline, PROFILE_SCHEMA_VERSION,
@@ -42,6 +44,7 @@ use plumb_schema::profile::{
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use weighted::WeightedProfilers;
 
 /// How often an attached run checks for its end (duration, exit, interrupt).
 const WATCH_EVERY: Duration = Duration::from_millis(20);
@@ -69,12 +72,17 @@ fn run_command(
     args: &[String],
     stop: &AtomicBool,
 ) -> Result<ProfileReport, ProfileError> {
-    let mut cpu = None;
+    let (mut cpu, mut weighted) = (None, None);
     let mut child = launch::launch(program, args, |pid| {
         cpu = Some(Profiler::before_exec(pid, settings.sampling));
+        weighted = Some(WeightedProfilers::before_exec(pid, settings.sampling));
     })?;
     let pid = child.id();
-    let watch = runtime::Watch::start(pid, runtime::Start::Launched, settings.sampling.frequency_hz);
+    let watch = runtime::Watch::start(
+        pid,
+        runtime::Start::Launched,
+        settings.sampling.frequency_hz,
+    );
     let started = Instant::now();
     // A launched command is a tree: what its children do is its work.
     let resources =
@@ -95,7 +103,14 @@ fn run_command(
     };
     let cpu = cpu.unwrap_or_else(|| Err(not_started()));
     let resources = resources.stop_launched(pid, reaped.cpu_ticks);
-    Ok(assemble(target, duration, cpu, resources, watch.stop()))
+    Ok(assemble(
+        target,
+        duration,
+        cpu,
+        resources,
+        watch.stop(),
+        weighted,
+    ))
 }
 
 fn not_started() -> Diagnosis {
@@ -115,6 +130,7 @@ fn run_attached(
     let resources = ResourceSampler::watch(&selection, settings.interval)?;
     let started = Instant::now();
     let cpu = Profiler::attach_selection(&selection, settings.sampling);
+    let weighted = WeightedProfilers::attach(&selection, settings.sampling);
     let watch = selection.pids.first().map(|&pid| {
         runtime::Watch::start(pid, runtime::Start::Running, settings.sampling.frequency_hz)
     });
@@ -132,7 +148,14 @@ fn run_attached(
         exit_code: None,
     };
     let watched = watch.map(runtime::Watch::stop).unwrap_or_default();
-    Ok(assemble(target, elapsed, cpu, resources.stop(), watched))
+    Ok(assemble(
+        target,
+        elapsed,
+        cpu,
+        resources.stop(),
+        watched,
+        Some(weighted),
+    ))
 }
 
 fn assemble(
@@ -141,7 +164,9 @@ fn assemble(
     cpu: Result<ProfilerHandle, Diagnosis>,
     resources: ResourceTimeline,
     watched: runtime::Watched,
+    weighted: Option<WeightedProfilers>,
 ) -> ProfileReport {
+    let (waiting, memory) = weighted.map(WeightedProfilers::stop).unwrap_or_default();
     let cpu = match cpu {
         Ok(handle) => CpuOutcome::Sampled(handle.stop()),
         Err(diagnosis) => CpuOutcome::Unavailable {
@@ -158,9 +183,13 @@ fn assemble(
         cpu,
         resources,
         notes,
+        plumb_version: env!("CARGO_PKG_VERSION").to_string(),
+        interrupted: false,
         runtimes: findings.runtimes,
         stack_quality: findings.stack_quality,
         python: findings.python,
+        waiting,
+        memory,
     }
 }
 

@@ -1,10 +1,13 @@
-//! DWARF unwinding of copied user stacks with framehop: for code built without frame pointers.
+//! DWARF unwinding of copied user stacks with framehop: for code built without frame pointers;
+//! and the choice of `--unwind auto`, from the prologues of the code that will run.
 //!
 //! Each sample carries the BP, SP and IP registers and the top of the user stack; framehop
 //! replays the `.eh_frame` / `.debug_frame` rules of the module each return address lies in.
 
 use crate::perf::records::{Mapping, Sample};
+use crate::settings::{Target, Unwinding};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// Deepest stack kept (deeper frames are cut, as perf does).
 pub(crate) const MAX_FRAMES: usize = 256;
@@ -99,6 +102,184 @@ impl DwarfUnwinder {
     }
 }
 
+/// Above this rate `--unwind auto` keeps frame pointers: a 16 KiB stack copy per sample and
+/// the unwinding would cost the target and plumb more than a profile is worth.
+pub const AUTO_DWARF_MAX_HZ: u32 = 250;
+/// Share of functions with a frame-pointer prologue below which code is taken to lack them.
+const FRAME_POINTER_SHARE: f64 = 0.5;
+/// Functions shorter than this are skipped when judging (small leaves often have no frame).
+const JUDGED_MIN_BYTES: u64 = 64;
+
+/// What `--unwind auto` picks for `target`: DWARF when the code that will run lacks frame
+/// pointers (CPython, most distribution C built with `-O2`) and `frequency_hz` keeps DWARF
+/// affordable; frame pointers otherwise (also when the binaries cannot be read).
+pub fn auto_unwinding(target: &Target, frequency_hz: u32) -> Unwinding {
+    if frequency_hz > AUTO_DWARF_MAX_HZ {
+        return Unwinding::FramePointers;
+    }
+    let objects = match target {
+        Target::Command { program, .. } => command_objects(program),
+        Target::Pid { pid, .. } => process_objects(*pid),
+        Target::Processes { selection, .. } => selection
+            .pids
+            .first()
+            .map(|&pid| process_objects(pid))
+            .unwrap_or_default(),
+    };
+    let lacks = objects
+        .iter()
+        .filter_map(|path| frame_pointer_share(path))
+        .any(|share| share < FRAME_POINTER_SHARE);
+    if lacks {
+        Unwinding::Dwarf
+    } else {
+        Unwinding::FramePointers
+    }
+}
+
+/// The executable a command runs (through `PATH`, and through a script's `#!` line) and, for
+/// an interpreter, its runtime library next to it (`../lib/libpython3.12.so.1.0`).
+fn command_objects(program: &str) -> Vec<PathBuf> {
+    let Some(mut exe) = find_program(program) else {
+        return Vec::new();
+    };
+    if let Some(interpreter) = shebang(&exe).and_then(|line| find_program(&line)) {
+        exe = interpreter;
+    }
+    let mut objects = runtime_libraries(&exe);
+    objects.insert(0, exe);
+    objects
+}
+
+fn find_program(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The interpreter of a `#!` script (`#!/usr/bin/env python3` gives `python3`).
+fn shebang(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let read = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let line = std::str::from_utf8(head[..read].strip_prefix(b"#!")?).ok()?;
+    let mut words = line.lines().next()?.split_whitespace();
+    let first = words.next()?;
+    if first.ends_with("/env") {
+        words
+            .find(|word| !word.starts_with('-'))
+            .map(str::to_string)
+    } else {
+        Some(first.to_string())
+    }
+}
+
+/// `libpython*`, `libruby*` or `libnode*` in the `lib` directory beside the executable's.
+fn runtime_libraries(exe: &Path) -> Vec<PathBuf> {
+    let exe = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf());
+    let Some(lib) = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|root| root.join("lib"))
+    else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(lib) else {
+        return Vec::new();
+    };
+    let name = exe.file_name().and_then(|name| name.to_str()).unwrap_or("");
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            let runtime = ["python", "ruby", "node"]
+                .into_iter()
+                .find(|runtime| name.starts_with(runtime));
+            runtime.is_some_and(|runtime| {
+                file.starts_with(&format!("lib{runtime}")) && file.contains(".so")
+            })
+        })
+        .collect()
+}
+
+/// The executable of `pid` and the runtime libraries mapped into it.
+fn process_objects(pid: u32) -> Vec<PathBuf> {
+    let mut objects: Vec<PathBuf> = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .into_iter()
+        .collect();
+    let mapped = crate::symbols::read_proc_maps(pid);
+    for mapping in mapped {
+        let file = mapping.path.rsplit('/').next().unwrap_or("");
+        let runtime = ["libpython", "libruby", "libnode"]
+            .iter()
+            .any(|prefix| file.starts_with(prefix));
+        let path = PathBuf::from(&mapping.path);
+        if runtime && !objects.contains(&path) {
+            objects.push(path);
+        }
+    }
+    objects
+}
+
+/// Share of the functions of an ELF file (of at least [`JUDGED_MIN_BYTES`]) that begin with
+/// the frame-pointer prologue `push %rbp; mov %rsp,%rbp` (after an `endbr64`, if any). `None`
+/// when the file cannot be read or has too few functions to judge.
+pub(crate) fn frame_pointer_share(path: &Path) -> Option<f64> {
+    use object::{Object, ObjectSegment, ObjectSymbol};
+    let data = std::fs::read(path).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    if file.architecture() != object::Architecture::X86_64 {
+        return None;
+    }
+    let segments: Vec<(u64, u64, u64)> = file
+        .segments()
+        .map(|segment| {
+            (
+                segment.address(),
+                segment.file_range().0,
+                segment.file_range().1,
+            )
+        })
+        .collect();
+    let mut symbols: Vec<_> = file.symbols().collect();
+    if symbols.is_empty() {
+        symbols = file.dynamic_symbols().collect();
+    }
+    let (mut judged, mut with_frame) = (0u32, 0u32);
+    for symbol in symbols {
+        if symbol.kind() != object::SymbolKind::Text || symbol.size() < JUDGED_MIN_BYTES {
+            continue;
+        }
+        let Some(code) = bytes_at(&data, &segments, symbol.address()) else {
+            continue;
+        };
+        judged += 1;
+        with_frame += u32::from(has_frame_prologue(code));
+    }
+    (judged >= 20).then(|| f64::from(with_frame) / f64::from(judged))
+}
+
+fn bytes_at<'a>(data: &'a [u8], segments: &[(u64, u64, u64)], address: u64) -> Option<&'a [u8]> {
+    let (start, offset, _) = segments
+        .iter()
+        .find(|(start, _, size)| (*start..start + size).contains(&address))?;
+    let at = usize::try_from(address - start + offset).ok()?;
+    data.get(at..at + 8)
+}
+
+/// `push %rbp; mov %rsp,%rbp`, optionally after `endbr64`.
+fn has_frame_prologue(code: &[u8]) -> bool {
+    const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
+    const PROLOGUE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
+    let code = code.strip_prefix(&ENDBR64[..]).unwrap_or(code);
+    code.starts_with(&PROLOGUE)
+}
+
 /// The DWARF stack, unless the frame-pointer chain is longer and believable. A longer chain is
 /// believable when DWARF found no caller at all, or when both agree on the first caller (DWARF
 /// then stopped in code without unwind information, such as JIT code, that keeps frame
@@ -177,6 +358,29 @@ fn module_for(mapping: &Mapping) -> Option<framehop::Module<Vec<u8>>> {
 #[cfg(test)]
 mod tests {
     use super::{better_of, read_word};
+
+    #[test]
+    fn frame_pointer_prologues_are_recognised() {
+        use super::has_frame_prologue;
+        assert!(has_frame_prologue(&[0x55, 0x48, 0x89, 0xe5, 0x90]));
+        assert!(has_frame_prologue(&[
+            0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5
+        ]));
+        assert!(!has_frame_prologue(&[0x41, 0x57, 0x41, 0x56]));
+    }
+
+    #[test]
+    fn shebang_names_the_interpreter() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("gunicorn");
+        std::fs::write(&script, "#!/usr/bin/env -S python3 -u\nimport x\n").unwrap();
+        assert_eq!(super::shebang(&script).as_deref(), Some("python3"));
+        std::fs::write(&script, "#!/venv/bin/python3.12\n").unwrap();
+        assert_eq!(
+            super::shebang(&script).as_deref(),
+            Some("/venv/bin/python3.12")
+        );
+    }
 
     #[test]
     fn a_longer_frame_pointer_chain_wins_only_when_believable() {

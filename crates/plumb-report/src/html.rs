@@ -7,6 +7,7 @@ use crate::compare::{self, ComparisonTable};
 use crate::format;
 use plumb_schema::bench::BenchReport;
 use plumb_schema::load::LoadResult;
+use plumb_schema::profile::{CpuOutcome, ProfileReport};
 use plumb_stats::DurationHistogram;
 use std::fmt::Write;
 
@@ -17,6 +18,8 @@ pub enum ReportRun<'a> {
     Load(&'a str, &'a LoadResult),
     /// A bench run.
     Bench(&'a str, &'a BenchReport),
+    /// A profile, with its flamegraph SVG when it has CPU samples.
+    Profile(&'a str, &'a ProfileReport, Option<&'a [u8]>),
 }
 
 const PALETTE: [&str; 6] = [
@@ -44,6 +47,9 @@ pub fn html(runs: &[ReportRun<'_>], comparison: Option<&ComparisonTable>) -> Str
         match run {
             ReportRun::Load(id, result) => body.push_str(&load_section(id, result)),
             ReportRun::Bench(id, report) => body.push_str(&bench_section(id, report)),
+            ReportRun::Profile(id, report, svg) => {
+                body.push_str(&profile_section(id, report, *svg))
+            }
         }
     }
     format!(
@@ -130,6 +136,59 @@ fn load_section(id: &str, r: &LoadResult) -> String {
         "errors",
         &errors,
     ));
+    out.push_str("</section>");
+    out
+}
+
+/// Rows of a profile's hot-function table.
+const PROFILE_ROWS: usize = 15;
+
+fn profile_section(id: &str, r: &ProfileReport, flamegraph: Option<&[u8]>) -> String {
+    let what = match &r.target.command {
+        Some(command) => command.join(" "),
+        None => format!("PID {}", r.target.pid),
+    };
+    let mut out = format!(
+        "<section class=\"run profile\"><h2>Profile {}</h2><p>{} &middot; {:.1} s</p>",
+        escape(id),
+        escape(&what),
+        r.duration_secs
+    );
+    match &r.cpu {
+        CpuOutcome::Sampled(cpu) => {
+            let _ = write!(out, "<p>{} CPU samples at {} Hz</p><table><tr><th>Function</th><th>Self %</th><th>Total %</th></tr>", cpu.samples, cpu.frequency_hz);
+            for f in cpu.hot_functions.iter().take(PROFILE_ROWS) {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{:.1}</td><td>{:.1}</td></tr>",
+                    escape(&f.name),
+                    f.self_percent,
+                    f.total_percent
+                );
+            }
+            out.push_str("</table>");
+        }
+        CpuOutcome::Unavailable { reason, .. } => {
+            let _ = write!(out, "<p>CPU profile not available: {}</p>", escape(reason));
+        }
+    }
+    if let Some(svg) = flamegraph {
+        use base64::Engine;
+        let data = base64::engine::general_purpose::STANDARD.encode(svg);
+        // An image, not inline SVG: the flamegraph's own script must not run inside the report.
+        let _ = write!(out, "<figure><figcaption>Flamegraph</figcaption><img alt=\"flamegraph\" style=\"width:100%\" src=\"data:image/svg+xml;base64,{data}\"></figure>");
+    }
+    let s = &r.resources.summary;
+    let _ = write!(
+        out,
+        "<p>CPU {:.1}% of a core on average &middot; RSS at most {} &middot; {} threads at most</p>",
+        s.cpu_user_percent.avg + s.cpu_system_percent.avg,
+        format::bytes(s.rss_bytes.max as u64),
+        s.threads.max
+    );
+    for note in &r.notes {
+        let _ = write!(out, "<p class=\"note\">{}</p>", escape(note));
+    }
     out.push_str("</section>");
     out
 }

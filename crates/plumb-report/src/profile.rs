@@ -2,8 +2,8 @@
 //! the resource summary and the notes. Plain text, no colour: it reads the same under `NO_COLOR`.
 
 use plumb_schema::profile::{
-    CpuOutcome, CpuProfile, MinAvgMax, ProfileReport, PythonProfile, ResourceSummary, RuntimeKind,
-    RuntimeNote, StackQuality,
+    CpuOutcome, CpuProfile, MemoryProfile, MinAvgMax, ProfileReport, PythonProfile,
+    ResourceSummary, RuntimeKind, RuntimeNote, StackQuality, WaitingProfile, WeightedFunction,
 };
 use std::fmt::Write;
 
@@ -25,6 +25,12 @@ pub fn render_profile(report: &ProfileReport, top: usize) -> String {
     }
     if let Some(quality) = &report.stack_quality {
         render_stack_quality(&mut out, quality);
+    }
+    if let Some(waiting) = &report.waiting {
+        render_waiting(&mut out, waiting, top);
+    }
+    if let Some(memory) = &report.memory {
+        render_memory(&mut out, memory, top);
     }
     out.push('\n');
     render_resources(&mut out, &report.resources.summary, report.duration_secs);
@@ -170,6 +176,74 @@ fn render_ranking(out: &mut String, cpu: &CpuProfile, top: usize) {
     );
 }
 
+/// The wall-clock split of the threads' time, and where they waited.
+fn render_waiting(out: &mut String, waiting: &WaitingProfile, top: usize) {
+    let whole = waiting.thread_seconds.max(f64::MIN_POSITIVE);
+    let share = |seconds: f64| 100.0 * seconds / whole;
+    let _ = writeln!(
+        out,
+        "\nWall-clock time of {} thread{} ({:.2} s together): {:.1}% on CPU, {:.1}% waiting, {:.1}% runnable (waiting for a CPU)",
+        waiting.threads,
+        if waiting.threads == 1 { "" } else { "s" },
+        waiting.thread_seconds,
+        share(waiting.on_cpu_seconds),
+        share(waiting.waiting_seconds),
+        share(waiting.runnable_seconds)
+    );
+    if let Some(reason) = &waiting.no_stacks {
+        let _ = writeln!(out, "  no waiting stacks: {reason}");
+        return;
+    }
+    weighted_table(out, "waiting", &waiting.functions, top, |v| {
+        format!("{:.3} s", v)
+    });
+}
+
+/// Where memory was first touched.
+fn render_memory(out: &mut String, memory: &MemoryProfile, top: usize) {
+    let _ = writeln!(
+        out,
+        "\nMemory first touched: {} in {} page faults",
+        bytes(memory.bytes as f64),
+        memory.faults
+    );
+    if memory.lost_records > 0 {
+        let _ = writeln!(
+            out,
+            "  {} records lost (the kernel's buffer was full): the figures miss them",
+            memory.lost_records
+        );
+    }
+    weighted_table(out, "touched", &memory.functions, top.min(10), bytes);
+}
+
+fn weighted_table(
+    out: &mut String,
+    what: &str,
+    functions: &[WeightedFunction],
+    top: usize,
+    value: impl Fn(f64) -> String,
+) {
+    if functions.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:>10}  {:>6}  {:>7}  function",
+        what, "self%", "total%"
+    );
+    for f in functions.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "  {:>10}  {:>6.1}  {:>7.1}  {}",
+            value(f.total_value),
+            f.self_percent,
+            f.total_percent,
+            shorten(&f.name)
+        );
+    }
+}
+
 fn render_resources(out: &mut String, summary: &ResourceSummary, duration_secs: f64) {
     let _ = writeln!(
         out,
@@ -302,6 +376,50 @@ fn shorten(name: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Render the report as Markdown (a pull-request comment): the hot functions and the resources.
+pub fn markdown(report: &ProfileReport, top: usize) -> String {
+    let mut out = String::from("## plumb profile\n\n");
+    let what = match &report.target.command {
+        Some(command) => format!("`{}`", command.join(" ")),
+        None => format!("PID {}", report.target.pid),
+    };
+    let _ = writeln!(out, "{what} for {:.1} s\n", report.duration_secs);
+    match &report.cpu {
+        CpuOutcome::Sampled(cpu) => {
+            let _ = writeln!(
+                out,
+                "{} CPU samples at {} Hz ({} unwinding)\n\n| Rank | Self % | Total % | Function |\n|---:|---:|---:|---|",
+                cpu.samples, cpu.frequency_hz, cpu.unwinding
+            );
+            for (rank, f) in cpu.hot_functions.iter().take(top).enumerate() {
+                let name = shorten(&f.name).replace('|', "\\|");
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.1} | {:.1} | `{name}` |",
+                    rank + 1,
+                    f.self_percent,
+                    f.total_percent
+                );
+            }
+        }
+        CpuOutcome::Unavailable { reason, hint } => {
+            let _ = writeln!(out, "CPU profile not available: {reason} (hint: {hint})");
+        }
+    }
+    let summary = &report.resources.summary;
+    let _ = writeln!(
+        out,
+        "\nCPU {:.1}% of a core on average, RSS {} at most, {} threads at most",
+        summary.cpu_user_percent.avg + summary.cpu_system_percent.avg,
+        bytes(summary.rss_bytes.max),
+        summary.threads.max
+    );
+    for note in &report.notes {
+        let _ = writeln!(out, "\n> {note}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +472,10 @@ mod tests {
                 processes: None,
             },
             notes: vec!["possible leak: example".into()],
+            plumb_version: "test".into(),
+            interrupted: false,
+            waiting: None,
+            memory: None,
             runtimes: Vec::new(),
             stack_quality: None,
             python: None,

@@ -24,6 +24,12 @@ pub struct ProfileReport {
     pub resources: ResourceTimeline,
     /// Things the reader should know (for example a possible memory leak).
     pub notes: Vec<String>,
+    /// The plumb that measured it (absent in results of plumb before 0.2).
+    #[serde(default)]
+    pub plumb_version: String,
+    /// Whether the run was stopped early (a signal): the profile covers the run until then.
+    #[serde(default)]
+    pub interrupted: bool,
     /// Language runtimes found in the process: how their functions were named, and what the
     /// user can turn on to name them better.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -34,6 +40,75 @@ pub struct ProfileReport {
     /// Python stacks read from the interpreter's memory, when the process is CPython.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<PythonProfile>,
+    /// Where the threads waited (off CPU) and for how long; absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<WaitingProfile>,
+    /// Where memory was first touched (page faults), by stack; absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryProfile>,
+}
+
+/// The profiled threads' wall-clock time split into running, waiting and runnable, from the
+/// kernel's context-switch records, and the waits by the stack they started from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WaitingProfile {
+    /// Threads seen.
+    pub threads: u64,
+    /// Their time together (each thread from the start of the run, or its birth, to the end,
+    /// or its death), in seconds.
+    pub thread_seconds: f64,
+    /// Of it: on a CPU.
+    pub on_cpu_seconds: f64,
+    /// Of it: switched out to wait (a socket, a lock, the disk, a sleep).
+    pub waiting_seconds: f64,
+    /// Of it: switched out while runnable (preempted: waiting for a CPU).
+    pub runnable_seconds: f64,
+    /// Whether the waits were recorded with their stacks (`functions` and `folded`).
+    pub by_stack: bool,
+    /// Why the waits have no stacks, and what would allow them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_stacks: Option<String>,
+    /// Functions by waiting time: self where the wait began (the blocking call), total where
+    /// anywhere on its stack; percentages of `waiting_seconds`.
+    pub functions: Vec<WeightedFunction>,
+    /// Waiting stacks folded, counts in microseconds.
+    pub folded: Vec<FoldedStack>,
+    /// Records the kernel dropped (its buffer was full): the figures above miss them.
+    #[serde(default)]
+    pub lost_records: u64,
+}
+
+/// Memory first touched by the profiled processes (each page fault: a page becoming resident),
+/// by the stack that touched it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemoryProfile {
+    /// Page faults recorded.
+    pub faults: u64,
+    /// Bytes those faults made resident (each fault's page size).
+    pub bytes: u64,
+    /// Functions by bytes touched: self where the fault happened, total where anywhere on the
+    /// stack; percentages of `bytes`.
+    pub functions: Vec<WeightedFunction>,
+    /// Faulting stacks folded, counts in KiB.
+    pub folded: Vec<FoldedStack>,
+    /// Records the kernel dropped (its buffer was full): the figures above miss them.
+    #[serde(default)]
+    pub lost_records: u64,
+}
+
+/// One function's share of a weighted profile (waiting seconds, bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct WeightedFunction {
+    /// Demangled name.
+    pub name: String,
+    /// The weight where this function was the leaf.
+    pub self_value: f64,
+    /// The weight where it was anywhere on the stack.
+    pub total_value: f64,
+    /// `self_value` as a percentage of the whole.
+    pub self_percent: f64,
+    /// `total_value` as a percentage of the whole.
+    pub total_percent: f64,
 }
 
 /// A language runtime (interpreter, JIT or managed runtime) found in the profiled process.
@@ -99,6 +174,26 @@ pub struct PythonProfile {
     pub profile: CpuProfile,
     /// Reads that failed (the target changed a frame while it was read); they are left out.
     pub failed_reads: u64,
+}
+
+impl ProfileReport {
+    /// A one-line summary for `plumb history`: the hottest function and the CPU and memory used.
+    pub fn headline(&self) -> String {
+        let summary = &self.resources.summary;
+        let cpu = summary.cpu_user_percent.avg + summary.cpu_system_percent.avg;
+        let mut parts = Vec::new();
+        if let CpuOutcome::Sampled(profile) = &self.cpu {
+            if let Some(top) = profile.hot_functions.first() {
+                parts.push(format!("top {} {:.1}%", top.name, top.self_percent));
+            }
+        }
+        parts.push(format!("CPU {cpu:.0}% avg"));
+        parts.push(format!(
+            "RSS {:.1} MiB max",
+            summary.rss_bytes.max / (1024.0 * 1024.0)
+        ));
+        parts.join(", ")
+    }
 }
 
 /// The profiled process.

@@ -1,9 +1,10 @@
-//! A run's result of either kind ([`RunResult`]: a load result or a bench report, exactly as
-//! `--json` writes it), and reading one back from JSON with its schema version checked. The
+//! A run's result of any kind ([`RunResult`]: a load result, a bench report or a profile, exactly
+//! as `--json` writes it), and reading one back from JSON with its schema version checked. The
 //! ledger stores these; `compare`, `gate` and `report` read them.
 
 use crate::bench::{BenchReport, BENCH_SCHEMA_VERSION};
 use crate::load::{LoadResult, LOAD_SCHEMA_VERSION};
+use crate::profile::{ProfileReport, PROFILE_SCHEMA_VERSION};
 
 /// Which engine produced a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +13,8 @@ pub enum RunKind {
     Load,
     /// `plumb bench`.
     Bench,
+    /// `plumb profile`.
+    Profile,
 }
 
 impl RunKind {
@@ -20,6 +23,7 @@ impl RunKind {
         match self {
             RunKind::Load => "load",
             RunKind::Bench => "bench",
+            RunKind::Profile => "profile",
         }
     }
 
@@ -28,6 +32,7 @@ impl RunKind {
         match text {
             "load" => Some(RunKind::Load),
             "bench" => Some(RunKind::Bench),
+            "profile" => Some(RunKind::Profile),
             _ => None,
         }
     }
@@ -40,6 +45,8 @@ pub enum RunResult {
     Load(Box<LoadResult>),
     /// A `plumb bench` result.
     Bench(Box<BenchReport>),
+    /// A `plumb profile` result.
+    Profile(Box<ProfileReport>),
 }
 
 /// Why a text is not a result this plumb can read.
@@ -62,6 +69,7 @@ impl RunResult {
         match self {
             RunResult::Load(_) => RunKind::Load,
             RunResult::Bench(_) => RunKind::Bench,
+            RunResult::Profile(_) => RunKind::Profile,
         }
     }
 
@@ -70,6 +78,7 @@ impl RunResult {
         match self {
             RunResult::Load(result) => result.interrupted,
             RunResult::Bench(report) => report.interrupted,
+            RunResult::Profile(report) => report.interrupted,
         }
     }
 
@@ -78,6 +87,7 @@ impl RunResult {
         let value = match self {
             RunResult::Load(result) => serde_json::to_string(result),
             RunResult::Bench(report) => serde_json::to_string(report),
+            RunResult::Profile(report) => serde_json::to_string(report),
         };
         value.expect("results always serialize")
     }
@@ -87,35 +97,43 @@ impl RunResult {
         let value = match self {
             RunResult::Load(result) => serde_json::to_string(&result.settings),
             RunResult::Bench(report) => serde_json::to_string(&report.settings),
+            RunResult::Profile(report) => serde_json::to_string(&report.target),
         };
         value.expect("settings always serialize")
     }
 
-    /// Parse a load or bench JSON result, refusing a layout newer than this plumb reads.
+    /// Parse a load, bench or profile JSON result, refusing a layout newer than this plumb reads.
     pub fn parse(text: &str) -> Result<RunResult, ParseError> {
         let invalid = |e: serde_json::Error| ParseError::Invalid(e.to_string());
         let value: serde_json::Value = serde_json::from_str(text).map_err(invalid)?;
-        let is_load = value.get("kind").and_then(|k| k.as_str()) == Some("load");
-        let supported = if is_load {
-            LOAD_SCHEMA_VERSION
-        } else {
-            BENCH_SCHEMA_VERSION
+        let kind = Self::kind_of(&value)?;
+        let supported = match kind {
+            RunKind::Load => LOAD_SCHEMA_VERSION,
+            RunKind::Bench => BENCH_SCHEMA_VERSION,
+            RunKind::Profile => PROFILE_SCHEMA_VERSION,
         };
         let found = value.get("schema_version").and_then(|v| v.as_u64());
         if let Some(found) = found.filter(|&v| v > u64::from(supported)) {
             return Err(ParseError::Newer { found, supported });
         }
-        if is_load {
-            Ok(RunResult::Load(Box::new(
-                serde_json::from_value(value).map_err(invalid)?,
-            )))
+        Ok(match kind {
+            RunKind::Load => RunResult::Load(serde_json::from_value(value).map_err(invalid)?),
+            RunKind::Bench => RunResult::Bench(serde_json::from_value(value).map_err(invalid)?),
+            RunKind::Profile => RunResult::Profile(serde_json::from_value(value).map_err(invalid)?),
+        })
+    }
+
+    /// Which kind of result a JSON value is, by the fields only that kind has.
+    fn kind_of(value: &serde_json::Value) -> Result<RunKind, ParseError> {
+        if value.get("kind").and_then(|k| k.as_str()) == Some("load") {
+            Ok(RunKind::Load)
         } else if value.get("benchmarks").is_some() {
-            Ok(RunResult::Bench(Box::new(
-                serde_json::from_value(value).map_err(invalid)?,
-            )))
+            Ok(RunKind::Bench)
+        } else if value.get("cpu").is_some() && value.get("resources").is_some() {
+            Ok(RunKind::Profile)
         } else {
             Err(ParseError::Invalid(
-                "neither a load result (`\"kind\": \"load\"`) nor a bench result (`\"benchmarks\"`)"
+                "neither a load result (`\"kind\": \"load\"`), a bench result (`\"benchmarks\"`) nor a profile (`\"cpu\"` and `\"resources\"`)"
                     .into(),
             ))
         }
@@ -137,6 +155,7 @@ impl RunResult {
                 .map(|b| format!("{}: {:.3} ms", b.name, b.stats.wall.median_seconds * 1e3))
                 .collect::<Vec<_>>()
                 .join("; "),
+            RunResult::Profile(r) => r.headline(),
         }
     }
 }

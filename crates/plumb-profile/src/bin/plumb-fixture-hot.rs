@@ -1,6 +1,8 @@
 //! Test fixture with a known CPU profile: `hot_seventy` takes 70% of the CPU time,
 //! `warm_twenty` 20% and `cool_ten` 10%, for `SECONDS` (first argument, default 2), or for a
 //! fixed amount of work with `--rounds N` (what an overhead measurement needs).
+//! `PLUMB_FIXTURE_HOT_UNITS=N` gives `hot_seventy` N units instead of 7: the "optimization" that
+//! profile comparisons are tested with.
 //!
 //! The three functions run the same loop for 7, 2 and 1 units of work per round, so their shares
 //! hold whatever the machine's speed. They are never inlined, so each is its own symbol.
@@ -28,7 +30,18 @@ macro_rules! spin {
 
 #[inline(never)]
 fn hot_seventy() -> u64 {
-    spin!(7)
+    spin!(hot_units())
+}
+
+/// Units of work of `hot_seventy`: 7 unless `PLUMB_FIXTURE_HOT_UNITS` says otherwise.
+fn hot_units() -> u64 {
+    static UNITS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *UNITS.get_or_init(|| {
+        std::env::var("PLUMB_FIXTURE_HOT_UNITS")
+            .ok()
+            .and_then(|units| units.parse().ok())
+            .unwrap_or(7)
+    })
 }
 
 #[inline(never)]

@@ -5,3 +5,4 @@ pub(crate) mod access;
 pub(crate) mod records;
 pub(crate) mod sampler;
 pub(crate) mod sys;
+pub(crate) mod waits;

@@ -1,4 +1,5 @@
-//! Parsing of the ring-buffer records plumb asks for: samples, executable mappings, lost counts.
+//! Parsing of the ring-buffer records plumb asks for: samples, executable mappings, context
+//! switches, lost counts.
 //!
 //! Layouts follow `include/uapi/linux/perf_event.h` for the attributes set in `sys.rs`.
 
@@ -11,6 +12,12 @@ pub(crate) enum Record<'a> {
     Sample(Sample<'a>),
     /// A file mapped executable into a process.
     Mapping(Mapping),
+    /// A thread was switched out or in (`PERF_RECORD_SWITCH`).
+    Switch(Switch),
+    /// A thread or process was created (`PERF_RECORD_FORK`).
+    Fork(Task),
+    /// A thread or process ended (`PERF_RECORD_EXIT`).
+    Exit(Task),
     /// The kernel dropped this many records.
     Lost(u64),
     /// Anything plumb does not use.
@@ -24,12 +31,51 @@ pub(crate) struct Sample<'a> {
     pub pid: u32,
     /// Thread ID.
     pub tid: u32,
+    /// When, in nanoseconds of the event's clock.
+    pub time: u64,
+    /// The size of the page at the sampled data address (page faults), or 0.
+    pub page_size: u64,
     /// User call chain, leaf first (the first entry is the sampled instruction pointer).
     pub callchain: Vec<u64>,
     /// User registers (see `sys::USER_REGS_MASK`), for DWARF unwinding.
     pub regs: Vec<u64>,
     /// The copied top of the user stack, for DWARF unwinding.
     pub stack: &'a [u8],
+}
+
+/// A context switch of one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Switch {
+    /// Process ID.
+    pub pid: u32,
+    /// Thread ID.
+    pub tid: u32,
+    /// When, in nanoseconds of the event's clock (CLOCK_MONOTONIC).
+    pub time: u64,
+    /// Switched out (else in).
+    pub out: bool,
+    /// Switched out while still runnable (preempted), rather than to wait.
+    pub preempted: bool,
+}
+
+/// A task record (fork or exit) of one thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Task {
+    /// Process ID.
+    pub pid: u32,
+    /// Thread ID.
+    pub tid: u32,
+    /// When, in nanoseconds of the event's clock.
+    pub time: u64,
+}
+
+/// Which optional fields a sample carries, as the event's attributes asked.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Layout {
+    /// Registers and a stack copy (DWARF unwinding), with this many registers.
+    pub stack: Option<usize>,
+    /// The data address and its page size (page faults).
+    pub page_size: bool,
 }
 
 /// An executable mapping (`PERF_RECORD_MMAP2`).
@@ -47,13 +93,14 @@ pub(crate) struct Mapping {
     pub path: String,
 }
 
-/// Decode one record body (the header already removed).
-pub(crate) fn parse(kind: u32, body: &[u8], with_stack: bool, reg_count: usize) -> Record<'_> {
+/// Decode one record body (the header, with its `misc` bits, already removed).
+pub(crate) fn parse_with<'a>(kind: u32, misc: u16, body: &'a [u8], layout: &Layout) -> Record<'a> {
     let mut reader = Reader { bytes: body };
     let parsed = match kind {
-        sys::PERF_RECORD_SAMPLE => {
-            parse_sample(&mut reader, with_stack, reg_count).map(Record::Sample)
-        }
+        sys::PERF_RECORD_SAMPLE => parse_sample(&mut reader, layout).map(Record::Sample),
+        sys::PERF_RECORD_SWITCH => parse_switch(&mut reader, misc).map(Record::Switch),
+        sys::PERF_RECORD_FORK => parse_task(&mut reader).map(Record::Fork),
+        sys::PERF_RECORD_EXIT => parse_task(&mut reader).map(Record::Exit),
         sys::PERF_RECORD_MMAP2 => parse_mmap2(&mut reader).map(Record::Mapping),
         sys::PERF_RECORD_MMAP => parse_mmap(&mut reader).map(Record::Mapping),
         sys::PERF_RECORD_LOST => reader.u64().and_then(|_id| reader.u64()).map(Record::Lost),
@@ -62,15 +109,36 @@ pub(crate) fn parse(kind: u32, body: &[u8], with_stack: bool, reg_count: usize) 
     parsed.unwrap_or(Record::Other)
 }
 
-fn parse_sample<'a>(
-    reader: &mut Reader<'a>,
-    with_stack: bool,
-    reg_count: usize,
-) -> Option<Sample<'a>> {
+/// A switch record's body is its `sample_id`: pid and tid, then time (as `sample_type` asks).
+fn parse_switch(reader: &mut Reader<'_>, misc: u16) -> Option<Switch> {
+    let misc = u32::from(misc);
+    Some(Switch {
+        pid: reader.u32()?,
+        tid: reader.u32()?,
+        time: reader.u64()?,
+        out: misc & sys::PERF_RECORD_MISC_SWITCH_OUT != 0,
+        preempted: misc & sys::PERF_RECORD_MISC_SWITCH_OUT_PREEMPT != 0,
+    })
+}
+
+/// `{ pid, ppid, tid, ptid, time }`.
+fn parse_task(reader: &mut Reader<'_>) -> Option<Task> {
+    let pid = reader.u32()?;
+    let _ppid = reader.u32()?;
+    let tid = reader.u32()?;
+    let _ptid = reader.u32()?;
+    let time = reader.u64()?;
+    Some(Task { pid, tid, time })
+}
+
+fn parse_sample<'a>(reader: &mut Reader<'a>, layout: &Layout) -> Option<Sample<'a>> {
     let _ip = reader.u64()?;
     let pid = reader.u32()?;
     let tid = reader.u32()?;
-    let _time = reader.u64()?;
+    let time = reader.u64()?;
+    if layout.page_size {
+        let _address = reader.u64()?;
+    }
     let depth = usize::try_from(reader.u64()?).ok()?;
     let mut callchain = Vec::with_capacity(depth);
     for _ in 0..depth {
@@ -83,11 +151,13 @@ fn parse_sample<'a>(
     let mut sample = Sample {
         pid,
         tid,
+        time,
+        page_size: 0,
         callchain,
         regs: Vec::new(),
         stack: &[],
     };
-    if with_stack {
+    if let Some(reg_count) = layout.stack {
         let abi = reader.u64()?;
         if abi != 0 {
             for _ in 0..reg_count {
@@ -100,6 +170,9 @@ fn parse_sample<'a>(
             let used = usize::try_from(reader.u64()?).ok()?.min(size);
             sample.stack = &copied[..used];
         }
+    }
+    if layout.page_size {
+        sample.page_size = reader.u64()?;
     }
     Some(sample)
 }
@@ -191,7 +264,9 @@ mod tests {
             0x1000,
             0x2000,
         ]);
-        let Record::Sample(sample) = parse(sys::PERF_RECORD_SAMPLE, &body, false, 0) else {
+        let Record::Sample(sample) =
+            parse_with(sys::PERF_RECORD_SAMPLE, 0, &body, &Layout::default())
+        else {
             panic!("not a sample");
         };
         assert_eq!((sample.pid, sample.tid), (7, 9));
@@ -199,9 +274,46 @@ mod tests {
     }
 
     #[test]
+    fn switch_out_carries_preemption_from_misc() {
+        let body = words(&[u64::from(7u32) | (u64::from(9u32) << 32), 1234]);
+        let misc =
+            (sys::PERF_RECORD_MISC_SWITCH_OUT | sys::PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) as u16;
+        let Record::Switch(switch) =
+            parse_with(sys::PERF_RECORD_SWITCH, misc, &body, &Layout::default())
+        else {
+            panic!("not a switch");
+        };
+        assert_eq!(
+            switch,
+            Switch {
+                pid: 7,
+                tid: 9,
+                time: 1234,
+                out: true,
+                preempted: true
+            }
+        );
+    }
+
+    #[test]
+    fn page_fault_sample_reads_address_and_page_size() {
+        let pid_tid = u64::from(7u32) | (u64::from(9u32) << 32);
+        let body = words(&[0x1000, pid_tid, 5, 0xdead_0000, 1, 0x1000, 2 * 1024 * 1024]);
+        let layout = Layout {
+            stack: None,
+            page_size: true,
+        };
+        let Record::Sample(sample) = parse_with(sys::PERF_RECORD_SAMPLE, 0, &body, &layout) else {
+            panic!("not a sample");
+        };
+        assert_eq!((sample.time, sample.page_size), (5, 2 * 1024 * 1024));
+        assert_eq!(sample.callchain, vec![0x1000]);
+    }
+
+    #[test]
     fn truncated_record_is_ignored_not_a_panic() {
         assert_eq!(
-            parse(sys::PERF_RECORD_SAMPLE, &[1, 2, 3], false, 0),
+            parse_with(sys::PERF_RECORD_SAMPLE, 0, &[1, 2, 3], &Layout::default()),
             Record::Other
         );
     }
@@ -214,7 +326,9 @@ mod tests {
         body.extend(words(&[0x4000, 0x1000, 0x2000]));
         body.extend([0u8; 32]);
         body.extend(b"/bin/true\0\0\0\0\0\0\0");
-        let Record::Mapping(mapping) = parse(sys::PERF_RECORD_MMAP2, &body, false, 0) else {
+        let Record::Mapping(mapping) =
+            parse_with(sys::PERF_RECORD_MMAP2, 0, &body, &Layout::default())
+        else {
             panic!("not a mapping");
         };
         assert_eq!(

@@ -12,7 +12,8 @@
 
 use super::access::{self, DeniedContext, Diagnosis};
 use super::records::{self, Record};
-use super::sys::{self, EventConfig, PerfEvent, RingBuffer};
+use super::sys::{self, EventConfig, EventKind, PerfEvent, RingBuffer};
+use super::waits::WaitTracker;
 use crate::processes::{self, ProcStat};
 use crate::settings::{SamplingSettings, Unwinding};
 use crate::symbols::{self, AddressSpaces};
@@ -46,6 +47,8 @@ pub(crate) struct RawProfile {
     pub lost: u64,
     /// Process names (`comm`) of the sampled processes.
     pub names: HashMap<u32, String>,
+    /// Waiting time, for a context-switch sampler (`stacks` then count nanoseconds waited).
+    pub waits: Option<WaitTracker>,
 }
 
 /// The open events and what they have delivered so far.
@@ -73,7 +76,19 @@ impl CpuSampler {
         mode: AttachMode,
         settings: &SamplingSettings,
     ) -> Result<Self, Diagnosis> {
+        Self::open_kind(pid, mode, settings, EventKind::CpuClock)
+    }
+
+    /// As [`CpuSampler::open`], sampling `kind` instead of the CPU clock (context switches, page
+    /// faults: `perf::weighted`).
+    pub fn open_kind(
+        pid: u32,
+        mode: AttachMode,
+        settings: &SamplingSettings,
+        kind: EventKind,
+    ) -> Result<Self, Diagnosis> {
         let config = EventConfig {
+            kind,
             frequency_hz: settings.frequency_hz,
             enable_on_exec: mode == AttachMode::BeforeExec,
             stack_bytes: (settings.unwinding == Unwinding::Dwarf).then_some(DWARF_STACK_BYTES),
@@ -88,7 +103,11 @@ impl CpuSampler {
             redirected: Vec::new(),
             config,
             dwarf: (settings.unwinding == Unwinding::Dwarf).then(DwarfUnwinder::default),
-            raw: RawProfile::default(),
+            raw: RawProfile {
+                waits: matches!(kind, EventKind::ContextSwitches | EventKind::SwitchesOnly)
+                    .then(|| WaitTracker::new(super::waits::monotonic_ns())),
+                ..RawProfile::default()
+            },
             attached: Vec::new(),
             followed: HashMap::new(),
             mappings: HashMap::new(),
@@ -109,11 +128,20 @@ impl CpuSampler {
     /// Open the events of several running processes: the first must be allowed (its refusal is
     /// the diagnosis), the others are sampled when they still exist.
     pub fn open_running(pids: &[u32], settings: &SamplingSettings) -> Result<Self, Diagnosis> {
+        Self::open_running_kind(pids, settings, EventKind::CpuClock)
+    }
+
+    /// As [`CpuSampler::open_running`], sampling `kind`.
+    pub fn open_running_kind(
+        pids: &[u32],
+        settings: &SamplingSettings,
+        kind: EventKind,
+    ) -> Result<Self, Diagnosis> {
         let (&first, others) = pids.split_first().ok_or_else(|| Diagnosis {
             reason: "no process of the selection was running".into(),
             hint: "start the processes before plumb, or select them by a cgroup".into(),
         })?;
-        let mut sampler = Self::open(first, AttachMode::Running, settings)?;
+        let mut sampler = Self::open_kind(first, AttachMode::Running, settings, kind)?;
         for &pid in others {
             sampler.attach(pid);
         }
@@ -230,8 +258,14 @@ impl CpuSampler {
 
     /// Read every record the kernel has written so far.
     pub fn drain(&mut self) {
-        let with_stack = self.dwarf.is_some();
-        let reg_count = sys::USER_REGS_MASK.count_ones() as usize;
+        let layout = records::Layout {
+            stack: self
+                .dwarf
+                .is_some()
+                .then_some(sys::USER_REGS_MASK.count_ones() as usize),
+            page_size: self.config.kind == EventKind::PageFaults,
+        };
+        let event_kind = self.config.kind;
         let Self {
             buffers,
             dwarf,
@@ -241,7 +275,10 @@ impl CpuSampler {
             ..
         } = self;
         for ring in buffers.iter_mut() {
-            ring.drain(|kind, body| {
+            ring.drain_with_misc(|kind, misc, body| {
+                if let Some(waits) = raw.waits.as_mut() {
+                    waits.on_task_record(records::parse_with(kind, misc, body, &layout));
+                }
                 if kind == perf::PERF_RECORD_FORK || kind == perf::PERF_RECORD_COMM {
                     let mut learn = ProcessEvents {
                         dwarf: dwarf.as_mut(),
@@ -251,16 +288,13 @@ impl CpuSampler {
                     };
                     return learn.record(kind, body);
                 }
-                match records::parse(kind, body, with_stack, reg_count) {
+                match records::parse_with(kind, misc, body, &layout) {
                     Record::Sample(sample) => {
                         let stack = match dwarf.as_mut() {
                             Some(unwinder) => unwinder.unwind(&sample),
-                            None => sample.callchain,
+                            None => sample.callchain.clone(),
                         };
-                        if !stack.is_empty() {
-                            *raw.stacks.entry((sample.pid, stack)).or_default() += 1;
-                            raw.samples += 1;
-                        }
+                        count_sample(raw, event_kind, &sample, stack);
                     }
                     Record::Mapping(mapping) => {
                         if let Some(unwinder) = dwarf.as_mut() {
@@ -276,6 +310,9 @@ impl CpuSampler {
                     _ => {}
                 }
             });
+        }
+        if let Some(waits) = raw.waits.as_mut() {
+            waits.flush();
         }
     }
 
@@ -371,6 +408,34 @@ impl ProcessEvents<'_> {
             self.raw.spaces.add(mapping);
         }
     }
+}
+
+/// Count one sample: a CPU-clock sample is one sample, a page fault weighs its page's bytes,
+/// and a context switch hands its stack to the wait tracker (the wait's length comes later).
+fn count_sample(
+    raw: &mut RawProfile,
+    kind: EventKind,
+    sample: &records::Sample<'_>,
+    stack: Vec<u64>,
+) {
+    if stack.is_empty() {
+        return;
+    }
+    let weight = match kind {
+        EventKind::CpuClock => 1,
+        // The event fires before the fault maps its page, so the kernel reports no page size:
+        // each fault counts one base page (a transparent huge page is undercounted).
+        EventKind::PageFaults => sys::page_size() as u64,
+        EventKind::ContextSwitches | EventKind::SwitchesOnly => {
+            if let Some(waits) = raw.waits.as_mut() {
+                waits.on_sample(sample, stack);
+            }
+            raw.samples += 1;
+            return;
+        }
+    };
+    *raw.stacks.entry((sample.pid, stack)).or_default() += weight;
+    raw.samples += 1;
 }
 
 fn is_gone(err: &io::Error) -> bool {

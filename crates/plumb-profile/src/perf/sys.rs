@@ -16,10 +16,33 @@ pub(crate) const USER_REGS_MASK: u64 = (1 << 6) | (1 << 7) | (1 << 8);
 /// aarch64 register numbers of x29 (FP), x30 (LR), SP and PC.
 pub(crate) const USER_REGS_MASK: u64 = (1 << 29) | (1 << 30) | (1 << 31) | (1 << 32);
 
+/// Context switches whose stack is recorded per second, at most (about: the kernel adapts).
+const WAIT_STACKS_PER_SECOND: u64 = 1000;
+
+/// What an event samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum EventKind {
+    /// The software CPU clock, at a frequency: where the CPU time goes.
+    #[default]
+    CpuClock,
+    /// Every context switch, with the user stack of the thread switched out, plus switch
+    /// records: where threads wait, and for how long. The switch happens in the kernel, so this
+    /// needs kernel profiling (perf_event_paranoid <= 1, or CAP_PERFMON).
+    ContextSwitches,
+    /// Switch records only (a dummy event): how long each thread waited, without stacks.
+    /// Allowed for one's own processes at perf_event_paranoid 2.
+    SwitchesOnly,
+    /// Every user-space page fault, with its stack and the faulting page's size: where memory
+    /// is first touched.
+    PageFaults,
+}
+
 /// How to configure one sampling event.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EventConfig {
-    /// Samples per second of CPU time.
+    /// What is sampled.
+    pub kind: EventKind,
+    /// Samples per second of CPU time (the CPU clock only).
     pub frequency_hz: u32,
     /// Start counting when the target calls exec (for a command plumb launches).
     pub enable_on_exec: bool,
@@ -29,10 +52,16 @@ pub(crate) struct EventConfig {
 
 impl EventConfig {
     fn attr(&self) -> sys::bindings::perf_event_attr {
+        let config = match self.kind {
+            EventKind::CpuClock => sys::bindings::PERF_COUNT_SW_CPU_CLOCK,
+            EventKind::ContextSwitches => sys::bindings::PERF_COUNT_SW_CONTEXT_SWITCHES,
+            EventKind::SwitchesOnly => sys::bindings::PERF_COUNT_SW_DUMMY,
+            EventKind::PageFaults => sys::bindings::PERF_COUNT_SW_PAGE_FAULTS,
+        };
         let mut attr = sys::bindings::perf_event_attr {
             size: std::mem::size_of::<sys::bindings::perf_event_attr>() as u32,
             type_: sys::bindings::PERF_TYPE_SOFTWARE,
-            config: sys::bindings::PERF_COUNT_SW_CPU_CLOCK as u64,
+            config: config as u64,
             ..Default::default()
         };
         attr.__bindgen_anon_1.sample_freq = u64::from(self.frequency_hz);
@@ -42,6 +71,10 @@ impl EventConfig {
                 | sys::bindings::PERF_SAMPLE_TIME
                 | sys::bindings::PERF_SAMPLE_CALLCHAIN,
         );
+        if self.kind == EventKind::PageFaults {
+            attr.sample_type |= u64::from(sys::bindings::PERF_SAMPLE_ADDR)
+                | u64::from(sys::bindings::PERF_SAMPLE_DATA_PAGE_SIZE);
+        }
         if let Some(bytes) = self.stack_bytes {
             attr.sample_type |= u64::from(
                 sys::bindings::PERF_SAMPLE_REGS_USER | sys::bindings::PERF_SAMPLE_STACK_USER,
@@ -49,12 +82,36 @@ impl EventConfig {
             attr.sample_regs_user = USER_REGS_MASK;
             attr.sample_stack_user = bytes;
         }
-        attr.set_freq(1);
+        match self.kind {
+            EventKind::CpuClock => attr.set_freq(1),
+            // Stacks of about this many switches a second (the kernel adapts the period, so a
+            // periodic pattern of switches is not aliased); the switch records, which give the
+            // times, come for every switch.
+            EventKind::ContextSwitches => {
+                attr.set_freq(1);
+                attr.__bindgen_anon_1.sample_freq = WAIT_STACKS_PER_SECOND;
+            }
+            // Every fault: their number is the measurement.
+            EventKind::PageFaults | EventKind::SwitchesOnly => {
+                attr.__bindgen_anon_1.sample_period = 1;
+            }
+        }
+        if matches!(
+            self.kind,
+            EventKind::ContextSwitches | EventKind::SwitchesOnly
+        ) {
+            attr.set_context_switch(1);
+            // Times on CLOCK_MONOTONIC, so a thread's waits line up with the run's start and end.
+            attr.set_use_clockid(1);
+            attr.clockid = libc::CLOCK_MONOTONIC;
+        }
         attr.set_disabled(1);
         attr.set_inherit(1);
         attr.set_enable_on_exec(u64::from(self.enable_on_exec));
-        // User space only: this is what makes sampling work at perf_event_paranoid = 2.
-        attr.set_exclude_kernel(1);
+        // User space only: this is what makes sampling work at perf_event_paranoid = 2. A
+        // context switch happens in the kernel, so its event must count kernel events (the
+        // stacks recorded are still the user's).
+        attr.set_exclude_kernel(u64::from(self.kind != EventKind::ContextSwitches));
         attr.set_exclude_hv(1);
         attr.set_exclude_callchain_kernel(1);
         attr.set_mmap(1);
@@ -185,8 +242,9 @@ impl RingBuffer {
         }
     }
 
-    /// Hand every complete record to `on_record(type, body)` and free its space for the kernel.
-    pub fn drain(&mut self, mut on_record: impl FnMut(u32, &[u8])) {
+    /// Hand every complete record to `on_record(type, misc, body)` (`misc`: the header's flags,
+    /// such as a switch's direction) and free its space for the kernel.
+    pub fn drain_with_misc(&mut self, mut on_record: impl FnMut(u32, u16, &[u8])) {
         let (head, tail) = self.head_and_tail();
         let head = head.load(Ordering::Acquire);
         let mut position = tail.load(Ordering::Relaxed);
@@ -194,6 +252,7 @@ impl RingBuffer {
             let mut header = [0u8; 8];
             self.copy_out(position, &mut header);
             let kind = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]);
+            let misc = u16::from_ne_bytes([header[4], header[5]]);
             let size = usize::from(u16::from_ne_bytes([header[6], header[7]]));
             if size < 8 || position + size as u64 > head {
                 break;
@@ -201,7 +260,7 @@ impl RingBuffer {
             let mut body = std::mem::take(&mut self.scratch);
             body.resize(size - 8, 0);
             self.copy_out(position + 8, &mut body);
-            on_record(kind, &body);
+            on_record(kind, misc, &body);
             self.scratch = body;
             position += size as u64;
         }

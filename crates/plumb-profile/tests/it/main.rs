@@ -6,6 +6,7 @@ mod errors;
 mod resources;
 mod runtimes;
 mod trees;
+mod waits;
 
 use plumb_profile::{ProfileSettings, Target};
 use std::process::{Child, Command};

@@ -11,12 +11,20 @@ use plumb_report::compare::{self as render, ComparisonTable, ThresholdRow};
 
 /// Run `plumb compare`.
 pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
+    let flamegraph = args
+        .flamegraph
+        .as_deref()
+        .map(|path| crate::output::Destination::check("--flamegraph", path, false))
+        .transpose()?;
     let table = if args.ab {
         ab_table(&args)?
     } else {
         let mut ledger = None;
         let base = crate::runs::find_many(&mut ledger, &args.ledger, &args.base)?;
         let cand = crate::runs::find_many(&mut ledger, &args.ledger, &args.candidate)?;
+        if let Some(destination) = &flamegraph {
+            write_differential(destination, &base, &cand)?;
+        }
         table(&base, &cand, args.tolerance)?
     };
     let text = match args.output {
@@ -26,6 +34,51 @@ pub fn run(args: CompareArgs) -> anyhow::Result<Outcome> {
     };
     crate::output::stdout(text.as_bytes())?;
     Ok(Outcome::Passed)
+}
+
+/// `--flamegraph`: the candidate profiles' stacks coloured by their change against the
+/// baseline's, each side's runs pooled.
+fn write_differential(
+    destination: &crate::output::Destination,
+    base: &[RunRecord],
+    cand: &[RunRecord],
+) -> anyhow::Result<()> {
+    let (Some(b), Some(c)) = (profiles(base), profiles(cand)) else {
+        anyhow::bail!("--flamegraph needs profiles on both sides (runs saved by `plumb profile`)\nhint: compare two profiles, or leave out --flamegraph");
+    };
+    let (before, after) = (pooled_stacks(&b), pooled_stacks(&c));
+    if before.is_empty() || after.is_empty() {
+        anyhow::bail!("a side has no CPU samples, so there is no differential flamegraph to draw\nhint: profile while the program uses the CPU");
+    }
+    let title = format!(
+        "plumb compare: {} -> {}",
+        labels(base).join(", "),
+        labels(cand).join(", ")
+    );
+    let mut svg = Vec::new();
+    plumb_profile::write_differential_flamegraph(&before, &after, &title, &mut svg)?;
+    destination.write(&svg)
+}
+
+/// The folded stacks of several profiles, counts summed per stack.
+fn pooled_stacks(
+    reports: &[&plumb_schema::profile::ProfileReport],
+) -> Vec<plumb_schema::profile::FoldedStack> {
+    let mut pooled: std::collections::BTreeMap<&str, u64> = Default::default();
+    for report in reports {
+        if let plumb_schema::profile::CpuOutcome::Sampled(cpu) = &report.cpu {
+            for stack in &cpu.folded {
+                *pooled.entry(&stack.stack).or_default() += stack.count;
+            }
+        }
+    }
+    pooled
+        .into_iter()
+        .map(|(stack, count)| plumb_schema::profile::FoldedStack {
+            stack: stack.to_string(),
+            count,
+        })
+        .collect()
 }
 
 fn settings(tolerance: f64) -> CompareSettings {
@@ -125,24 +178,10 @@ pub fn table(
     tolerance: f64,
 ) -> anyhow::Result<ComparisonTable> {
     let settings = settings(tolerance);
-    let mut comparison = match (loads(base), loads(cand), benches(base), benches(cand)) {
-        (Some(b), Some(c), _, _) => plumb_compare::compare_load(&b, &c, &settings),
-        (_, _, Some(b), Some(c)) => {
-            let mut comparison = plumb_compare::compare_bench(&b, &c, &settings);
-            comparison
-                .warnings
-                .extend(plumb_compare::bench_mismatches(&b, &c));
-            comparison
-        }
-        _ => anyhow::bail!(
-            "cannot compare {} with {}: every run must be a load run, or every run a bench run\nhint: compare load runs with load runs and bench runs with bench runs",
-            kinds(base),
-            kinds(cand)
-        ),
-    };
+    let mut comparison = compare_kind(base, cand, &settings)?;
     if comparison.rows.is_empty() {
         anyhow::bail!(
-            "{} and {} have no benchmark in common\nhint: compare runs of the same commands (matched by name)",
+            "{} and {} have nothing in common to compare (no benchmark of the same name, or no CPU samples)\nhint: compare runs of the same commands (matched by name), or profiles that sampled the CPU",
             labels(base).join(", "),
             labels(cand).join(", ")
         );
@@ -160,11 +199,47 @@ pub fn table(
     })
 }
 
+/// The comparison of runs of one kind: load, bench or profile.
+fn compare_kind(
+    base: &[RunRecord],
+    cand: &[RunRecord],
+    settings: &CompareSettings,
+) -> anyhow::Result<plumb_compare::Comparison> {
+    if let (Some(b), Some(c)) = (loads(base), loads(cand)) {
+        return Ok(plumb_compare::compare_load(&b, &c, settings));
+    }
+    if let (Some(b), Some(c)) = (benches(base), benches(cand)) {
+        let mut comparison = plumb_compare::compare_bench(&b, &c, settings);
+        comparison
+            .warnings
+            .extend(plumb_compare::bench_mismatches(&b, &c));
+        return Ok(comparison);
+    }
+    if let (Some(b), Some(c)) = (profiles(base), profiles(cand)) {
+        return Ok(plumb_compare::compare_profile(&b, &c, settings));
+    }
+    anyhow::bail!(
+        "cannot compare {} with {}: every run must be of one kind (load, bench or profile)\nhint: compare load runs with load runs, bench runs with bench runs and profiles with profiles",
+        kinds(base),
+        kinds(cand)
+    )
+}
+
+/// Every run's profile, when every run is a profile.
+pub fn profiles(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::profile::ProfileReport>> {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Profile(report) => Some(&**report),
+            _ => None,
+        })
+        .collect()
+}
+
 fn loads(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::load::LoadResult>> {
     runs.iter()
         .map(|r| match &r.result {
             RunResult::Load(result) => Some(&**result),
-            RunResult::Bench(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -173,7 +248,7 @@ fn benches(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::bench::BenchReport>>
     runs.iter()
         .map(|r| match &r.result {
             RunResult::Bench(report) => Some(&**report),
-            RunResult::Load(_) => None,
+            _ => None,
         })
         .collect()
 }

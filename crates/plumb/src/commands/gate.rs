@@ -99,6 +99,7 @@ fn measured_seconds(runs: &[RunRecord]) -> f64 {
                 .flat_map(|b| &b.runs)
                 .map(|run| run.wall_seconds)
                 .sum(),
+            RunResult::Profile(report) => report.duration_secs,
         })
         .sum()
 }
@@ -142,8 +143,9 @@ fn gate_thresholds(
     }
     let RunResult::Load(cand) = cand else {
         anyhow::bail!(
-            "--threshold applies to load runs, and the gated run is a bench run\n\
-             hint: a bench run is gated by its comparison with the baseline and --tolerance"
+            "--threshold applies to load runs, and the gated run is a {} run\n\
+             hint: a bench or profile run is gated by its comparison with the baseline and --tolerance",
+            cand.kind().as_str()
         );
     };
     let saved = |result: &LoadResult| {
@@ -152,7 +154,7 @@ fn gate_thresholds(
     let cand_values = saved(cand)?;
     let base_values = match base {
         RunResult::Load(base) => Some(saved(base)?),
-        RunResult::Bench(_) => None,
+        RunResult::Bench(_) | RunResult::Profile(_) => None,
     };
     Ok(
         plumb_compare::check_saved(thresholds, &cand_values, base_values.as_ref())

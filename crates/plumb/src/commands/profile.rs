@@ -15,14 +15,18 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<Outcome> {
     let files = Files::check(&settings)?;
     let stop = crate::interrupt::stop();
     output::log(&describe_start(&settings));
+    let started = std::time::SystemTime::now();
     let mut report = plumb_profile::run(&settings, &stop.flag())?;
     if let Some(reason) = stop.reason() {
+        report.interrupted = true;
         report.notes.push(format!(
             "{reason}: the profile covers the {:.1} s until then",
             report.duration_secs
         ));
     }
     warn_about(&report);
+    let saved = plumb_ledger::RunResult::Profile(Box::new(report.clone()));
+    crate::save::save(&args.save, saved, started);
     let written = files.write(&report);
     // The table even when a file failed: a file that cannot be written must not hide what was
     // measured.

@@ -31,7 +31,12 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
         _ => None,
     };
     if let Some(html) = &outputs.html {
-        let runs: Vec<ReportRun<'_>> = records.iter().map(report_run).collect();
+        let flamegraphs: Vec<Option<Vec<u8>>> = records.iter().map(flamegraph_of).collect();
+        let runs: Vec<ReportRun<'_>> = records
+            .iter()
+            .zip(&flamegraphs)
+            .map(|(record, svg)| report_run(record, svg.as_deref()))
+            .collect();
         html.write(plumb_report::html::html(&runs, comparison.as_ref()).as_bytes())?;
     }
     if let Some(markdown) = &outputs.markdown {
@@ -110,11 +115,29 @@ fn json_of(records: &[RunRecord]) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(&values)? + "\n")
 }
 
-fn report_run(record: &RunRecord) -> ReportRun<'_> {
+fn report_run<'a>(record: &'a RunRecord, flamegraph: Option<&'a [u8]>) -> ReportRun<'a> {
     match &record.result {
         RunResult::Load(r) => ReportRun::Load(&record.id, r),
         RunResult::Bench(r) => ReportRun::Bench(&record.id, r),
+        RunResult::Profile(r) => ReportRun::Profile(&record.id, r, flamegraph),
     }
+}
+
+/// A profile's flamegraph SVG, when it sampled the CPU.
+fn flamegraph_of(record: &RunRecord) -> Option<Vec<u8>> {
+    let RunResult::Profile(report) = &record.result else {
+        return None;
+    };
+    let plumb_schema::profile::CpuOutcome::Sampled(cpu) = &report.cpu else {
+        return None;
+    };
+    if cpu.folded.is_empty() {
+        return None;
+    }
+    let mut svg = Vec::new();
+    let title = format!("plumb profile {}", record.id);
+    plumb_profile::write_flamegraph(&cpu.folded, &title, &mut svg).ok()?;
+    Some(svg)
 }
 
 /// Long format: one row per value, `run,kind,series,x,value`.
@@ -130,6 +153,14 @@ fn csv(records: &[RunRecord]) -> String {
                     let _ = writeln!(out, "{id},load,errors,{t},{}", w.errors);
                     let _ = writeln!(out, "{id},load,latency_p50_ms,{t},{}", w.latency_p50_ms);
                     let _ = writeln!(out, "{id},load,latency_p99_ms,{t},{}", w.latency_p99_ms);
+                }
+            }
+            RunResult::Profile(r) => {
+                for p in &r.resources.points {
+                    let t = p.t_secs;
+                    let cpu = p.cpu_user_percent + p.cpu_system_percent;
+                    let _ = writeln!(out, "{id},profile,cpu_percent,{t},{cpu}");
+                    let _ = writeln!(out, "{id},profile,rss_bytes,{t},{}", p.rss_bytes);
                 }
             }
             RunResult::Bench(r) => {

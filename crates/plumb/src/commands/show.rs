@@ -30,6 +30,9 @@ pub fn render(result: &RunResult, format: OutputFormat) -> anyhow::Result<String
         (RunResult::Bench(r), OutputFormat::Text) => plumb_report::bench::text(r, Colors::Never),
         (RunResult::Bench(r), OutputFormat::Json) => plumb_report::bench::json(r)?,
         (RunResult::Bench(r), OutputFormat::Markdown) => plumb_report::bench::markdown(r),
+        (RunResult::Profile(r), OutputFormat::Text) => plumb_report::profile::render_profile(r, 15),
+        (RunResult::Profile(r), OutputFormat::Json) => serde_json::to_string_pretty(r)? + "\n",
+        (RunResult::Profile(r), OutputFormat::Markdown) => plumb_report::profile::markdown(r, 15),
     })
 }
 

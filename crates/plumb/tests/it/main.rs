@@ -8,5 +8,6 @@ mod load;
 mod messages;
 mod outputs;
 mod profile;
+mod profiles;
 mod signals;
 mod support;

@@ -26,6 +26,7 @@ fn run(args: &[&str]) -> Output {
     Command::new(plumb())
         .args(args)
         .env("NO_COLOR", "1")
+        .env("PLUMB_NO_SAVE", "1")
         .output()
         .expect("plumb runs")
 }

@@ -1,0 +1,191 @@
+//! Profiles are runs: saved in the ledger, listed in history, shown, compared function by
+//! function (with a differential flamegraph), gated and reported. The fixture `plumb-fixture-hot`
+//! does a fixed amount of work; `PLUMB_FIXTURE_HOT_UNITS=2` makes its hottest function 3.5x
+//! cheaper, the "optimization" compared here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn plumb(ledger: &Path, args: &[&str], hot_units: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PLUMB_LEDGER", ledger)
+        .env("PLUMB_FIXTURE_HOT_UNITS", hot_units)
+        .env_remove("PLUMB_NO_SAVE")
+        .output()
+        .expect("plumb runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn hot_fixture() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_plumb")).with_file_name("plumb-fixture-hot")
+}
+
+/// Profile the fixture's fixed work, saved under `name`.
+fn profile(ledger: &Path, name: &str, hot_units: &str) {
+    let hot = hot_fixture();
+    let out = plumb(
+        ledger,
+        &[
+            "profile",
+            "--frequency",
+            "499",
+            "--run-name",
+            name,
+            "--",
+            hot.to_str().unwrap(),
+            "--rounds",
+            "40000",
+        ],
+        hot_units,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_profile_is_a_run_that_compare_gate_and_report_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    profile(&ledger, "before", "7");
+    profile(&ledger, "after", "2");
+
+    let history = plumb(&ledger, &["history"], "7");
+    let listed = text(&history.stdout);
+    assert!(listed.contains("profile"), "{listed}");
+    assert!(listed.contains("hot_seventy"), "{listed}");
+
+    let svg = dir.path().join("diff.svg");
+    let compare = plumb(
+        &ledger,
+        &[
+            "compare",
+            "before",
+            "after",
+            "--flamegraph",
+            svg.to_str().unwrap(),
+        ],
+        "7",
+    );
+    let table = text(&compare.stdout);
+    assert!(
+        compare.status.success(),
+        "{table}\n{}",
+        text(&compare.stderr)
+    );
+    let hot_row = table
+        .lines()
+        .find(|line| line.contains("hot_seventy"))
+        .unwrap_or_else(|| panic!("a hot_seventy row: {table}"));
+    assert!(hot_row.contains("improved"), "{hot_row}");
+    let warm_row = table
+        .lines()
+        .find(|line| line.contains("warm_twenty"))
+        .unwrap_or_else(|| panic!("a warm_twenty row: {table}"));
+    assert!(
+        !warm_row.contains("regressed") && !warm_row.contains("improved"),
+        "warm_twenty's work did not change: {warm_row}"
+    );
+    let picture = std::fs::read_to_string(&svg).expect("the differential flamegraph");
+    assert!(picture.starts_with("<?xml") && picture.contains("hot_seventy"));
+
+    let gate = plumb(&ledger, &["gate", "after", "--baseline", "before"], "7");
+    assert_eq!(gate.status.code(), Some(0), "{}", text(&gate.stdout));
+    let gate_back = plumb(&ledger, &["gate", "before", "--baseline", "after"], "7");
+    assert_eq!(
+        gate_back.status.code(),
+        Some(1),
+        "{}",
+        text(&gate_back.stdout)
+    );
+
+    let shown = plumb(&ledger, &["show", "before", "-o", "markdown"], "7");
+    assert!(
+        text(&shown.stdout).contains("| 1 |"),
+        "{}",
+        text(&shown.stdout)
+    );
+
+    let html = dir.path().join("report.html");
+    let report = plumb(
+        &ledger,
+        &[
+            "report",
+            "before",
+            "after",
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        "7",
+    );
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h2>Profile") && page.contains("data:image/svg+xml;base64,"));
+    assert!(page.contains("hot_seventy") && page.contains("<h2>Comparison</h2>"));
+}
+
+/// A server that answers every byte after 8 ms; returns its port.
+fn slow_echo_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut byte = [0u8; 1];
+            while stream.read_exact(&mut byte).is_ok() {
+                std::thread::sleep(std::time::Duration::from_millis(8));
+                if stream.write_all(&byte).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    port
+}
+
+/// Without the privilege to sample context switches (an ordinary user at perf_event_paranoid
+/// 2), the wall-clock split is still measured and the report says what would add stacks.
+#[test]
+fn an_unprivileged_user_gets_the_waiting_split_and_the_setting_for_stacks() {
+    let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok());
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root || paranoid != Some(2) || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!(
+            "SKIPPED LOUDLY: this test runs plumb as `nobody` through setpriv, which needs root, /usr/bin/setpriv and perf_event_paranoid 2 (have root={root}, paranoid={paranoid:?})"
+        );
+        return;
+    }
+    let port = slow_echo_server().to_string();
+    let wait = Path::new(env!("CARGO_BIN_EXE_plumb")).with_file_name("plumb-fixture-wait");
+    let out = Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_plumb"))
+        .args(["profile", "--no-save", "--"])
+        .arg(&wait)
+        .args([port.as_str(), "50", "2"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("setpriv runs");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    let split = stdout
+        .lines()
+        .find(|line| line.starts_with("Wall-clock time of 1 thread"))
+        .unwrap_or_else(|| panic!("the wall-clock split: {stdout}"));
+    let waiting: f64 = split
+        .split(", ")
+        .find(|part| part.ends_with("waiting"))
+        .and_then(|part| part.trim_end_matches("% waiting").parse().ok())
+        .unwrap_or_else(|| panic!("a waiting share in {split}"));
+    assert!((65.0..=92.0).contains(&waiting), "truth 80%: {split}");
+    assert!(
+        stdout.contains("no waiting stacks: waits by stack need the kernel's context-switch event, which perf_event_paranoid 2 refuses"),
+        "{stdout}"
+    );
+}
