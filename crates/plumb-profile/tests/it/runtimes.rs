@@ -324,3 +324,20 @@ fn attached_python_is_read_without_stopping_it() {
         );
     }
 }
+
+#[test]
+fn auto_unwinding_picks_dwarf_for_cpython_when_affordable() {
+    let Some(python) = python(8) else {
+        return skip("CPython 3.8+");
+    };
+    let target = Target::Command {
+        program: python,
+        args: vec![fixture("hot.py")],
+    };
+    assert_eq!(plumb_profile::auto_unwinding(&target, 99), Unwinding::Dwarf);
+    let too_fast = plumb_profile::AUTO_DWARF_MAX_HZ + 1;
+    assert_eq!(
+        plumb_profile::auto_unwinding(&target, too_fast),
+        Unwinding::FramePointers
+    );
+}
