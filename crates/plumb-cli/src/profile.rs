@@ -53,6 +53,12 @@ pub struct ProfileArgs {
     #[arg(long, value_name = "FILE")]
     pub flamegraph: Option<PathBuf>,
 
+    /// Write a wall-clock flamegraph SVG here: CPU samples and waits (ending in a `[waiting]`
+    /// frame) on one time axis, in microseconds; waits need the context-switch event (see
+    /// docs/profile.md)
+    #[arg(long, value_name = "FILE")]
+    pub wall_flamegraph: Option<PathBuf>,
+
     /// Write folded stacks (`root;..;leaf count` lines) here.
     #[arg(long, value_name = "FILE")]
     pub folded: Option<PathBuf>,
@@ -132,6 +138,7 @@ impl ProfileArgs {
             },
             interval: self.interval,
             flamegraph: self.flamegraph.clone(),
+            wall_flamegraph: self.wall_flamegraph.clone(),
             folded: self.folded.clone(),
             json: self.json.clone(),
         })

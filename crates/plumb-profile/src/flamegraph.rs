@@ -1,7 +1,7 @@
 //! Flamegraph SVGs from folded stacks, rendered in-process with inferno: one profile's, or the
 //! differential of two (red where a stack grew, blue where it shrank).
 
-use plumb_schema::profile::FoldedStack;
+use plumb_schema::profile::{CpuProfile, FoldedStack, WaitingProfile};
 use std::io::Write;
 
 /// Write an interactive flamegraph SVG of `folded` to `out`.
@@ -17,6 +17,41 @@ pub fn write_flamegraph(
     let mut options = inferno::flamegraph::Options::default();
     options.title = title.to_string();
     options.count_name = "samples".to_string();
+    options.deterministic = true;
+    inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), out)
+        .map_err(|err| std::io::Error::other(err.to_string()))
+}
+
+/// Folded stacks of wall-clock time in microseconds: each CPU sample as `1/frequency` of a
+/// second of its stack, and each waiting stack with a `[waiting]` leaf, so one picture shows
+/// where the time went, running or blocked.
+pub fn wall_clock_folded(cpu: &CpuProfile, waiting: &WaitingProfile) -> Vec<FoldedStack> {
+    let per_sample = 1e6 / f64::from(cpu.frequency_hz.max(1));
+    let running = cpu.folded.iter().map(|stack| FoldedStack {
+        stack: stack.stack.clone(),
+        count: (stack.count as f64 * per_sample).round() as u64,
+    });
+    let blocked = waiting.folded.iter().map(|stack| FoldedStack {
+        stack: format!("{};[waiting]", stack.stack),
+        count: stack.count,
+    });
+    running.chain(blocked).filter(|s| s.count > 0).collect()
+}
+
+/// Write a wall-clock flamegraph (see [`wall_clock_folded`]) to `out`.
+pub fn write_wall_clock_flamegraph(
+    folded: &[FoldedStack],
+    title: &str,
+    out: impl Write,
+) -> std::io::Result<()> {
+    let lines: Vec<String> = folded
+        .iter()
+        .map(|stack| format!("{} {}", stack.stack, stack.count))
+        .collect();
+    let mut options = inferno::flamegraph::Options::default();
+    options.title = title.to_string();
+    options.subtitle = Some("on-CPU and waiting ([waiting]) time, in microseconds".to_string());
+    options.count_name = "µs".to_string();
     options.deterministic = true;
     inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), out)
         .map_err(|err| std::io::Error::other(err.to_string()))

@@ -27,7 +27,10 @@ mod weighted;
 
 pub use analysis::{cover, fold, rank, stack_quality, NamedStack, Walk, COVER_FRACTION};
 pub use error::ProfileError;
-pub use flamegraph::{write_differential_flamegraph, write_flamegraph, write_folded};
+pub use flamegraph::{
+    wall_clock_folded, write_differential_flamegraph, write_flamegraph, write_folded,
+    write_wall_clock_flamegraph,
+};
 pub use perf::access::{diagnose, DeniedContext, Diagnosis};
 pub use processes::{resolve_cgroup, ProcessSelection};
 pub use profiler::{Profiler, ProfilerHandle};

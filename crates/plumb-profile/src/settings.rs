@@ -91,6 +91,8 @@ pub struct ProfileSettings {
     pub interval: Duration,
     /// Where to write the flamegraph SVG, if anywhere.
     pub flamegraph: Option<PathBuf>,
+    /// Where to write the wall-clock (CPU and waiting) flamegraph SVG, if anywhere.
+    pub wall_flamegraph: Option<PathBuf>,
     /// Where to write folded stacks, if anywhere.
     pub folded: Option<PathBuf>,
     /// Where to write the JSON result, if anywhere.
@@ -105,6 +107,7 @@ impl ProfileSettings {
             sampling: SamplingSettings::default(),
             interval: DEFAULT_INTERVAL,
             flamegraph: None,
+            wall_flamegraph: None,
             folded: None,
             json: None,
         }

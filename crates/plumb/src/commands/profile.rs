@@ -82,6 +82,7 @@ struct Files {
     json: Option<Destination>,
     folded: Option<Destination>,
     flamegraph: Option<Destination>,
+    wall_flamegraph: Option<Destination>,
 }
 
 impl Files {
@@ -95,6 +96,7 @@ impl Files {
             json: check("--json", &settings.json)?,
             folded: check("--folded", &settings.folded)?,
             flamegraph: check("--flamegraph", &settings.flamegraph)?,
+            wall_flamegraph: check("--wall-flamegraph", &settings.wall_flamegraph)?,
         })
     }
 
@@ -106,7 +108,27 @@ impl Files {
             write_file(d, "JSON", &text)
         });
         let stacks = self.write_stacks(report);
-        json.and(stacks)
+        let wall = self.write_wall_clock(report);
+        json.and(stacks).and(wall)
+    }
+
+    /// `--wall-flamegraph`: CPU samples and waits by stack on one time axis.
+    fn write_wall_clock(&self, report: &ProfileReport) -> anyhow::Result<()> {
+        let Some(destination) = &self.wall_flamegraph else {
+            return Ok(());
+        };
+        let (CpuOutcome::Sampled(cpu), Some(waiting)) = (&report.cpu, &report.waiting) else {
+            anyhow::bail!("--wall-flamegraph needs CPU samples and context-switch records, and this run has not both (see the warnings above)\nhint: --flamegraph draws the CPU samples alone");
+        };
+        if let Some(reason) = &waiting.no_stacks {
+            output::log(&format!(
+                "warning: the wall-clock flamegraph shows CPU samples only: {reason}"
+            ));
+        }
+        let folded = plumb_profile::wall_clock_folded(cpu, waiting);
+        let mut svg = Vec::new();
+        plumb_profile::write_wall_clock_flamegraph(&folded, &flamegraph_title(report), &mut svg)?;
+        write_file(destination, "wall-clock flamegraph", &svg)
     }
 
     fn write_stacks(&self, report: &ProfileReport) -> anyhow::Result<()> {

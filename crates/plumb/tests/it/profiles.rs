@@ -189,3 +189,37 @@ fn an_unprivileged_user_gets_the_waiting_split_and_the_setting_for_stacks() {
         "{stdout}"
     );
 }
+
+/// `--wall-flamegraph` draws CPU samples and waits on one time axis: the fixture's wait in
+/// `wait_for_reply` ends in a `[waiting]` frame, its `compute` does not.
+#[test]
+fn the_wall_clock_flamegraph_shows_the_waits_beside_the_cpu() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED LOUDLY: waits by stack need root or perf_event_paranoid <= 1 here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("wall.svg");
+    let port = slow_echo_server().to_string();
+    let wait = Path::new(env!("CARGO_BIN_EXE_plumb")).with_file_name("plumb-fixture-wait");
+    let out = Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args([
+            "profile",
+            "--no-save",
+            "--unwind",
+            "dwarf",
+            "--wall-flamegraph",
+        ])
+        .arg(&svg)
+        .arg("--")
+        .arg(&wait)
+        .args([port.as_str(), "50", "2"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("plumb runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let picture = std::fs::read_to_string(&svg).expect("the wall-clock flamegraph");
+    assert!(picture.contains("[waiting]"), "no waiting frame");
+    assert!(picture.contains("wait_for_reply") && picture.contains("compute"));
+}
