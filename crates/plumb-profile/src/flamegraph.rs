@@ -10,15 +10,41 @@ pub fn write_flamegraph(
     title: &str,
     out: impl Write,
 ) -> std::io::Result<()> {
+    render(folded, Labels::new(title, "samples", None), out)
+}
+
+/// What a flamegraph says around its frames.
+struct Labels<'a> {
+    title: &'a str,
+    count_name: &'a str,
+    subtitle: Option<&'a str>,
+}
+
+impl<'a> Labels<'a> {
+    fn new(title: &'a str, count_name: &'a str, subtitle: Option<&'a str>) -> Self {
+        Labels {
+            title,
+            count_name,
+            subtitle,
+        }
+    }
+
+    fn options(&self) -> inferno::flamegraph::Options<'static> {
+        let mut options = inferno::flamegraph::Options::default();
+        options.title = self.title.to_string();
+        options.subtitle = self.subtitle.map(str::to_string);
+        options.count_name = self.count_name.to_string();
+        options.deterministic = true;
+        options
+    }
+}
+
+fn render(folded: &[FoldedStack], labels: Labels<'_>, out: impl Write) -> std::io::Result<()> {
     let lines: Vec<String> = folded
         .iter()
         .map(|stack| format!("{} {}", stack.stack, stack.count))
         .collect();
-    let mut options = inferno::flamegraph::Options::default();
-    options.title = title.to_string();
-    options.count_name = "samples".to_string();
-    options.deterministic = true;
-    inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), out)
+    inferno::flamegraph::from_lines(&mut labels.options(), lines.iter().map(String::as_str), out)
         .map_err(|err| std::io::Error::other(err.to_string()))
 }
 
@@ -44,17 +70,8 @@ pub fn write_wall_clock_flamegraph(
     title: &str,
     out: impl Write,
 ) -> std::io::Result<()> {
-    let lines: Vec<String> = folded
-        .iter()
-        .map(|stack| format!("{} {}", stack.stack, stack.count))
-        .collect();
-    let mut options = inferno::flamegraph::Options::default();
-    options.title = title.to_string();
-    options.subtitle = Some("on-CPU and waiting ([waiting]) time, in microseconds".to_string());
-    options.count_name = "µs".to_string();
-    options.deterministic = true;
-    inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), out)
-        .map_err(|err| std::io::Error::other(err.to_string()))
+    let subtitle = "on-CPU and waiting ([waiting]) time, in microseconds";
+    render(folded, Labels::new(title, "µs", Some(subtitle)), out)
 }
 
 /// Write a differential flamegraph of `after` against `before` to `out`: the frames are
@@ -80,11 +97,8 @@ pub fn write_differential_flamegraph(
         after_text.as_slice(),
         &mut differential,
     )?;
-    let mut options = inferno::flamegraph::Options::default();
-    options.title = title.to_string();
-    options.subtitle = Some("red: grew against the baseline; blue: shrank".to_string());
-    options.count_name = "samples".to_string();
-    options.deterministic = true;
+    let subtitle = "red: grew against the baseline; blue: shrank";
+    let mut options = Labels::new(title, "samples", Some(subtitle)).options();
     inferno::flamegraph::from_reader(&mut options, differential.as_slice(), out)
         .map_err(|err| std::io::Error::other(err.to_string()))
 }

@@ -83,35 +83,44 @@ impl Profiler {
 
     /// Drain `sampler` on a thread, sampling newcomers of `follow` too.
     fn spawn(
-        mut sampler: CpuSampler,
+        sampler: CpuSampler,
         follow: Option<ProcessSelection>,
         settings: SamplingSettings,
     ) -> ProfilerHandle {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("plumb-sampler".into())
-            .spawn(move || {
-                let mut next_follow = Instant::now() + FOLLOW_EVERY;
-                while !flag.load(Ordering::Relaxed) {
-                    sampler.drain();
-                    if let Some(selection) =
-                        follow.as_ref().filter(|_| Instant::now() >= next_follow)
-                    {
-                        sampler.follow(&selection.snapshot(&sampler.followed()));
-                        next_follow += FOLLOW_EVERY;
-                    }
-                    std::thread::sleep(DRAIN_EVERY);
-                }
-                sampler
-            })
-            .expect("spawning a thread only fails when the system is out of resources");
+        let (stop, thread) = drain_on_thread("plumb-sampler", sampler, follow);
         ProfilerHandle {
-            stop: StopOnDrop(stop),
+            stop,
             thread,
             settings,
         }
     }
+}
+
+/// Drain `sampler` on a thread named `name` until the returned flag is set, sampling the
+/// newcomers of `follow` too; the thread hands the sampler back when it ends.
+pub(crate) fn drain_on_thread(
+    name: &str,
+    mut sampler: CpuSampler,
+    follow: Option<ProcessSelection>,
+) -> (StopOnDrop, JoinHandle<CpuSampler>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let mut next_follow = Instant::now() + FOLLOW_EVERY;
+            while !flag.load(Ordering::Relaxed) {
+                sampler.drain();
+                if let Some(selection) = follow.as_ref().filter(|_| Instant::now() >= next_follow) {
+                    sampler.follow(&selection.snapshot(&sampler.followed()));
+                    next_follow += FOLLOW_EVERY;
+                }
+                std::thread::sleep(DRAIN_EVERY);
+            }
+            sampler
+        })
+        .expect("spawning a thread only fails when the system is out of resources");
+    (StopOnDrop(stop), thread)
 }
 
 impl ProfilerHandle {

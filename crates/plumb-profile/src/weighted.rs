@@ -13,19 +13,13 @@ use crate::perf::sampler::{AttachMode, CpuSampler, RawProfile};
 use crate::perf::sys::EventKind;
 use crate::perf::waits::{monotonic_ns, WaitTotals};
 use crate::processes::ProcessSelection;
+use crate::profiler::drain_on_thread;
 use crate::settings::SamplingSettings;
 use crate::StopOnDrop;
 use plumb_schema::profile::{HotFunction, MemoryProfile, WaitingProfile, WeightedFunction};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-/// How often the samplers' ring buffers are emptied.
-const DRAIN_EVERY: Duration = Duration::from_millis(20);
-/// How often a followed selection is looked at for newcomers.
-const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 /// Rows kept in a weighted function table.
 const KEEP_FUNCTIONS: usize = 50;
 
@@ -93,30 +87,9 @@ impl WeightedProfilers {
 }
 
 impl Drainer {
-    fn spawn(mut sampler: CpuSampler, follow: Option<ProcessSelection>) -> Drainer {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("plumb-weighted".into())
-            .spawn(move || {
-                let mut next_follow = Instant::now() + FOLLOW_EVERY;
-                while !flag.load(Ordering::Relaxed) {
-                    sampler.drain();
-                    if let Some(selection) =
-                        follow.as_ref().filter(|_| Instant::now() >= next_follow)
-                    {
-                        sampler.follow(&selection.snapshot(&sampler.followed()));
-                        next_follow += FOLLOW_EVERY;
-                    }
-                    std::thread::sleep(DRAIN_EVERY);
-                }
-                sampler
-            })
-            .expect("spawning a thread only fails when the system is out of resources");
-        Drainer {
-            stop: StopOnDrop(stop),
-            thread,
-        }
+    fn spawn(sampler: CpuSampler, follow: Option<ProcessSelection>) -> Drainer {
+        let (stop, thread) = drain_on_thread("plumb-weighted", sampler, follow);
+        Drainer { stop, thread }
     }
 
     fn stop(self) -> Option<RawProfile> {
