@@ -5,6 +5,7 @@
 //! against the committed JSON Schema in `schema/` by a test.
 
 pub mod bench;
+pub mod capacity;
 pub mod compare;
 pub mod db;
 pub mod host;

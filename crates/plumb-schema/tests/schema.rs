@@ -80,3 +80,11 @@ fn db_explain_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::db::ExplainResult>(),
     );
 }
+
+#[test]
+fn capacity_schema_is_current() {
+    check(
+        "capacity.schema.json",
+        plumb_schema::json_schema::<plumb_schema::capacity::CapacityResult>(),
+    );
+}
