@@ -71,13 +71,15 @@ fn nul_separated(path: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Go binaries carry a `.go.buildinfo` section.
+/// Go binaries carry a `.go.buildinfo` section (read through a cache: only the headers are
+/// read, not a 100 MB `node`).
 fn is_go_binary(path: &Path) -> bool {
     use object::Object;
-    let Ok(data) = std::fs::read(path) else {
+    let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
-    object::File::parse(&*data).is_ok_and(|file| file.section_by_name(".go.buildinfo").is_some())
+    let cache = object::ReadCache::new(file);
+    object::File::parse(&cache).is_ok_and(|file| file.section_by_name(".go.buildinfo").is_some())
 }
 
 /// The runtimes `facts` show.

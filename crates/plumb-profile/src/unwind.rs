@@ -231,8 +231,9 @@ fn process_objects(pid: u32) -> Vec<PathBuf> {
 /// when the file cannot be read or has too few functions to judge.
 pub(crate) fn frame_pointer_share(path: &Path) -> Option<f64> {
     use object::{Object, ObjectSegment, ObjectSymbol};
-    let data = std::fs::read(path).ok()?;
-    let file = object::File::parse(&*data).ok()?;
+    // Read through a cache: the symbol table and a few bytes per function, not a 100 MB `node`.
+    let cache = object::ReadCache::new(std::fs::File::open(path).ok()?);
+    let file = object::File::parse(&cache).ok()?;
     if file.architecture() != object::Architecture::X86_64 {
         return None;
     }
@@ -255,7 +256,7 @@ pub(crate) fn frame_pointer_share(path: &Path) -> Option<f64> {
         if symbol.kind() != object::SymbolKind::Text || symbol.size() < JUDGED_MIN_BYTES {
             continue;
         }
-        let Some(code) = bytes_at(&data, &segments, symbol.address()) else {
+        let Some(code) = bytes_at(&cache, &segments, symbol.address()) else {
             continue;
         };
         judged += 1;
@@ -264,12 +265,15 @@ pub(crate) fn frame_pointer_share(path: &Path) -> Option<f64> {
     (judged >= 20).then(|| f64::from(with_frame) / f64::from(judged))
 }
 
-fn bytes_at<'a>(data: &'a [u8], segments: &[(u64, u64, u64)], address: u64) -> Option<&'a [u8]> {
+fn bytes_at<'a, R: object::ReadRef<'a>>(
+    data: R,
+    segments: &[(u64, u64, u64)],
+    address: u64,
+) -> Option<&'a [u8]> {
     let (start, offset, _) = segments
         .iter()
         .find(|(start, _, size)| (*start..start + size).contains(&address))?;
-    let at = usize::try_from(address - start + offset).ok()?;
-    data.get(at..at + 8)
+    data.read_bytes_at(address - start + offset, 8).ok()
 }
 
 /// `push %rbp; mov %rsp,%rbp`, optionally after `endbr64`.
