@@ -85,7 +85,7 @@ impl Search {
     }
 
     /// The next step, or `None` when the search is over.
-    pub fn next(&mut self) -> Option<Next> {
+    pub fn next_step(&mut self) -> Option<Next> {
         if self.limit.is_some() {
             return None;
         }
@@ -206,7 +206,7 @@ mod tests {
     /// Run the search against a target that passes below `capacity`.
     fn search_against(capacity: f64) -> Search {
         let mut search = Search::new(limits());
-        while let Some(next) = search.next() {
+        while let Some(next) = search.next_step() {
             let verdict = if next.rate <= capacity {
                 "pass"
             } else {
@@ -249,7 +249,7 @@ mod tests {
         ] {
             search.record(step(rate, verdict, false));
         }
-        let confirm = search.next().unwrap();
+        let confirm = search.next_step().unwrap();
         assert!(confirm.confirmation && (confirm.rate - 157.5).abs() < 1e-9);
         search.record(step(confirm.rate, "fail", true));
         assert_eq!(search.sustained(), Some(154.0));
@@ -261,7 +261,7 @@ mod tests {
         let mut search = Search::new(limits());
         search.record(step(100.0, "pass", false));
         search.record(step(200.0, "inconclusive", false));
-        assert!(search.next().is_none());
+        assert!(search.next_step().is_none());
         assert!(search
             .limit()
             .unwrap()
@@ -275,7 +275,7 @@ mod tests {
             max_rate: 400.0,
             ..limits()
         });
-        while let Some(next) = search.next() {
+        while let Some(next) = search.next_step() {
             search.record(step(next.rate, "pass", next.confirmation));
         }
         assert_eq!(search.sustained(), Some(400.0));

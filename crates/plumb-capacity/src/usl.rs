@@ -128,11 +128,12 @@ fn least_squares(rows: &[(Vec<f64>, f64)]) -> Option<Vec<f64>> {
         if a[col][col].abs() < 1e-12 {
             return None;
         }
-        for row in 0..k {
+        let pivot_row = a[col].clone();
+        for (row, values) in a.iter_mut().enumerate() {
             if row != col {
-                let factor = a[row][col] / a[col][col];
-                for c in col..=k {
-                    a[row][c] -= factor * a[col][c];
+                let factor = values[col] / pivot_row[col];
+                for (value, pivot) in values.iter_mut().zip(&pivot_row).skip(col) {
+                    *value -= factor * pivot;
                 }
             }
         }
