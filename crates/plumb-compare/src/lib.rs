@@ -77,6 +77,8 @@ pub enum Unit {
     Bytes,
     /// Percent of one CPU core.
     CorePercent,
+    /// A count per request (the database's statements per request).
+    PerRequest,
 }
 
 impl Unit {
@@ -89,6 +91,7 @@ impl Unit {
             Unit::Fraction => "fraction",
             Unit::Bytes => "bytes",
             Unit::CorePercent => "% of a core",
+            Unit::PerRequest => "per request",
         }
     }
 }

@@ -35,22 +35,14 @@ pub fn compare_load(
     let (b, c) = (Pooled::of(base), Pooled::of(cand));
     let watched =
         base.iter().any(|r| r.server.is_some()) && cand.iter().any(|r| r.server.is_some());
-    let per_request = watched && has_cpu_per_request(base) && has_cpu_per_request(cand);
-    let server = if watched { 2 } else { 0 } + usize::from(per_request);
-    let settings = &settings.per_row(QUANTILES.len() + 2 + server);
+    let database = if has_db(base) && has_db(cand) { 2 } else { 0 };
+    let settings = &settings.per_row(QUANTILES.len() + 2 + if watched { 2 } else { 0 } + database);
     let mut rows = percentile_rows(&b, &c, settings);
     rows.push(throughput_row(&b, &c, settings));
     rows.push(error_rate_row(&b, &c, settings));
     rows.extend(server_rows((base, cand), (b.noise, c.noise), settings));
-    if per_request {
-        let (vb, vc) = (cpu_per_request(base), cpu_per_request(cand));
-        let metric = ("server CPU per request", Unit::Millis, FLOOR_SERVER_CPU);
-        rows.push(server_mean_row(
-            metric,
-            (vb, vc),
-            (b.noise, c.noise),
-            settings,
-        ));
+    if database > 0 {
+        rows.extend(database_rows(base, cand, (b.noise, c.noise), settings));
     }
     let mut warnings = crate::load_mismatches(base, cand);
     for (side, results) in [("baseline", base), ("candidate", cand)] {
@@ -403,77 +395,38 @@ fn server_rows(
     ]
     .into_iter()
     .map(|(metric, unit, f, floor)| {
-        let values = (points(base, f), points(cand, f));
-        server_mean_row((metric, unit, floor), values, sides, settings)
+        let (vb, vc) = (points(base, f), points(cand, f));
+        let (mb, mc) = (crate::bootstrap::mean(&vb), crate::bootstrap::mean(&vc));
+        let samples = (vb.len(), vc.len());
+        let judged = match too_few_seconds(samples) {
+            Some(reason) => not_comparable(&reason),
+            None => {
+                let floor = floor_sd(floor, Some(sides));
+                let how = (false, floor);
+                let iv = interval(samples, Resampling::Blocks, settings, how, |side, idx| {
+                    mean_at(if side == Side::Baseline { &vb } else { &vc }, idx)
+                });
+                judge_ratio(
+                    mb,
+                    mc,
+                    iv,
+                    Direction::LowerIsBetter,
+                    settings.tolerance,
+                    samples,
+                )
+            }
+        };
+        row(
+            metric,
+            "mean over the run",
+            unit,
+            Direction::LowerIsBetter,
+            (mb, mc),
+            judged,
+            samples,
+        )
     })
     .collect()
-}
-
-/// Whether every run watched its server and saved its CPU per request.
-fn has_cpu_per_request(results: &[&LoadResult]) -> bool {
-    results.iter().all(|r| {
-        r.server
-            .as_ref()
-            .is_some_and(|s| s.cpu_ms_per_request.is_some())
-            && r.summary.rps > 0.0
-    })
-}
-
-/// The server's CPU ms per request at each of its readings: the reading's CPU over the run's
-/// request rate, so that their mean is the run's CPU per request (the saved figure, up to the
-/// readings' spacing) and resamples of readings carry its uncertainty.
-fn cpu_per_request(results: &[&LoadResult]) -> Vec<f64> {
-    results
-        .iter()
-        .filter_map(|r| Some((r.server.as_ref()?, r.summary.rps)))
-        .flat_map(|(server, rps)| {
-            server
-                .resources
-                .points
-                .iter()
-                .skip(1)
-                .map(move |p| 10.0 * (p.cpu_user_percent + p.cpu_system_percent) / rps)
-        })
-        .collect()
-}
-
-/// A row of the mean of a server series over the run, judged as a ratio with the bootstrap of
-/// the readings in blocks and the series' run-to-run floor.
-fn server_mean_row(
-    (metric, unit, floor): (&str, Unit, crate::widen::Floor),
-    (vb, vc): (Vec<f64>, Vec<f64>),
-    sides: (SideNoise, SideNoise),
-    settings: &CompareSettings,
-) -> Row {
-    let (mb, mc) = (crate::bootstrap::mean(&vb), crate::bootstrap::mean(&vc));
-    let samples = (vb.len(), vc.len());
-    let judged = match too_few_seconds(samples) {
-        Some(reason) => not_comparable(&reason),
-        None => {
-            let floor = floor_sd(floor, Some(sides));
-            let how = (false, floor);
-            let iv = interval(samples, Resampling::Blocks, settings, how, |side, idx| {
-                mean_at(if side == Side::Baseline { &vb } else { &vc }, idx)
-            });
-            judge_ratio(
-                mb,
-                mc,
-                iv,
-                Direction::LowerIsBetter,
-                settings.tolerance,
-                samples,
-            )
-        }
-    };
-    row(
-        metric,
-        "mean over the run",
-        unit,
-        Direction::LowerIsBetter,
-        (mb, mc),
-        judged,
-        samples,
-    )
 }
 
 fn too_few_seconds((b, c): (usize, usize)) -> Option<String> {
@@ -504,4 +457,103 @@ fn row(
         more_samples: judged.more_samples.filter(|_| metric == "error rate"),
         samples,
     }
+}
+
+/// Whether every run has the database's figures (`plumb load --db`).
+fn has_db(results: &[&LoadResult]) -> bool {
+    !results.is_empty() && results.iter().all(|r| r.db.is_some())
+}
+
+/// Rows of the database's figures per request: statements (the number that proves an N+1
+/// fix) and database time. Each column is the side's total over its total requests; the
+/// interval spans the runs' own values (statements per request of a deterministic endpoint
+/// barely vary), and database time's is widened by the run-to-run floor of server CPU.
+fn database_rows(
+    base: &[&LoadResult],
+    cand: &[&LoadResult],
+    sides: (SideNoise, SideNoise),
+    settings: &CompareSettings,
+) -> Vec<Row> {
+    let queries = |d: &plumb_schema::db::LoadDbStats| d.queries_per_request;
+    let time = |d: &plumb_schema::db::LoadDbStats| d.db_time_per_request_ms;
+    let floor = floor_sd(FLOOR_SERVER_CPU, Some(sides));
+    vec![
+        database_row(
+            ("DB queries per request", Unit::PerRequest, "statements"),
+            queries,
+            (base, cand),
+            None,
+            settings,
+        ),
+        database_row(
+            ("DB time per request", Unit::Millis, "database time"),
+            time,
+            (base, cand),
+            Some(floor),
+            settings,
+        ),
+    ]
+}
+
+fn database_row(
+    (metric, unit, what): (&str, Unit, &str),
+    value: impl Fn(&plumb_schema::db::LoadDbStats) -> Option<f64>,
+    (base, cand): (&[&LoadResult], &[&LoadResult]),
+    floor: Option<f64>,
+    settings: &CompareSettings,
+) -> Row {
+    let runs = |results: &[&LoadResult]| -> Vec<(f64, f64)> {
+        results
+            .iter()
+            .filter_map(|r| {
+                let db = r.db.as_ref()?;
+                Some((value(db)?, db.requests as f64))
+            })
+            .collect()
+    };
+    let (vb, vc) = (runs(base), runs(cand));
+    let pooled = |v: &[(f64, f64)]| {
+        let requests: f64 = v.iter().map(|(_, n)| n).sum();
+        v.iter().map(|(x, n)| x * n).sum::<f64>() / requests.max(1.0)
+    };
+    let (mb, mc) = (pooled(&vb), pooled(&vc));
+    let samples = (vb.len(), vc.len());
+    let range = |v: &[(f64, f64)]| {
+        v.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), (x, _)| {
+            (lo.min(*x), hi.max(*x))
+        })
+    };
+    let ((bl, bh), (cl, ch)) = (range(&vb), range(&vc));
+    let judged = if samples.0 == 0 || samples.1 == 0 || bl <= 0.0 {
+        not_comparable("a side has no database figures")
+    } else {
+        let spread = (cl / bh, ch / bl);
+        let interval = match floor {
+            None => Some(spread),
+            Some(floor) => widen_ratio(
+                spread,
+                samples.0.min(samples.1) as f64,
+                floor,
+                settings.confidence,
+            ),
+        };
+        judge_ratio(
+            mb,
+            mc,
+            interval,
+            Direction::LowerIsBetter,
+            settings.tolerance,
+            samples,
+        )
+    };
+    let statistic = format!("{what} / requests ({} and {} runs)", samples.0, samples.1);
+    row(
+        metric,
+        &statistic,
+        unit,
+        Direction::LowerIsBetter,
+        (mb, mc),
+        judged,
+        samples,
+    )
 }

@@ -3,7 +3,9 @@
 //! live run gets, without the HTTP engine.
 
 use plumb_schema::load::LoadResult;
-use plumb_stats::{DurationHistogram, HistogramDecodeError, LoadMetrics, MetricSource, Threshold};
+use plumb_stats::{
+    DurationHistogram, HistogramDecodeError, LoadMetrics, MetricSource, Threshold, WithDatabase,
+};
 use std::time::Duration;
 
 /// A saved load result's figures, decoded.
@@ -17,6 +19,8 @@ pub struct SavedLoadMetrics {
     bytes_sent: u64,
     bytes_received: u64,
     elapsed: Duration,
+    db_queries_per_request: Option<f64>,
+    db_time_per_request_ms: Option<f64>,
 }
 
 impl SavedLoadMetrics {
@@ -34,6 +38,8 @@ impl SavedLoadMetrics {
             bytes_sent: s.bytes_sent,
             bytes_received: s.bytes_received,
             elapsed: Duration::from_secs_f64(s.duration_s.max(1e-9)),
+            db_queries_per_request: result.db.as_ref().and_then(|d| d.queries_per_request),
+            db_time_per_request_ms: result.db.as_ref().and_then(|d| d.db_time_per_request_ms),
         })
     }
 
@@ -49,6 +55,17 @@ impl SavedLoadMetrics {
             bytes_sent: self.bytes_sent,
             bytes_received: self.bytes_received,
             elapsed: self.elapsed,
+        }
+    }
+}
+
+impl SavedLoadMetrics {
+    /// The HTTP figures with the database's per-request figures beside them (`--db`).
+    fn with_database<'a>(&self, http: &'a LoadMetrics<'a>) -> WithDatabase<'a> {
+        WithDatabase {
+            load: http,
+            queries_per_request: self.db_queries_per_request,
+            time_per_request_ms: self.db_time_per_request_ms,
         }
     }
 }
@@ -72,7 +89,11 @@ pub fn check_saved(
     candidate: &SavedLoadMetrics,
     baseline: Option<&SavedLoadMetrics>,
 ) -> Vec<SavedThreshold> {
-    let (cand, base) = (candidate.metrics(), baseline.map(SavedLoadMetrics::metrics));
+    let (cand_http, base_http) = (candidate.metrics(), baseline.map(SavedLoadMetrics::metrics));
+    let cand = candidate.with_database(&cand_http);
+    let base = baseline
+        .zip(base_http.as_ref())
+        .map(|(b, m)| b.with_database(m));
     thresholds
         .iter()
         .map(|t| {
@@ -81,7 +102,7 @@ pub fn check_saved(
                 expression: t.source.clone(),
                 status: evaluation.status,
                 observed: evaluation.observed,
-                baseline: base.and_then(|b| b.value(t.metric, t.aggregation)),
+                baseline: base.as_ref().and_then(|b| b.value(t.metric, t.aggregation)),
             }
         })
         .collect()

@@ -19,6 +19,7 @@ mod indexes;
 mod missing;
 mod plan;
 mod report;
+mod snapshot;
 mod statements;
 mod tls;
 
@@ -27,6 +28,7 @@ pub use connect::{redact, Access, ConnectOptions, Session, MARKER};
 pub use error::DbError;
 pub use explain::{explain, ExplainSettings};
 pub use report::{bytes, report, ReportSettings};
+pub use snapshot::{difference, is_control, load_stats, snapshot, LoadWatch, Snapshot};
 pub use statements::looks_like_lookup;
 
 /// Reset pg_stat_statements (all of this server's statements). Needs a session with

@@ -228,6 +228,7 @@ impl LoadReport {
             warnings: self.warnings(),
             server: None,
             host_noise: None,
+            db: None,
         }
     }
 

@@ -443,8 +443,12 @@ pub struct LoadDbStats {
     pub target: String,
     /// Requests of the load the figures are divided by.
     pub requests: u64,
-    /// Statements the database ran during the load (plumb's own left out).
+    /// Statements the database ran during the load: plumb's own, and transaction and session
+    /// control (`transaction_statements`), left out.
     pub queries: i64,
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT, SET, SHOW, DISCARD, DEALLOCATE: run, not counted as
+    /// queries (their time is in `db_time_ms`).
+    pub transaction_statements: i64,
     /// `queries / requests`.
     pub queries_per_request: Option<f64>,
     /// Planning and execution time of those statements.

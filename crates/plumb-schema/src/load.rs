@@ -44,6 +44,10 @@ pub struct LoadResult {
     /// How busy the host was during the run (load average, CPU pressure, steal, plumb's share).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_noise: Option<crate::host::HostNoise>,
+    /// What the load cost the database (`--db`): queries and database time per request, the
+    /// top statements, N+1 suspects, cache hit ratio and connections during the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db: Option<crate::db::LoadDbStats>,
 }
 
 /// A server process observed while it was under load.

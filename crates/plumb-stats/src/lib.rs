@@ -10,7 +10,7 @@ pub mod sample;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
-pub use metrics::LoadMetrics;
+pub use metrics::{LoadMetrics, WithDatabase};
 pub use threshold::{
     Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Threshold,
     ThresholdParseError, ThresholdStatus,

@@ -29,6 +29,10 @@ pub enum Metric {
     DataReceived,
     /// Bytes sent (count, or rate per second).
     DataSent,
+    /// Statements the database ran per completed request (`plumb load --db`).
+    DbQueriesPerRequest,
+    /// Database time (planning and execution) per completed request (`plumb load --db`).
+    DbTimePerRequest,
 }
 
 /// How a metric is reduced to one number.
@@ -265,7 +269,7 @@ impl Comparison {
 }
 
 impl Metric {
-    const ALL: [(&'static str, Metric); 9] = [
+    const ALL: [(&'static str, Metric); 11] = [
         ("http_req_duration", Metric::HttpReqDuration),
         ("http_req_service_time", Metric::HttpReqServiceTime),
         ("http_req_waiting", Metric::HttpReqWaiting),
@@ -275,6 +279,8 @@ impl Metric {
         ("checks", Metric::Checks),
         ("data_received", Metric::DataReceived),
         ("data_sent", Metric::DataSent),
+        ("db_queries_per_request", Metric::DbQueriesPerRequest),
+        ("db_time_per_request", Metric::DbTimePerRequest),
     ];
 
     /// The metric's name in threshold expressions.
@@ -288,6 +294,12 @@ impl Metric {
 
     /// Why the metric can have no value: what there were none of.
     pub fn no_data_reason(self) -> String {
+        if self.is_database() {
+            return format!(
+                "no data: {} needs the database's figures (plumb load --db URL) and a completed request",
+                self.name()
+            );
+        }
         let none_of = match self {
             Metric::HttpReqConnecting => "0 connections measured",
             m if m.is_duration() => "0 responses measured",
@@ -300,10 +312,16 @@ impl Metric {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, m)| *m)
     }
 
+    /// Whether the metric comes from the database (`plumb load --db`), not the HTTP engine.
+    pub fn is_database(self) -> bool {
+        matches!(self, Metric::DbQueriesPerRequest | Metric::DbTimePerRequest)
+    }
+
     fn is_duration(self) -> bool {
         matches!(
             self,
-            Metric::HttpReqDuration
+            Metric::DbTimePerRequest
+                | Metric::HttpReqDuration
                 | Metric::HttpReqServiceTime
                 | Metric::HttpReqWaiting
                 | Metric::HttpReqConnecting
@@ -311,6 +329,9 @@ impl Metric {
     }
 
     fn allows(self, aggregation: Aggregation) -> bool {
+        if self.is_database() {
+            return aggregation == Aggregation::Avg;
+        }
         match aggregation {
             Aggregation::Rate => !self.is_duration(),
             Aggregation::Count => matches!(
@@ -322,7 +343,9 @@ impl Metric {
     }
 
     fn allowed_aggregations(self) -> &'static str {
-        if self.is_duration() {
+        if self.is_database() {
+            "avg"
+        } else if self.is_duration() {
             "avg, min, med, max, p(N)"
         } else if matches!(self, Metric::HttpReqFailed | Metric::Checks) {
             "rate"

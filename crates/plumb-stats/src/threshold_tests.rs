@@ -204,3 +204,37 @@ fn check_never_panics(text: &str) {
         }
     }
 }
+
+#[test]
+fn database_thresholds_read_the_database_figures() {
+    use crate::{LoadMetrics, WithDatabase};
+    let empty = crate::DurationHistogram::new();
+    let load = LoadMetrics {
+        latency: &empty,
+        service: &empty,
+        ttfb: &empty,
+        connect: &empty,
+        requests: 10,
+        errors: 0,
+        bytes_sent: 0,
+        bytes_received: 0,
+        elapsed: std::time::Duration::from_secs(1),
+    };
+    let with = WithDatabase {
+        load: &load,
+        queries_per_request: Some(11.0),
+        time_per_request_ms: Some(2.5),
+    };
+    let fewer = Threshold::parse("db_queries_per_request: avg<5").unwrap();
+    assert_eq!(fewer.evaluate(&with).status, ThresholdStatus::Failed);
+    let time = Threshold::parse("db_time_per_request: avg<3ms").unwrap();
+    assert_eq!(time.evaluate(&with).status, ThresholdStatus::Passed);
+    assert_eq!(fewer.evaluate(&load).status, ThresholdStatus::NoData);
+    assert!(
+        fewer.no_data_reason().contains("plumb load --db"),
+        "{}",
+        fewer.no_data_reason()
+    );
+    let error = Threshold::parse("db_queries_per_request: p(95)<5").unwrap_err();
+    assert!(error.to_string().contains("avg"), "{error}");
+}

@@ -5,4 +5,5 @@
 mod cluster;
 mod errors;
 mod explain;
+mod load;
 mod report;

@@ -97,6 +97,7 @@ fn result(interrupted: bool) -> LoadResult {
         warnings: vec!["12 requests waited for a free connection at the cap".into()],
         server: None,
         host_noise: None,
+        db: None,
     }
 }
 

@@ -88,3 +88,82 @@ fn finish(
     written?;
     Ok(Outcome::Passed)
 }
+
+/// `plumb load --db URL`: connect and take the first snapshot before the run (a database that
+/// cannot be watched stops the run before it starts, with the fix).
+pub fn watch_load(url: Option<String>) -> anyhow::Result<Option<plumb_db::LoadWatch>> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let options = plumb_db::ConnectOptions::new(Some(url));
+    let watch = plumb_db::LoadWatch::start(&options).map_err(|e| {
+        let error = failure(e);
+        error.context("--db: cannot watch the database during the load")
+    })?;
+    Ok(Some(watch))
+}
+
+/// Take the second snapshot, attach the difference to the run, and evaluate the thresholds on
+/// database figures. A database that fails now costs a warning, never the run's result.
+pub fn attach_to_load(
+    watch: Option<plumb_db::LoadWatch>,
+    plan: &plumb_cli::LoadPlan,
+    result: &mut plumb_schema::load::LoadResult,
+) {
+    let Some(watch) = watch else {
+        return;
+    };
+    let latency =
+        Some(result.summary.latency_ms.mean).filter(|_| result.summary.latency_ms.count > 0);
+    match watch.finish(result.summary.requests, latency) {
+        Ok(db) => {
+            result
+                .warnings
+                .extend(db.notes.iter().map(|n| format!("--db: {n}")));
+            result.db = Some(db);
+        }
+        Err(e) => result.warnings.push(format!(
+            "--db: the database's figures after the run could not be read: {e} ({})",
+            e.hint()
+        )),
+    }
+    evaluate_database_thresholds(plan, result);
+}
+
+/// The thresholds on `db_*` metrics, evaluated now that the database's figures are known (the
+/// engine saw no value for them); their no-data warnings are replaced.
+fn evaluate_database_thresholds(
+    plan: &plumb_cli::LoadPlan,
+    result: &mut plumb_schema::load::LoadResult,
+) {
+    let (queries, time) = result.db.as_ref().map_or((None, None), |d| {
+        (d.queries_per_request, d.db_time_per_request_ms)
+    });
+    let source = plumb_stats::WithDatabase {
+        load: &NoEngineFigures,
+        queries_per_request: queries,
+        time_per_request_ms: time,
+    };
+    for (threshold, outcome) in plan.thresholds.iter().zip(result.thresholds.iter_mut()) {
+        if !threshold.metric.is_database() {
+            continue;
+        }
+        let stale = plumb_cli::no_data_warning(threshold, plan.no_data);
+        result.warnings.retain(|w| *w != stale);
+        let evaluation = threshold.evaluate(&source);
+        outcome.status = evaluation.status;
+        outcome.observed = evaluation.observed;
+        if evaluation.status == plumb_stats::ThresholdStatus::NoData {
+            result.warnings.push(stale);
+        }
+    }
+}
+
+/// The engine's figures are not needed for `db_*` metrics.
+struct NoEngineFigures;
+
+impl plumb_stats::MetricSource for NoEngineFigures {
+    fn value(&self, _: plumb_stats::Metric, _: plumb_stats::Aggregation) -> Option<f64> {
+        None
+    }
+}

@@ -14,6 +14,7 @@ use plumb_schema::load::LoadResult;
 /// Run `plumb load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let save = args.save.clone();
+    let db = args.db.clone();
     let plan = args.resolve()?;
     let json = plan
         .json
@@ -22,7 +23,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
         .transpose()?;
     let stop = crate::interrupt::stop();
     let started = std::time::SystemTime::now();
-    let result = execute(&plan, &stop)?;
+    let db = super::db::watch_load(db)?;
+    let mut result = execute(&plan, &stop)?;
+    super::db::attach_to_load(db, &plan, &mut result);
     crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
     emit(&plan, json.as_ref(), &result)?;
     Ok(outcome_of(&result, plan.no_data))
@@ -31,7 +34,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
 pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
-    let watching = plan.watch.clone().map(Watching::start).transpose()?;
+    let watching = plan.watch.map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
     let probe = NoiseProbe::start();
     let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
@@ -41,7 +44,7 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let report = report?;
     let outcomes = report.evaluate(&plan.thresholds);
     let mut result = report.to_result(&plan.settings, outcomes);
-    result.server = server.map(|s| crate::watch::per_request(s, result.summary.requests));
+    result.server = server;
     result.host_noise = Some(host_noise);
     let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status));
     result.warnings.extend(no_data);

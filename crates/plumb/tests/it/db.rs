@@ -1,0 +1,230 @@
+//! `plumb load --db` end to end: a real PostgreSQL (plumb-test's throwaway cluster), an HTTP app
+//! whose `/n-plus-one` endpoint loads a page of orders and then each order's customer, and whose
+//! `/joined` endpoint does it in one statement. plumb must count the statements per request
+//! exactly, name the repeated statement, judge a `db_queries_per_request` threshold, and
+//! `plumb compare` must show the fix as an improvement of "DB queries per request".
+
+use plumb_test::{accept_each, Background, Postgres};
+use std::path::Path;
+use std::process::{Command, Output};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PAGE: usize = 10;
+const REQUESTS: &str = "200";
+
+fn plumb(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PLUMB_LEDGER", ledger)
+        .env_remove("PLUMB_NO_SAVE")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .expect("plumb runs")
+}
+
+fn seed(pg: &Postgres) -> String {
+    pg.psql("postgres", "CREATE DATABASE app;");
+    pg.psql(
+        "app",
+        "CREATE EXTENSION pg_stat_statements;
+         CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id));
+         INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 1000) g;
+         INSERT INTO orders SELECT g, 1 + (g * 37) % 1000 FROM generate_series(1, 1000) g;
+         ANALYZE;",
+    );
+    pg.url("app")
+}
+
+/// The app: HTTP/1.1 keep-alive, one database connection per HTTP connection.
+fn app(database: String) -> Background {
+    Background::start(move |listener, stop| {
+        accept_each(listener, stop, move |stream| {
+            serve(stream, database.clone())
+        })
+    })
+}
+
+async fn serve(mut stream: tokio::net::TcpStream, database: String) {
+    let Ok((client, connection)) = tokio_postgres::connect(&database, tokio_postgres::NoTls).await
+    else {
+        return;
+    };
+    tokio::task::spawn_local(connection);
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let mut page = 0i32;
+    loop {
+        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+        buffer.drain(..end + 4);
+        page = (page + 1) % 90;
+        let body = if head.starts_with("GET /joined") {
+            joined(&client, page).await
+        } else {
+            n_plus_one(&client, page).await
+        };
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(response.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn n_plus_one(client: &tokio_postgres::Client, page: i32) -> String {
+    let orders = client
+        .query(
+            "SELECT id, customer_id FROM orders WHERE id > $1 ORDER BY id LIMIT 10",
+            &[&(page * 10)],
+        )
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for order in orders {
+        let customer: i32 = order.get(1);
+        let row = client
+            .query_one("SELECT name FROM customers WHERE id = $1", &[&customer])
+            .await
+            .unwrap();
+        names.push(row.get::<_, String>(0));
+    }
+    names.join(",")
+}
+
+async fn joined(client: &tokio_postgres::Client, page: i32) -> String {
+    let rows = client
+        .query(
+            "SELECT c.name FROM orders o JOIN customers c ON c.id = o.customer_id \
+             WHERE o.id > $1 ORDER BY o.id LIMIT 10",
+            &[&(page * 10)],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn load(ledger: &Path, url: &str, database: &str, threshold: &str) -> (Output, serde_json::Value) {
+    let output = plumb(
+        ledger,
+        &[
+            "load",
+            url,
+            "-c",
+            "2",
+            "-n",
+            REQUESTS,
+            "-q",
+            "--db",
+            database,
+            "-o",
+            "json",
+            "--threshold",
+            threshold,
+        ],
+    );
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output, json)
+}
+
+#[test]
+fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let database = seed(&pg);
+    let server = app(database.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let threshold = "db_queries_per_request: avg<5";
+
+    let (output, before) = load(
+        &ledger,
+        &format!("{}n-plus-one", server.url()),
+        &database,
+        threshold,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the threshold fails: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let db = &before["db"];
+    let per_request = db["queries_per_request"].as_f64().unwrap();
+    assert!(
+        (per_request - (1 + PAGE) as f64).abs() <= 0.05 * (1 + PAGE) as f64,
+        "{db:#}"
+    );
+    assert_eq!(
+        db["n_plus_one"][0]["statement"]["query"], "SELECT name FROM customers WHERE id = $1",
+        "{db:#}"
+    );
+    assert_eq!(
+        db["n_plus_one"][0]["calls_per_request"].as_f64(),
+        Some(PAGE as f64),
+        "{db:#}"
+    );
+    assert_eq!(before["thresholds"][0]["status"], "failed");
+    assert_eq!(
+        before["thresholds"][0]["observed"].as_f64(),
+        Some(per_request)
+    );
+    assert!(
+        db["connections"]["max_total"].as_i64().unwrap() >= 1,
+        "{db:#}"
+    );
+
+    let (output, after) = load(
+        &ledger,
+        &format!("{}joined", server.url()),
+        &database,
+        threshold,
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        after["db"]["queries_per_request"].as_f64(),
+        Some(1.0),
+        "{:#}",
+        after["db"]
+    );
+    assert_eq!(after["db"]["n_plus_one"].as_array().map(Vec::len), Some(0));
+
+    let compared = plumb(&ledger, &["compare", "latest~1", "latest"]);
+    let text = String::from_utf8_lossy(&compared.stdout);
+    let row = text.lines().find(|l| l.contains("DB queries per request"));
+    let row = row.unwrap_or_else(|| {
+        panic!(
+            "no DB row:\n{text}\n{}",
+            String::from_utf8_lossy(&compared.stderr)
+        )
+    });
+    assert!(row.contains("improved"), "{row}");
+    let shown = plumb(&ledger, &["show", "latest~1"]);
+    let summary = String::from_utf8_lossy(&shown.stdout);
+    assert!(summary.contains("queries per request: 11.00"), "{summary}");
+    eprintln!("queries per request before and after the fix: {per_request} / 1\n{row}");
+}
