@@ -130,26 +130,39 @@ pub struct LoadArgs {
     #[arg(long, value_name = "URL")]
     pub db: Option<String>,
 
-    /// Sample this server process's CPU, memory, threads and I/O during the load
+    /// Sample this server process's CPU, memory, threads and I/O during the load, and its CPU
+    /// ms per request (repeat for several processes; their figures are summed)
     #[arg(long, value_name = "PID", allow_negative_numbers = true,
           value_parser = |s: &str| parse_pid("--watch-pid", s))]
-    pub watch_pid: Option<u32>,
+    pub watch_pid: Vec<u32>,
 
-    /// Also sample this server process's CPU stacks during the load (implies --watch-pid)
+    /// Watch this process too, and sample the CPU stacks of every watched process during the
+    /// load (repeatable)
     #[arg(long, value_name = "PID", allow_negative_numbers = true,
           value_parser = |s: &str| parse_pid("--profile-pid", s))]
-    pub profile_pid: Option<u32>,
+    pub profile_pid: Vec<u32>,
+
+    /// With --watch-pid/--profile-pid: watch those processes and all their descendants,
+    /// including those started during the load (gunicorn or uwsgi workers, a Node cluster,
+    /// PostgreSQL backends)
+    #[arg(long)]
+    pub watch_tree: bool,
+
+    /// Watch every process of this cgroup (and of the cgroups below it) during the load
+    /// (absolute, or relative to the cgroup v2 mount)
+    #[arg(long, value_name = "PATH")]
+    pub watch_cgroup: Option<PathBuf>,
 
     /// Saving the run to the ledger.
     #[command(flatten)]
     pub save: crate::LedgerArgs,
 }
 
-/// The server process to watch during a load test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The server processes to watch during a load test.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerWatch {
-    /// Its PID.
-    pub pid: u32,
+    /// Which processes: PIDs, with their trees (`--watch-tree`), and a cgroup.
+    pub selection: plumb_profile::ProcessSelection,
     /// Sample CPU stacks too.
     pub profile: bool,
 }
@@ -259,21 +272,33 @@ impl LoadArgs {
         })
     }
 
+    /// `--watch-pid`, `--profile-pid` (watched too), `--watch-tree` and `--watch-cgroup`.
     fn server_watch(&self) -> Result<Option<ServerWatch>, CliError> {
-        match (self.watch_pid, self.profile_pid) {
-            (Some(w), Some(p)) if w != p => Err(CliError::flag(
-                "--profile-pid",
-                &p.to_string(),
-                &format!("differs from --watch-pid {w}"),
-                "--profile-pid already watches the process's resources; give one PID",
-            )),
-            (_, Some(pid)) => Ok(Some(ServerWatch { pid, profile: true })),
-            (Some(pid), None) => Ok(Some(ServerWatch {
-                pid,
-                profile: false,
-            })),
-            (None, None) => Ok(None),
+        let mut pids = self.watch_pid.clone();
+        for pid in &self.profile_pid {
+            if !pids.contains(pid) {
+                pids.push(*pid);
+            }
         }
+        if self.watch_tree && pids.is_empty() {
+            return Err(CliError::flag(
+                "--watch-tree",
+                "",
+                "needs the processes whose trees to watch",
+                "add --watch-pid PID (e.g. --watch-pid \"$(pgrep -o gunicorn)\" --watch-tree)",
+            ));
+        }
+        if pids.is_empty() && self.watch_cgroup.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(ServerWatch {
+            selection: plumb_profile::ProcessSelection {
+                pids,
+                tree: self.watch_tree,
+                cgroup: self.watch_cgroup.clone(),
+            },
+            profile: !self.profile_pid.is_empty(),
+        }))
     }
 
     fn model(&self, staged: bool) -> Result<LoadModel, CliError> {

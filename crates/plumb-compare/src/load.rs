@@ -35,12 +35,24 @@ pub fn compare_load(
     let (b, c) = (Pooled::of(base), Pooled::of(cand));
     let watched =
         base.iter().any(|r| r.server.is_some()) && cand.iter().any(|r| r.server.is_some());
+    let per_request = watched && has_cpu_per_request(base) && has_cpu_per_request(cand);
+    let server = if watched { 2 } else { 0 } + usize::from(per_request);
     let database = if has_db(base) && has_db(cand) { 2 } else { 0 };
-    let settings = &settings.per_row(QUANTILES.len() + 2 + if watched { 2 } else { 0 } + database);
+    let settings = &settings.per_row(QUANTILES.len() + 2 + server + database);
     let mut rows = percentile_rows(&b, &c, settings);
     rows.push(throughput_row(&b, &c, settings));
     rows.push(error_rate_row(&b, &c, settings));
     rows.extend(server_rows((base, cand), (b.noise, c.noise), settings));
+    if per_request {
+        let (vb, vc) = (cpu_per_request(base), cpu_per_request(cand));
+        let metric = ("server CPU per request", Unit::Millis, FLOOR_SERVER_CPU);
+        rows.push(server_mean_row(
+            metric,
+            (vb, vc),
+            (b.noise, c.noise),
+            settings,
+        ));
+    }
     if database > 0 {
         rows.extend(database_rows(base, cand, (b.noise, c.noise), settings));
     }
@@ -395,38 +407,77 @@ fn server_rows(
     ]
     .into_iter()
     .map(|(metric, unit, f, floor)| {
-        let (vb, vc) = (points(base, f), points(cand, f));
-        let (mb, mc) = (crate::bootstrap::mean(&vb), crate::bootstrap::mean(&vc));
-        let samples = (vb.len(), vc.len());
-        let judged = match too_few_seconds(samples) {
-            Some(reason) => not_comparable(&reason),
-            None => {
-                let floor = floor_sd(floor, Some(sides));
-                let how = (false, floor);
-                let iv = interval(samples, Resampling::Blocks, settings, how, |side, idx| {
-                    mean_at(if side == Side::Baseline { &vb } else { &vc }, idx)
-                });
-                judge_ratio(
-                    mb,
-                    mc,
-                    iv,
-                    Direction::LowerIsBetter,
-                    settings.tolerance,
-                    samples,
-                )
-            }
-        };
-        row(
-            metric,
-            "mean over the run",
-            unit,
-            Direction::LowerIsBetter,
-            (mb, mc),
-            judged,
-            samples,
-        )
+        let values = (points(base, f), points(cand, f));
+        server_mean_row((metric, unit, floor), values, sides, settings)
     })
     .collect()
+}
+
+/// Whether every run watched its server and saved its CPU per request.
+fn has_cpu_per_request(results: &[&LoadResult]) -> bool {
+    results.iter().all(|r| {
+        r.server
+            .as_ref()
+            .is_some_and(|s| s.cpu_ms_per_request.is_some())
+            && r.summary.rps > 0.0
+    })
+}
+
+/// The server's CPU ms per request at each of its readings: the reading's CPU over the run's
+/// request rate, so that their mean is the run's CPU per request (the saved figure, up to the
+/// readings' spacing) and resamples of readings carry its uncertainty.
+fn cpu_per_request(results: &[&LoadResult]) -> Vec<f64> {
+    results
+        .iter()
+        .filter_map(|r| Some((r.server.as_ref()?, r.summary.rps)))
+        .flat_map(|(server, rps)| {
+            server
+                .resources
+                .points
+                .iter()
+                .skip(1)
+                .map(move |p| 10.0 * (p.cpu_user_percent + p.cpu_system_percent) / rps)
+        })
+        .collect()
+}
+
+/// A row of the mean of a server series over the run, judged as a ratio with the bootstrap of
+/// the readings in blocks and the series' run-to-run floor.
+fn server_mean_row(
+    (metric, unit, floor): (&str, Unit, crate::widen::Floor),
+    (vb, vc): (Vec<f64>, Vec<f64>),
+    sides: (SideNoise, SideNoise),
+    settings: &CompareSettings,
+) -> Row {
+    let (mb, mc) = (crate::bootstrap::mean(&vb), crate::bootstrap::mean(&vc));
+    let samples = (vb.len(), vc.len());
+    let judged = match too_few_seconds(samples) {
+        Some(reason) => not_comparable(&reason),
+        None => {
+            let floor = floor_sd(floor, Some(sides));
+            let how = (false, floor);
+            let iv = interval(samples, Resampling::Blocks, settings, how, |side, idx| {
+                mean_at(if side == Side::Baseline { &vb } else { &vc }, idx)
+            });
+            judge_ratio(
+                mb,
+                mc,
+                iv,
+                Direction::LowerIsBetter,
+                settings.tolerance,
+                samples,
+            )
+        }
+    };
+    row(
+        metric,
+        "mean over the run",
+        unit,
+        Direction::LowerIsBetter,
+        (mb, mc),
+        judged,
+        samples,
+    )
 }
 
 fn too_few_seconds((b, c): (usize, usize)) -> Option<String> {

@@ -164,13 +164,56 @@ fn split_alarms(warnings: &[String]) -> (Vec<&String>, Vec<&String>) {
 /// How many of the server's hot functions the text summary lists.
 const SERVER_HOT_FUNCTIONS: usize = 5;
 
+/// How many of a watched tree's busiest processes the text summary names.
+const SERVER_BUSIEST: usize = 3;
+
+/// What was watched: `PID 4242`, or a tree or cgroup with its process count.
+fn watched_label(server: &WatchedServer) -> String {
+    match &server.resources.processes {
+        Some(group) if group.selection.contains(' ') => {
+            format!("{} ({} processes)", group.selection, group.processes_seen)
+        }
+        _ => format!("PID {}", server.pid),
+    }
+}
+
+/// The CPU per request and, for a tree or cgroup, its busiest members.
+fn write_server_work(out: &mut String, server: &WatchedServer) {
+    if let Some(ms) = server.cpu_ms_per_request {
+        let _ = writeln!(out, "  server cpu {} ms per request", significant(ms));
+    }
+    let Some(group) = server
+        .resources
+        .processes
+        .as_ref()
+        .filter(|g| g.busiest.len() > 1)
+    else {
+        return;
+    };
+    let busiest: Vec<String> = group
+        .busiest
+        .iter()
+        .take(SERVER_BUSIEST)
+        .map(|m| {
+            format!(
+                "{} {} {:.0}% ({})",
+                m.pid,
+                m.name,
+                m.cpu_percent,
+                bytes(m.peak_rss_bytes)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "  server busiest: {}", busiest.join(", "));
+}
+
 fn write_server(out: &mut String, server: &WatchedServer) {
     let r = &server.resources.summary;
     let _ = writeln!(
         out,
-        "  server     PID {}: cpu user avg {:.0}% max {:.0}%, system avg {:.0}% max {:.0}%; \
+        "  server     {}: cpu user avg {:.0}% max {:.0}%, system avg {:.0}% max {:.0}%; \
          rss min {} avg {} max {}; threads up to {:.0}; context switches {} voluntary / {} involuntary",
-        server.pid,
+        watched_label(server),
         r.cpu_user_percent.avg,
         r.cpu_user_percent.max,
         r.cpu_system_percent.avg,
@@ -182,6 +225,7 @@ fn write_server(out: &mut String, server: &WatchedServer) {
         count(r.voluntary_ctx_switches),
         count(r.involuntary_ctx_switches),
     );
+    write_server_work(out, server);
     if let Some(note) = &r.possible_leak {
         let _ = writeln!(out, "             {note}");
     }
@@ -324,6 +368,19 @@ pub fn markdown(result: &LoadResult) -> String {
             out,
             "\nRetries on a fresh connection (not errors): {}",
             count(s.retries)
+        );
+    }
+    if let Some(server) = &result.server {
+        let r = &server.resources.summary;
+        let per_request = server.cpu_ms_per_request.map_or(String::new(), |ms| {
+            format!(", **{} CPU ms per request**", significant(ms))
+        });
+        let _ = writeln!(
+            out,
+            "\nServer {}: CPU {:.0}% of a core on average, RSS up to {}{per_request}",
+            watched_label(server),
+            r.cpu_user_percent.avg + r.cpu_system_percent.avg,
+            bytes(r.rss_bytes.max as u64)
         );
     }
     if !result.thresholds.is_empty() {

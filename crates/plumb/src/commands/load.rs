@@ -34,7 +34,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
 pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
-    let watching = plan.watch.map(Watching::start).transpose()?;
+    let watching = plan.watch.clone().map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
     let probe = NoiseProbe::start();
     let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
@@ -44,7 +44,7 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
     let report = report?;
     let outcomes = report.evaluate(&plan.thresholds);
     let mut result = report.to_result(&plan.settings, outcomes);
-    result.server = server;
+    result.server = server.map(|s| crate::watch::per_request(s, result.summary.requests));
     result.host_noise = Some(host_noise);
     let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status));
     result.warnings.extend(no_data);
