@@ -132,7 +132,9 @@ fn comparison() -> impl Strategy<Value = Comparison> {
 
 /// An aggregation that applies to `metric`.
 fn aggregation(metric: Metric) -> BoxedStrategy<Aggregation> {
-    if metric.is_duration() {
+    if metric.is_database() {
+        Just(Aggregation::Avg).boxed()
+    } else if metric.is_duration() {
         prop_oneof![
             Just(Aggregation::Avg),
             Just(Aggregation::Min),
