@@ -50,10 +50,11 @@ pub struct LoadResult {
     pub db: Option<crate::db::LoadDbStats>,
 }
 
-/// A server process observed while it was under load.
+/// The server processes observed while they were under load (one process, a tree or a cgroup:
+/// `resources.processes` says which).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WatchedServer {
-    /// Its process id.
+    /// Its process id: the first watched PID (0 when only a cgroup was watched).
     pub pid: u32,
     /// CPU, memory, threads, context switches and I/O sampled from /proc.
     pub resources: crate::profile::ResourceTimeline,

@@ -199,7 +199,7 @@ impl ProfileReport {
 /// The profiled process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileTarget {
-    /// Process ID of the profiled (or launched) process.
+    /// Process ID of the launched process, or the first attached PID (0 for a cgroup alone).
     pub pid: u32,
     /// The launched command and its arguments; absent when attached with `--pid`.
     pub command: Option<Vec<String>>,
