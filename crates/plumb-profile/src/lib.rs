@@ -82,7 +82,7 @@ fn run_command(
     })?;
     let pid = child.id();
     let watch = runtime::Watch::start(
-        pid,
+        ProcessSelection::tree_of(pid),
         runtime::Start::Launched,
         settings.sampling.frequency_hz,
     );
@@ -134,9 +134,11 @@ fn run_attached(
     let started = Instant::now();
     let cpu = Profiler::attach_selection(&selection, settings.sampling);
     let weighted = WeightedProfilers::attach(&selection, settings.sampling);
-    let watch = selection.pids.first().map(|&pid| {
-        runtime::Watch::start(pid, runtime::Start::Running, settings.sampling.frequency_hz)
-    });
+    let watch = runtime::Watch::start(
+        selection.clone(),
+        runtime::Start::Running,
+        settings.sampling.frequency_hz,
+    );
     let deadline = duration.map(|duration| started + duration);
     while !stop.load(Ordering::Relaxed)
         && !resources.is_finished()
@@ -150,7 +152,7 @@ fn run_attached(
         command: None,
         exit_code: None,
     };
-    let watched = watch.map(runtime::Watch::stop).unwrap_or_default();
+    let watched = watch.stop();
     Ok(assemble(
         target,
         elapsed,

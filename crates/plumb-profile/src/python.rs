@@ -67,6 +67,41 @@ pub(crate) fn sample(pid: u32, frequency_hz: u32, stop: &AtomicBool) -> PythonOu
     }
 }
 
+/// The outcomes of several processes as one: their stacks added up (the version of the first
+/// that was read); when none was read, the first reason.
+pub(crate) fn merge(outcomes: Vec<PythonOutcome>) -> Option<PythonOutcome> {
+    let mut merged: Option<PythonOutcome> = None;
+    for outcome in outcomes {
+        merged = Some(match (merged, outcome) {
+            (None, outcome)
+            | (Some(PythonOutcome::Failed(_)), outcome @ PythonOutcome::Sampled { .. }) => outcome,
+            (Some(kept), PythonOutcome::Failed(_)) => kept,
+            (
+                Some(PythonOutcome::Sampled {
+                    version,
+                    mut stacks,
+                    failed,
+                }),
+                PythonOutcome::Sampled {
+                    stacks: more,
+                    failed: more_failed,
+                    ..
+                },
+            ) => {
+                for (stack, count) in more {
+                    *stacks.entry(stack).or_default() += count;
+                }
+                PythonOutcome::Sampled {
+                    version,
+                    stacks,
+                    failed: failed + more_failed,
+                }
+            }
+        });
+    }
+    merged
+}
+
 /// py-spy's view of the process, retried while a just-started interpreter is not ready.
 fn find_interpreter(pid: u32, stop: &AtomicBool) -> Result<py_spy::PythonSpy, String> {
     let mut config = py_spy::Config::default();
@@ -152,4 +187,33 @@ pub(crate) fn profile(outcome: &PythonOutcome, frequency_hz: u32) -> Option<Pyth
         },
         failed_reads: *failed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sampled(stacks: &[(&str, u64)], failed: u64) -> PythonOutcome {
+        PythonOutcome::Sampled {
+            version: "3.12.1".into(),
+            stacks: stacks
+                .iter()
+                .map(|(stack, count)| (vec![stack.to_string()], *count))
+                .collect(),
+            failed,
+        }
+    }
+
+    #[test]
+    fn merged_processes_add_their_stacks_and_keep_a_reason_only_when_none_was_read() {
+        let merged = merge(vec![
+            PythonOutcome::Failed("gone".into()),
+            sampled(&[("a", 2)], 1),
+            sampled(&[("a", 3), ("b", 1)], 0),
+        ]);
+        assert_eq!(merged, Some(sampled(&[("a", 5), ("b", 1)], 1)));
+        let failed = merge(vec![PythonOutcome::Failed("denied".into())]);
+        assert_eq!(failed, Some(PythonOutcome::Failed("denied".into())));
+        assert_eq!(merge(Vec::new()), None);
+    }
 }

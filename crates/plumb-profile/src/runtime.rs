@@ -4,10 +4,12 @@
 //! without a flag the user must turn on (the hint says which).
 
 use crate::analysis::{stack_quality, Walk};
+use crate::processes::ProcessSelection;
 use crate::python::PythonOutcome;
 use crate::settings::Unwinding;
 use crate::{symbols, StopOnDrop};
 use plumb_schema::profile::{CpuOutcome, PythonProfile, RuntimeKind, RuntimeNote, StackQuality};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -335,35 +337,33 @@ pub(crate) enum Start {
 /// What the watch thread found.
 #[derive(Debug, Default)]
 pub(crate) struct Watched {
-    /// The runtimes of the process.
+    /// The runtimes of the processes, one per kind (the first process's that has it).
     pub detected: Vec<Detected>,
-    /// Its Python stacks, when it is Python.
+    /// Python stacks of every Python process, merged.
     pub python: Option<PythonOutcome>,
 }
 
-/// A thread that detects the process's runtimes and, for Python, reads its stacks until
-/// [`Watch::stop`].
+/// A thread that detects the runtimes of the watched processes (new ones too: gunicorn's
+/// workers) and, for each Python process, reads its stacks until [`Watch::stop`].
 pub(crate) struct Watch {
     stop: StopOnDrop,
     thread: JoinHandle<Watched>,
 }
 
-/// When to look again at a launched process that showed no runtime yet (a wrapper like `env`
+/// How often the watch looks for new processes.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// A process that showed no runtime yet is looked at again for this long (a wrapper like `env`
 /// may still be about to exec the interpreter).
-const LOOK_AT: [Duration; 3] = [
-    Duration::from_millis(30),
-    Duration::from_millis(200),
-    Duration::from_millis(1000),
-];
+const LOOK_AGAIN_FOR: Duration = Duration::from_millis(1500);
 
 impl Watch {
-    /// Start watching `pid`; Python stacks are read `frequency_hz` times a second.
-    pub fn start(pid: u32, start: Start, frequency_hz: u32) -> Self {
+    /// Start watching `selection`; Python stacks are read `frequency_hz` times a second.
+    pub fn start(selection: ProcessSelection, start: Start, frequency_hz: u32) -> Self {
         let flag = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&flag);
         let thread = std::thread::Builder::new()
             .name("plumb-runtime".into())
-            .spawn(move || watch(pid, start, frequency_hz, &stop))
+            .spawn(move || watch(&selection, start, frequency_hz, &stop))
             .expect("spawning a thread only fails when the system is out of resources");
         Self {
             stop: StopOnDrop(flag),
@@ -378,26 +378,84 @@ impl Watch {
     }
 }
 
-fn watch(pid: u32, start: Start, frequency_hz: u32, stop: &AtomicBool) -> Watched {
-    let mut detected = Vec::new();
+/// One watched process.
+struct Member {
+    first_seen: Instant,
+    detected: Vec<Detected>,
+    python: Option<JoinHandle<PythonOutcome>>,
+}
+
+fn watch(
+    selection: &ProcessSelection,
+    start: Start,
+    frequency_hz: u32,
+    stop: &Arc<AtomicBool>,
+) -> Watched {
     if start == Start::Launched {
-        wait_for_exec(pid, stop);
-        let began = Instant::now();
-        for at in LOOK_AT {
-            sleep_until(began + at, stop);
-            detected = detect(&ProcessFacts::read(pid));
-            if !detected.is_empty() || stop.load(Ordering::Relaxed) {
-                break;
+        if let Some(&root) = selection.pids.first() {
+            wait_for_exec(root, stop);
+            sleep_until(Instant::now() + Duration::from_millis(30), stop);
+        }
+    }
+    let mut members: BTreeMap<u32, Member> = BTreeMap::new();
+    while !stop.load(Ordering::Relaxed) {
+        look(selection, &mut members, frequency_hz, stop);
+        sleep_until(Instant::now() + LOOK_EVERY, stop);
+    }
+    finish(members)
+}
+
+/// Detect the runtimes of processes new to the selection (or still without one), and start a
+/// Python reader for each Python process.
+fn look(
+    selection: &ProcessSelection,
+    members: &mut BTreeMap<u32, Member>,
+    frequency_hz: u32,
+    stop: &Arc<AtomicBool>,
+) {
+    let known: HashSet<u32> = members.keys().copied().collect();
+    for stat in selection.snapshot(&known) {
+        let member = members.entry(stat.pid).or_insert_with(|| Member {
+            first_seen: Instant::now(),
+            detected: Vec::new(),
+            python: None,
+        });
+        if !member.detected.is_empty() || member.first_seen.elapsed() > LOOK_AGAIN_FOR {
+            continue;
+        }
+        member.detected = detect(&ProcessFacts::read(stat.pid));
+        if member
+            .detected
+            .iter()
+            .any(|d| d.kind == RuntimeKind::Python)
+        {
+            let (pid, stop) = (stat.pid, Arc::clone(stop));
+            member.python = std::thread::Builder::new()
+                .name("plumb-python".into())
+                .spawn(move || crate::python::sample(pid, frequency_hz, &stop))
+                .ok();
+        }
+    }
+}
+
+/// One note per runtime kind, and every Python process's stacks merged.
+fn finish(members: BTreeMap<u32, Member>) -> Watched {
+    let mut detected: Vec<Detected> = Vec::new();
+    let mut outcomes = Vec::new();
+    for member in members.into_values() {
+        for runtime in member.detected {
+            if !detected.iter().any(|known| known.kind == runtime.kind) {
+                detected.push(runtime);
             }
         }
-    } else {
-        detected = detect(&ProcessFacts::read(pid));
+        if let Some(outcome) = member.python.and_then(|thread| thread.join().ok()) {
+            outcomes.push(outcome);
+        }
     }
-    let python = detected
-        .iter()
-        .any(|runtime| runtime.kind == RuntimeKind::Python)
-        .then(|| crate::python::sample(pid, frequency_hz, stop));
-    Watched { detected, python }
+    Watched {
+        detected,
+        python: crate::python::merge(outcomes),
+    }
 }
 
 /// Wait until the launched child has run its own program (its exe is no longer plumb's).

@@ -341,3 +341,30 @@ fn auto_unwinding_picks_dwarf_for_cpython_when_affordable() {
         Unwinding::FramePointers
     );
 }
+
+/// A launched command is a tree: Python processes it starts (gunicorn's workers) are read too,
+/// and their stacks add up in one Python view.
+#[test]
+fn python_children_of_a_launched_command_are_read_too() {
+    let Some(python) = python(8) else {
+        return skip("CPython 3.8+");
+    };
+    let parent = format!(
+        "import subprocess, sys\n\
+         children = [subprocess.Popen([sys.executable, {:?}, {SECONDS:?}]) for _ in range(2)]\n\
+         for child in children: child.wait()\n",
+        fixture("hot.py")
+    );
+    let report = run(&python, &["-c", &parent], Unwinding::FramePointers);
+    let view = report.python.as_ref().expect("a Python view");
+    let hot_a = function(&view.profile.hot_functions, "hot_a (hot.py:12)");
+    assert_share("hot_a (hot.py:12)", hot_a.self_percent, 70.0);
+    // Two children spinning for SECONDS each: more samples than one process could give alone
+    // on one core at this rate.
+    let one_core = f64::from(TEST_FREQUENCY_HZ) * SECONDS.parse::<f64>().unwrap();
+    assert!(
+        view.profile.samples as f64 > 1.2 * one_core,
+        "{} samples",
+        view.profile.samples
+    );
+}
