@@ -86,6 +86,29 @@ impl LoadMetrics<'_> {
     }
 }
 
+/// A load run's metrics with the database's per-request figures (`plumb load --db`) beside
+/// them: `db_queries_per_request` and `db_time_per_request` (milliseconds) come from here,
+/// every other metric from `load`.
+pub struct WithDatabase<'a> {
+    /// The HTTP engine's figures.
+    pub load: &'a dyn MetricSource,
+    /// Statements per completed request, when known.
+    pub queries_per_request: Option<f64>,
+    /// Database milliseconds per completed request, when known.
+    pub time_per_request_ms: Option<f64>,
+}
+
+impl MetricSource for WithDatabase<'_> {
+    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
+        match (metric, aggregation) {
+            (Metric::DbQueriesPerRequest, Aggregation::Avg) => self.queries_per_request,
+            (Metric::DbTimePerRequest, Aggregation::Avg) => self.time_per_request_ms,
+            (Metric::DbQueriesPerRequest | Metric::DbTimePerRequest, _) => None,
+            _ => self.load.value(metric, aggregation),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,28 +144,5 @@ mod tests {
             refused.value(Metric::HttpReqDuration, Aggregation::Med),
             None
         );
-    }
-}
-
-/// A load run's metrics with the database's per-request figures (`plumb load --db`) beside
-/// them: `db_queries_per_request` and `db_time_per_request` (milliseconds) come from here,
-/// every other metric from `load`.
-pub struct WithDatabase<'a> {
-    /// The HTTP engine's figures.
-    pub load: &'a dyn MetricSource,
-    /// Statements per completed request, when known.
-    pub queries_per_request: Option<f64>,
-    /// Database milliseconds per completed request, when known.
-    pub time_per_request_ms: Option<f64>,
-}
-
-impl MetricSource for WithDatabase<'_> {
-    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
-        match (metric, aggregation) {
-            (Metric::DbQueriesPerRequest, Aggregation::Avg) => self.queries_per_request,
-            (Metric::DbTimePerRequest, Aggregation::Avg) => self.time_per_request_ms,
-            (Metric::DbQueriesPerRequest | Metric::DbTimePerRequest, _) => None,
-            _ => self.load.value(metric, aggregation),
-        }
     }
 }
