@@ -354,17 +354,20 @@ fn a_cgroup_selection_matches_the_cgroups_own_accounting() {
         tree: false,
         cgroup: Some(cgroup.0.clone()),
     };
+    // cpu.stat read right around the sampler's own first and last readings.
+    let checked = selection.checked().expect("the cgroup exists");
     let before = cgroup.usage_secs();
-    let report = profile(&attach(selection, 2.0)).unwrap();
+    let resources = ResourceSampler::watch(&checked, Duration::from_millis(50)).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let timeline = resources.stop();
     let kernel = cgroup.usage_secs() - before;
     drop(server);
-    eprintln!(
-        "cgroup CPU: plumb {:.3} s, cpu.stat {kernel:.3} s",
-        group_cpu(&report)
-    );
-    assert_close(group_cpu(&report), kernel, "cgroup CPU");
-    assert_eq!(group(&report).processes_seen, 3, "{:?}", group(&report));
-    assert!(group(&report).selection.starts_with("cgroup /"));
+    let group = timeline.processes.as_ref().expect("a process group");
+    let measured = group.cpu_user_secs + group.cpu_system_secs;
+    eprintln!("cgroup CPU: plumb {measured:.3} s, cpu.stat {kernel:.3} s");
+    assert_close(measured, kernel, "cgroup CPU");
+    assert_eq!(group.processes_seen, 3, "{group:?}");
+    assert!(group.selection.starts_with("cgroup /"), "{group:?}");
 }
 
 #[test]
