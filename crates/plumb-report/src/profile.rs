@@ -384,22 +384,21 @@ pub fn markdown(report: &ProfileReport, top: usize) -> String {
         None => format!("PID {}", report.target.pid),
     };
     let _ = writeln!(out, "{what} for {:.1} s\n", report.duration_secs);
+    markdown_runtimes(&mut out, report, top);
     match &report.cpu {
         CpuOutcome::Sampled(cpu) => {
             let _ = writeln!(
                 out,
-                "{} CPU samples at {} Hz ({} unwinding)\n\n| Rank | Self % | Total % | Function |\n|---:|---:|---:|---|",
+                "{} CPU samples at {} Hz ({} unwinding)\n",
                 cpu.samples, cpu.frequency_hz, cpu.unwinding
             );
-            for (rank, f) in cpu.hot_functions.iter().take(top).enumerate() {
-                let name = shorten(&f.name).replace('|', "\\|");
-                let _ = writeln!(
-                    out,
-                    "| {} | {:.1} | {:.1} | `{name}` |",
-                    rank + 1,
-                    f.self_percent,
-                    f.total_percent
-                );
+            markdown_ranking(&mut out, cpu, top);
+            let warning = report
+                .stack_quality
+                .as_ref()
+                .and_then(|q| q.warning.as_ref());
+            if let Some(warning) = warning {
+                let _ = writeln!(out, "\n> warning: {warning}");
             }
         }
         CpuOutcome::Unavailable { reason, hint } => {
@@ -418,6 +417,44 @@ pub fn markdown(report: &ProfileReport, top: usize) -> String {
         let _ = writeln!(out, "\n> {note}");
     }
     out
+}
+
+/// Runtime lines and hints as quotes, then the Python table when there is one.
+fn markdown_runtimes(out: &mut String, report: &ProfileReport, top: usize) {
+    for runtime in &report.runtimes {
+        let _ = writeln!(out, "> runtime: {}", runtime_name(runtime.kind));
+        if let Some(hint) = &runtime.hint {
+            let _ = writeln!(out, "> hint: {hint}");
+        }
+        out.push('\n');
+    }
+    if let Some(python) = &report.python {
+        let _ = writeln!(
+            out,
+            "{} Python samples ({}, frames read from its memory)\n",
+            python.profile.samples, python.interpreter
+        );
+        markdown_ranking(out, &python.profile, top);
+        out.push('\n');
+    }
+}
+
+/// The hot functions as a Markdown table.
+fn markdown_ranking(out: &mut String, cpu: &CpuProfile, top: usize) {
+    let _ = writeln!(
+        out,
+        "| Rank | Self % | Total % | Function |\n|---:|---:|---:|---|"
+    );
+    for (rank, f) in cpu.hot_functions.iter().take(top).enumerate() {
+        let name = shorten(&f.name).replace('|', "\\|");
+        let _ = writeln!(
+            out,
+            "| {} | {:.1} | {:.1} | `{name}` |",
+            rank + 1,
+            f.self_percent,
+            f.total_percent
+        );
+    }
 }
 
 #[cfg(test)]
@@ -581,6 +618,47 @@ Python profile: 10 samples at 99 Hz (CPython 3.12.1, frames read from its memory
         assert!(text.starts_with(expected_start), "{text}");
         assert!(
             text.contains("_PyEval_EvalFrameDefault\n\nwarning: the stacks look truncated or bogus\nhint: try --unwind dwarf\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn markdown_has_the_runtime_hint_and_the_stack_warning() {
+        use plumb_schema::profile::{RuntimeKind, RuntimeNote, StackQuality};
+        let cpu = CpuProfile {
+            frequency_hz: 99,
+            unwinding: "frame-pointers".into(),
+            samples: 10,
+            lost_samples: 0,
+            hot_functions: vec![function("Builtins_JSEntry", 10, 10)],
+            cover_80_percent: Vec::new(),
+            folded: Vec::new(),
+        };
+        let mut report = report(CpuOutcome::Sampled(cpu));
+        report.runtimes = vec![RuntimeNote {
+            kind: RuntimeKind::Node,
+            version: None,
+            named_by: Vec::new(),
+            hint: Some("Node detected: restart it with --perf-basic-prof".into()),
+        }];
+        report.stack_quality = Some(StackQuality {
+            unknown_percent: 60.0,
+            max_depth: 127,
+            at_limit_percent: 0.0,
+            warning: Some("the stacks look bogus".into()),
+            hint: None,
+        });
+        let text = markdown(&report, 5);
+        assert!(
+            text.contains(
+                "> runtime: Node\n> hint: Node detected: restart it with --perf-basic-prof\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "| 1 | 10.0 | 10.0 | `Builtins_JSEntry` |\n\n> warning: the stacks look bogus\n"
+            ),
             "{text}"
         );
     }
