@@ -7,7 +7,7 @@
 //! still gives one's own threads their switch records, so the split of wall-clock time into
 //! running, waiting and runnable is measured exactly and the report says what would add stacks.
 
-use crate::analysis;
+use crate::analysis::{self, NamedStack};
 use crate::perf::access;
 use crate::perf::sampler::{AttachMode, CpuSampler, RawProfile};
 use crate::perf::sys::EventKind;
@@ -51,7 +51,13 @@ impl WeightedProfilers {
                 pids.push(member.pid);
             }
         }
-        let open = |kind| CpuSampler::open_running_kind(&pids, &settings, kind);
+        let open = |kind| {
+            let mut sampler = CpuSampler::open_running_kind(&pids, &settings, kind)?;
+            for &pid in &pids {
+                sampler.register_threads(pid);
+            }
+            Ok(sampler)
+        };
         let follow = (selection.tree || selection.cgroup.is_some()).then(|| selection.clone());
         Self::open(open, follow)
     }
@@ -116,18 +122,27 @@ fn waiting_profile(
 ) -> Option<WaitingProfile> {
     let mut raw = raw?;
     let mut tracker = raw.waits.take()?;
-    let totals: WaitTotals = tracker.finish(end);
-    // The stacks are those of sampled switches (about a thousand a second): scale their waits
-    // to the measured total, in microseconds (the ranking and the folded counts are integers).
-    let sampled: u64 = tracker.stacks.values().sum();
-    let scale = totals.waiting_ns as f64 / sampled.max(1) as f64 / 1_000.0;
+    let totals: WaitTotals = tracker.finish(end, &thread_state);
+    // In microseconds: the ranking and the folded counts are integers.
     raw.stacks = tracker
         .stacks
         .drain()
-        .map(|(key, ns)| (key, (ns as f64 * scale).round() as u64))
+        .map(|(key, ns)| (key, ns / 1_000))
         .filter(|(_, us)| *us > 0)
         .collect();
-    let (functions, folded) = ranked(&raw, 1e-6);
+    let unattributed: Vec<NamedStack> = tracker
+        .unattributed
+        .iter()
+        .map(|(pid, label, ns)| {
+            let program = raw
+                .names
+                .get(pid)
+                .cloned()
+                .unwrap_or_else(|| format!("pid {pid}"));
+            (vec![program, label.clone()], ns / 1_000)
+        })
+        .collect();
+    let (functions, folded) = ranked_with(&raw, unattributed, 1e-6);
     let seconds = |ns: u64| ns as f64 / 1e9;
     let on_cpu = totals
         .thread_ns
@@ -167,6 +182,18 @@ fn memory_profile(raw: Option<RawProfile>) -> Option<MemoryProfile> {
     })
 }
 
+/// A thread's state letter (`R`, `S`, `D`, ...) and the kernel function it sleeps in, from
+/// /proc, for a thread that sent no switch record.
+fn thread_state(pid: u32, tid: u32) -> Option<(char, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    let state = stat.rsplit_once(')')?.1.trim_start().chars().next()?;
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/wchan"))
+        .ok()
+        .filter(|w| !w.is_empty() && w != "0")
+        .unwrap_or_else(|| "the kernel".to_string());
+    Some((state, wchan))
+}
+
 /// Symbolize, rank and fold weighted stacks; `scale` turns a count into the reported value.
 fn ranked(
     raw: &RawProfile,
@@ -175,7 +202,20 @@ fn ranked(
     Vec<WeightedFunction>,
     Vec<plumb_schema::profile::FoldedStack>,
 ) {
-    let stacks = analysis::symbolize(raw);
+    ranked_with(raw, Vec::new(), scale)
+}
+
+/// As [`ranked`], with named stacks that have no addresses added.
+fn ranked_with(
+    raw: &RawProfile,
+    extra: Vec<NamedStack>,
+    scale: f64,
+) -> (
+    Vec<WeightedFunction>,
+    Vec<plumb_schema::profile::FoldedStack>,
+) {
+    let mut stacks = analysis::symbolize(raw);
+    stacks.extend(extra.into_iter().filter(|(_, count)| *count > 0));
     let functions = keep_hottest(analysis::rank(&stacks))
         .into_iter()
         .map(|f| weighted(f, scale))

@@ -148,6 +148,16 @@ impl CpuSampler {
         Ok(sampler)
     }
 
+    /// Tell the wait tracker (a context-switch sampler's) which threads `pid` has now, so that
+    /// one that never switches during the run is still accounted for.
+    pub fn register_threads(&mut self, pid: u32) {
+        if let Some(waits) = self.raw.waits.as_mut() {
+            for tid in list_threads(pid) {
+                waits.register(pid, tid);
+            }
+        }
+    }
+
     /// The processes sampled so far.
     pub fn followed(&self) -> HashSet<u32> {
         self.followed.keys().copied().collect()

@@ -128,3 +128,51 @@ fn the_function_that_leaks_tops_the_memory_it_touched() {
         "scratch reuses its buffer: {memory:#?}"
     );
 }
+
+/// Attached to a process whose threads wait in long and short sleeps, one blocked in accept and
+/// one in a single sleep: every thread is counted, and each sleeper's stack gets its own
+/// thread's waiting time (not a share biased toward the long waits).
+#[test]
+fn every_thread_of_an_attached_process_is_counted_and_its_waits_are_its_own() {
+    let _alone = cpu_alone();
+    let fixture = crate::Running::start(env!("CARGO_BIN_EXE_plumb-fixture-threads"), &["8"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut settings = plumb_profile::ProfileSettings::new(plumb_profile::Target::Pid {
+        pid: fixture.pid(),
+        duration: Some(Duration::from_secs(3)),
+    });
+    settings.sampling.unwinding = Unwinding::Dwarf;
+    let report = profile(&settings).expect("profiled");
+    let waiting = waiting(&report);
+    assert_eq!(waiting.threads, 4, "{waiting:#?}");
+    let span = waiting.thread_seconds / 4.0;
+    assert!(
+        waiting.waiting_seconds > 0.9 * waiting.thread_seconds,
+        "the fixture only waits: {waiting:#?}"
+    );
+    let blocked = waiting
+        .functions
+        .iter()
+        .filter(|f| f.name.starts_with("[blocked the whole time"))
+        .map(|f| f.total_value)
+        .sum::<f64>();
+    assert!(
+        (blocked - 2.0 * span).abs() < 0.1 * span,
+        "the accepting and the main thread wait the whole {span:.2} s: {waiting:#?}"
+    );
+    if !may_sample_switches() {
+        return;
+    }
+    for name in ["long_waits", "short_waits"] {
+        let function = waiting
+            .functions
+            .iter()
+            .find(|f| f.name.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} among the waiting functions: {waiting:#?}"));
+        assert!(
+            (function.total_value - span).abs() < 0.2 * span,
+            "{name} waited about {span:.2} s, reported {:.2} s",
+            function.total_value
+        );
+    }
+}
