@@ -4,6 +4,7 @@
 //! which are also what a plan file deserializes into, so flags and files cannot drift apart.
 
 mod bench;
+mod capacity;
 mod compare;
 mod db;
 mod demo;
@@ -18,6 +19,7 @@ mod target;
 mod thresholds;
 
 pub use bench::{BenchArgs, BenchArgsError};
+pub use capacity::CapacityArgs;
 pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, GateArgs};
 pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
@@ -79,6 +81,8 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Write reports of runs: self-contained HTML with charts, Markdown, CSV, JSON.
     Report(ReportArgs),
+    /// Where does it break? Search the open model's rate for the highest the goal holds at.
+    Capacity(Box<CapacityArgs>),
     /// Find the PostgreSQL bottleneck: slow statements, N+1, indexes, locks (`db explain` for a plan).
     Db(Box<DbArgs>),
 }

@@ -4,6 +4,7 @@
 //! print, or read the clock, so their output is snapshot-tested from fixed inputs.
 
 pub mod bench;
+pub mod capacity;
 pub mod compare;
 pub mod db;
 pub mod format;

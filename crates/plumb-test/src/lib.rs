@@ -7,6 +7,7 @@
 
 mod misbehaving;
 mod nginx;
+mod pool;
 mod postgres;
 mod scripted;
 mod tls;
@@ -16,6 +17,7 @@ pub use misbehaving::{
     H2GoawayServer, H2StreamServer,
 };
 pub use nginx::{Nginx, NginxConfig};
+pub use pool::WorkerPool;
 pub use postgres::{Postgres, Session as PsqlSession, PASSWORD as POSTGRES_PASSWORD};
 pub use scripted::{Reply, Script, ScriptedServer};
 pub use tls::{ServerCert, TlsTarget};

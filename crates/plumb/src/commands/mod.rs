@@ -3,6 +3,7 @@
 mod baseline;
 mod bench;
 mod calibrate;
+mod capacity;
 mod compare;
 mod db;
 mod demo;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Gate(args) => gate::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Capacity(args) => capacity::run(*args),
         Command::Db(args) => db::run(*args),
     }
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod calibrate;
+mod capacity;
 mod db;
 mod ledger;
 mod load;

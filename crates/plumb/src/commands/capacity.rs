@@ -1,0 +1,131 @@
+//! `plumb capacity URL --goal GOAL`: run the steps `plumb_capacity::Search` asks for, each a
+//! steady open-model load, hand their seconds back to be judged, and print the table and the
+//! headline. Every figure and verdict comes from `plumb_capacity`.
+
+use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use plumb_capacity::{judge_step, Goal, ResultContext, Search, SearchLimits, StepRun};
+use plumb_cli::{CapacityArgs, OutputFormat};
+use plumb_schema::capacity::{CapacityResult, CapacityStep};
+use std::time::{Duration, SystemTime};
+
+/// Run `plumb capacity`.
+pub fn run(args: CapacityArgs) -> anyhow::Result<Outcome> {
+    args.check()?;
+    let goal = Goal::parse(&args.goal, args.max_errors)?;
+    let (method, headers) = args.request()?;
+    let json = args
+        .json
+        .as_deref()
+        .map(|path| Destination::check("--json", path, false))
+        .transpose()?;
+    let started = SystemTime::now();
+    let stop = crate::interrupt::stop();
+    let mut search = Search::new(SearchLimits {
+        start: args.start,
+        max_rate: args.max_rate,
+        min_rate: 1.0,
+        precision: args.precision,
+        max_steps: args.max_steps,
+    });
+    output::log(&format!(
+        "plumb: searching the rate {} sustains at {} ({} s settle + {} s measured per step)",
+        args.url,
+        goal.expression(),
+        args.settle.as_secs_f64(),
+        args.measure.as_secs()
+    ));
+    while let Some(next) = search.next_step() {
+        let step = run_step(&args, (&method, &headers), next, &goal, &stop)?;
+        output::log(&progress_line(search.steps().len() + 1, &step));
+        search.record(step);
+        if let Some(reason) = stop.reason() {
+            search.stop(&format!("{reason}: stopped before the search ended"));
+        }
+    }
+    let result = plumb_capacity::summarize(
+        &search,
+        &goal,
+        ResultContext {
+            url: args.url.clone(),
+            started_at: humantime::format_rfc3339_seconds(started).to_string(),
+            settle_s: args.settle.as_secs_f64(),
+            measure_s: args.measure.as_secs() as f64,
+            interrupted: stop.reason().is_some(),
+        },
+    );
+    finish(&args, &result, json.as_ref())?;
+    Ok(outcome(&result))
+}
+
+/// One steady step: settle, then the measured seconds.
+fn run_step(
+    args: &CapacityArgs,
+    (method, headers): (&str, &[(String, String)]),
+    next: plumb_capacity::Next,
+    goal: &Goal,
+    stop: &crate::interrupt::Stop,
+) -> anyhow::Result<CapacityStep> {
+    let mut settings = plumb_load::LoadSettings::new(&args.url);
+    settings.method = method.to_string();
+    settings.headers = headers.to_vec();
+    settings.timeout = args.timeout;
+    if let Some(threads) = args.threads {
+        settings.threads = usize::from(threads);
+    }
+    settings.model = plumb_load::LoadModel::Open {
+        rate: next.rate,
+        max_connections: args.max_connections,
+    };
+    let settle = Duration::from_secs(args.settle.as_secs_f64().ceil() as u64);
+    settings.duration = Some(settle + Duration::from_secs(args.measure.as_secs()));
+    let report = plumb_load::run(&settings, &mut plumb_load::Unobserved, stop.signal())?;
+    let result = report.to_result(&settings, Vec::new());
+    let run = StepRun {
+        rate: next.rate,
+        confirmation: next.confirmation,
+        windows: &result.timeseries,
+        settle: settle.as_secs() as usize,
+        generator_saturated: result.summary.generator.saturated,
+    };
+    let seed = 0x0070_6c75_6d62 ^ next.rate.to_bits();
+    Ok(judge_step(&run, goal, seed))
+}
+
+fn progress_line(number: usize, step: &CapacityStep) -> String {
+    let kind = if step.confirmation {
+        " (confirmation)"
+    } else {
+        ""
+    };
+    format!(
+        "plumb: step {number}: {} req/s{kind}: {}, {}",
+        plumb_capacity::rate_text(step.rate),
+        step.verdict,
+        step.reason
+    )
+}
+
+fn finish(
+    args: &CapacityArgs,
+    result: &CapacityResult,
+    json: Option<&Destination>,
+) -> anyhow::Result<()> {
+    let pretty = serde_json::to_string_pretty(result)? + "\n";
+    let written = json.map_or(Ok(()), |d| d.write(pretty.as_bytes()));
+    let text = match args.output {
+        OutputFormat::Text => plumb_report::capacity::text(result),
+        OutputFormat::Markdown => plumb_report::capacity::markdown(result),
+        OutputFormat::Json => pretty,
+    };
+    output::stdout(text.as_bytes())?;
+    written
+}
+
+/// Passed when a rate was sustained; a threshold failure when no step met the goal.
+fn outcome(result: &CapacityResult) -> Outcome {
+    match result.sustained_rps {
+        Some(_) => Outcome::Passed,
+        None => Outcome::ThresholdFailed,
+    }
+}
