@@ -22,6 +22,7 @@ const CLOSED_MODEL_DEFAULT_CONNECTIONS: u32 = 50;
 #[command(
     after_help = "Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run."
 )]
+#[command(group(clap::ArgGroup::new("watched_pids").args(["watch_pid", "profile_pid"]).multiple(true)))]
 pub struct LoadArgs {
     /// The URL to load (http:// or https://).
     pub url: String,
@@ -145,7 +146,7 @@ pub struct LoadArgs {
     /// With --watch-pid/--profile-pid: watch those processes and all their descendants,
     /// including those started during the load (gunicorn or uwsgi workers, a Node cluster,
     /// PostgreSQL backends)
-    #[arg(long)]
+    #[arg(long, requires = "watched_pids")]
     pub watch_tree: bool,
 
     /// Watch every process of this cgroup (and of the cgroups below it) during the load
@@ -279,14 +280,6 @@ impl LoadArgs {
             if !pids.contains(pid) {
                 pids.push(*pid);
             }
-        }
-        if self.watch_tree && pids.is_empty() {
-            return Err(CliError::flag(
-                "--watch-tree",
-                "",
-                "needs the processes whose trees to watch",
-                "add --watch-pid PID (e.g. --watch-pid \"$(pgrep -o gunicorn)\" --watch-tree)",
-            ));
         }
         if pids.is_empty() && self.watch_cgroup.is_none() {
             return Ok(None);
@@ -520,5 +513,56 @@ impl LoadPlan {
         statuses: impl IntoIterator<Item = plumb_stats::ThresholdStatus>,
     ) -> Vec<String> {
         crate::no_data_warnings(&self.thresholds, statuses, self.no_data)
+    }
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: LoadArgs,
+    }
+
+    fn watch(argv: &[&str]) -> Option<ServerWatch> {
+        let argv = ["load", "http://127.0.0.1:1/"]
+            .into_iter()
+            .chain(argv.iter().copied());
+        let args = Wrapper::try_parse_from(argv).unwrap().args;
+        args.server_watch().unwrap()
+    }
+
+    #[test]
+    fn watched_pids_repeat_and_take_their_trees_and_a_cgroup() {
+        assert_eq!(watch(&[]), None);
+        let tree = watch(&[
+            "--watch-pid",
+            "7",
+            "--watch-pid",
+            "8",
+            "--profile-pid",
+            "9",
+            "--watch-tree",
+        ])
+        .unwrap();
+        assert_eq!(tree.selection.pids, vec![7, 8, 9]);
+        assert!(tree.selection.tree && tree.profile);
+        let cgroup = watch(&["--watch-cgroup", "app"]).unwrap();
+        assert_eq!(cgroup.selection.cgroup, Some(PathBuf::from("app")));
+        assert!(!cgroup.profile && cgroup.selection.pids.is_empty());
+        let argv = [
+            "load",
+            "http://127.0.0.1:1/",
+            "--watch-tree",
+            "--watch-cgroup",
+            "app",
+        ];
+        assert!(
+            Wrapper::try_parse_from(argv).is_err(),
+            "--watch-tree needs a PID"
+        );
     }
 }
