@@ -111,7 +111,8 @@ impl Pooled {
                 *pooled.entry(name).or_default() += count;
             }
         }
-        let mut ranked: Vec<(&str, u64)> = pooled.into_iter().collect();
+        // A function with no self samples (main, a caller) has nothing of its own to compare.
+        let mut ranked: Vec<(&str, u64)> = pooled.into_iter().filter(|(_, n)| *n > 0).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         ranked
             .into_iter()
@@ -454,6 +455,26 @@ mod tests {
         assert!((parse.candidate - 3.0).abs() < 1e-9);
         assert_eq!(parse.verdict, Verdict::Improved);
         assert!(!c.warnings.iter().any(|w| w.contains("one profile")));
+    }
+
+    #[test]
+    fn callers_without_self_samples_get_no_row() {
+        let mut before = report(&[("parse", 500)]);
+        let mut after = report(&[("parse", 200)]);
+        for r in [&mut before, &mut after] {
+            if let CpuOutcome::Sampled(cpu) = &mut r.cpu {
+                cpu.hot_functions.push(HotFunction {
+                    name: "main".into(),
+                    self_samples: 0,
+                    total_samples: cpu.samples,
+                    self_percent: 0.0,
+                    total_percent: 100.0,
+                });
+            }
+        }
+        let c = compare_profile(&[&before], &[&after], &CompareSettings::default());
+        assert_eq!(c.rows.len(), 1, "{:#?}", c.rows);
+        assert!(c.rows[0].metric.starts_with("parse"));
     }
 
     #[test]

@@ -163,8 +163,8 @@ fn waiting_profile(
 
 fn memory_profile(raw: Option<RawProfile>) -> Option<MemoryProfile> {
     let mut raw = raw?;
-    let faults = raw.samples;
     let bytes: u64 = raw.stacks.values().sum();
+    let faults = bytes / crate::perf::sys::page_size().max(1) as u64;
     // Folded counts in KiB, so a flamegraph of gigabytes stays in range.
     let (functions, _) = ranked(&raw, 1.0);
     raw.stacks = raw

@@ -35,6 +35,8 @@ pub(crate) struct Sample<'a> {
     pub time: u64,
     /// The size of the page at the sampled data address (page faults), or 0.
     pub page_size: u64,
+    /// How many events this sample stands for (page faults; 1 otherwise).
+    pub period: u64,
     /// User call chain, leaf first (the first entry is the sampled instruction pointer).
     pub callchain: Vec<u64>,
     /// User registers (see `sys::USER_REGS_MASK`), for DWARF unwinding.
@@ -74,7 +76,7 @@ pub(crate) struct Task {
 pub(crate) struct Layout {
     /// Registers and a stack copy (DWARF unwinding), with this many registers.
     pub stack: Option<usize>,
-    /// The data address and its page size (page faults).
+    /// The data address, the period and the page size (page faults).
     pub page_size: bool,
 }
 
@@ -136,8 +138,10 @@ fn parse_sample<'a>(reader: &mut Reader<'a>, layout: &Layout) -> Option<Sample<'
     let pid = reader.u32()?;
     let tid = reader.u32()?;
     let time = reader.u64()?;
+    let mut period = 1;
     if layout.page_size {
         let _address = reader.u64()?;
+        period = reader.u64()?.max(1);
     }
     let depth = usize::try_from(reader.u64()?).ok()?;
     let mut callchain = Vec::with_capacity(depth);
@@ -153,6 +157,7 @@ fn parse_sample<'a>(reader: &mut Reader<'a>, layout: &Layout) -> Option<Sample<'
         tid,
         time,
         page_size: 0,
+        period,
         callchain,
         regs: Vec::new(),
         stack: &[],
@@ -296,9 +301,18 @@ mod tests {
     }
 
     #[test]
-    fn page_fault_sample_reads_address_and_page_size() {
+    fn page_fault_sample_reads_address_period_and_page_size() {
         let pid_tid = u64::from(7u32) | (u64::from(9u32) << 32);
-        let body = words(&[0x1000, pid_tid, 5, 0xdead_0000, 1, 0x1000, 2 * 1024 * 1024]);
+        let body = words(&[
+            0x1000,
+            pid_tid,
+            5,
+            0xdead_0000,
+            3,
+            1,
+            0x1000,
+            2 * 1024 * 1024,
+        ]);
         let layout = Layout {
             stack: None,
             page_size: true,
@@ -306,7 +320,10 @@ mod tests {
         let Record::Sample(sample) = parse_with(sys::PERF_RECORD_SAMPLE, 0, &body, &layout) else {
             panic!("not a sample");
         };
-        assert_eq!((sample.time, sample.page_size), (5, 2 * 1024 * 1024));
+        assert_eq!(
+            (sample.time, sample.period, sample.page_size),
+            (5, 3, 2 * 1024 * 1024)
+        );
         assert_eq!(sample.callchain, vec![0x1000]);
     }
 

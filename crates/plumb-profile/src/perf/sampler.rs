@@ -435,7 +435,7 @@ fn count_sample(
         EventKind::CpuClock => 1,
         // The event fires before the fault maps its page, so the kernel reports no page size:
         // each fault counts one base page (a transparent huge page is undercounted).
-        EventKind::PageFaults => sys::page_size() as u64,
+        EventKind::PageFaults => sample.period * sys::page_size() as u64,
         EventKind::ContextSwitches | EventKind::SwitchesOnly => {
             if let Some(waits) = raw.waits.as_mut() {
                 waits.on_sample(sample, stack);

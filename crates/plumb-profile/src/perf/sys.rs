@@ -19,6 +19,10 @@ pub(crate) const USER_REGS_MASK: u64 = (1 << 29) | (1 << 30) | (1 << 31) | (1 <<
 /// Context switches whose stack is recorded per second, at most (about: the kernel adapts).
 const WAIT_STACKS_PER_SECOND: u64 = 1000;
 
+/// Page faults whose stack is copied per second, at most (about: the kernel adapts), when
+/// unwinding with DWARF.
+const FAULT_STACKS_PER_SECOND: u64 = 2000;
+
 /// What an event samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum EventKind {
@@ -73,6 +77,7 @@ impl EventConfig {
         );
         if self.kind == EventKind::PageFaults {
             attr.sample_type |= u64::from(sys::bindings::PERF_SAMPLE_ADDR)
+                | u64::from(sys::bindings::PERF_SAMPLE_PERIOD)
                 | u64::from(sys::bindings::PERF_SAMPLE_DATA_PAGE_SIZE);
         }
         if let Some(bytes) = self.stack_bytes {
@@ -90,6 +95,12 @@ impl EventConfig {
             EventKind::ContextSwitches => {
                 attr.set_freq(1);
                 attr.__bindgen_anon_1.sample_freq = WAIT_STACKS_PER_SECOND;
+            }
+            // With a stack copy each, every fault would overflow the buffer (a 64 MiB leak is
+            // 16,384 faults): about this many a second, each weighing the faults it stands for.
+            EventKind::PageFaults if self.stack_bytes.is_some() => {
+                attr.set_freq(1);
+                attr.__bindgen_anon_1.sample_freq = FAULT_STACKS_PER_SECOND;
             }
             // Every fault: their number is the measurement.
             EventKind::PageFaults | EventKind::SwitchesOnly => {

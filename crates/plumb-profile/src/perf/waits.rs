@@ -308,6 +308,7 @@ mod tests {
             tid,
             time,
             page_size: 0,
+            period: 1,
             callchain: Vec::new(),
             regs: Vec::new(),
             stack: &[],

@@ -176,3 +176,28 @@ fn every_thread_of_an_attached_process_is_counted_and_its_waits_are_its_own() {
         );
     }
 }
+
+/// With DWARF unwinding each fault's sample copies the stack, so faults are sampled (about two
+/// thousand a second, each weighing the faults it stands for) instead of lost by the thousand.
+#[test]
+fn memory_touched_holds_with_dwarf_unwinding_too() {
+    let _alone = cpu_alone();
+    let mut settings = launch(env!("CARGO_BIN_EXE_plumb-fixture-leak"), &["8", "8"]);
+    settings.sampling.unwinding = Unwinding::Dwarf;
+    let report = profile(&settings).expect("profiled");
+    let memory = memory(&report);
+    let leaked = 64.0 * 1024.0 * 1024.0;
+    let ratio = memory.bytes as f64 / leaked;
+    assert!(
+        (0.85..1.5).contains(&ratio),
+        "{} bytes for a 64 MiB leak: {memory:#?}",
+        memory.bytes
+    );
+    assert!(memory.lost_records < 100, "{memory:#?}");
+    let leaker = memory
+        .functions
+        .iter()
+        .find(|f| f.name == "plumb_fixture_leak::grow_cache")
+        .unwrap_or_else(|| panic!("grow_cache among the functions: {memory:#?}"));
+    assert!(leaker.total_percent >= 80.0, "{leaker:#?}");
+}
