@@ -45,7 +45,7 @@ fn try_save(
 /// This process's command line as `plumb ARGS`, each argument quoted when a shell would need it.
 fn command_line() -> String {
     std::iter::once("plumb".to_owned())
-        .chain(std::env::args().skip(1))
+        .chain(std::env::args().skip(1).map(|arg| without_password(&arg)))
         .map(|arg| {
             let plain = !arg.is_empty()
                 && arg
@@ -59,4 +59,14 @@ fn command_line() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A URL's password (`postgres://user:secret@host`, libpq's `password=secret`) as `***`, so
+/// the ledger never stores it.
+fn without_password(arg: &str) -> String {
+    if arg.contains("://") || arg.contains("password=") {
+        plumb_db::redact(arg)
+    } else {
+        arg.to_owned()
+    }
 }

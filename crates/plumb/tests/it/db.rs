@@ -226,5 +226,14 @@ fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
     let shown = plumb(&ledger, &["show", "latest~1"]);
     let summary = String::from_utf8_lossy(&shown.stdout);
     assert!(summary.contains("queries per request: 11.00"), "{summary}");
+    // The command line saved in the ledger hides the database's password.
+    assert!(
+        summary.contains("--db 'postgres://postgres:***@"),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains(plumb_test::POSTGRES_PASSWORD),
+        "{summary}"
+    );
     eprintln!("queries per request before and after the fix: {per_request} / 1\n{row}");
 }
