@@ -385,3 +385,45 @@ fn a_cgroup_that_does_not_exist_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_process_that_joins_a_watched_cgroup_is_sampled_too() {
+    let _alone = cpu_alone();
+    let Some(cgroup) = Cgroup::create() else {
+        eprintln!("SKIPPED: cgroup v2 is not writable here, so no cgroup can be created");
+        return;
+    };
+    let selection = ProcessSelection {
+        pids: Vec::new(),
+        tree: false,
+        cgroup: Some(cgroup.0.clone()),
+    };
+    let idle = format!(
+        "echo $$ > {}/cgroup.procs && exec sleep 30",
+        cgroup.0.display()
+    );
+    let _idle = Running::start("sh", &["-c", &idle]);
+    std::thread::sleep(Duration::from_millis(200));
+    let sampling = SamplingSettings {
+        frequency_hz: 499,
+        ..SamplingSettings::default()
+    };
+    let checked = selection.checked().unwrap();
+    let cpu = Profiler::attach_selection(&checked, sampling).expect("perf events allowed");
+    // Not a child of a sampled process: only following the cgroup finds it.
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec {} 1.5",
+        cgroup.0.display(),
+        hot_fixture()
+    );
+    let mut newcomer = Running::start("sh", &["-c", &script]);
+    newcomer.0.wait().unwrap();
+    let cpu = cpu.stop();
+    let hot = cpu
+        .hot_functions
+        .iter()
+        .find(|f| f.name.ends_with("hot_seventy"))
+        .unwrap_or_else(|| panic!("{:?}", &cpu.hot_functions[..cpu.hot_functions.len().min(5)]));
+    assert!(cpu.samples > 100, "{} samples", cpu.samples);
+    assert!(hot.self_percent > 50.0, "{hot:?}");
+}
