@@ -145,12 +145,119 @@ fn load(ledger: &Path, url: &str, database: &str, threshold: &str) -> (Output, s
     (output, json)
 }
 
+/// One cluster for this file's tests, seeded once; `None` only without PostgreSQL.
+fn cluster() -> Option<&'static (Postgres, String)> {
+    static CLUSTER: std::sync::OnceLock<Option<(Postgres, String)>> = std::sync::OnceLock::new();
+    CLUSTER
+        .get_or_init(|| {
+            let pg = Postgres::start()?;
+            let url = seed(&pg);
+            Some((pg, url))
+        })
+        .as_ref()
+}
+
+fn validate(json: &serde_json::Value, schema: &str) {
+    let schema: serde_json::Value = serde_json::from_str(schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
-fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
-    let Some(pg) = Postgres::start() else {
+fn db_report_and_explain_from_the_command_line() {
+    let Some((_, database)) = cluster() else {
         return;
     };
-    let database = seed(&pg);
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let report = plumb(&ledger, &["db", database, "-o", "json"]);
+    assert_eq!(
+        report.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    validate(
+        &json,
+        include_str!("../../../plumb-schema/schema/db.schema.json"),
+    );
+    assert_eq!(
+        json["unindexed_foreign_keys"][0]["constraint"],
+        "orders_customer_id_fkey"
+    );
+    let text = plumb(&ledger, &["db", database]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Unindexed foreign keys (1)"), "{text}");
+
+    let sql =
+        "SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = $1";
+    let explained = plumb(&ledger, &["db", "explain", database, sql, "-o", "json"]);
+    assert_eq!(
+        explained.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&explained.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&explained.stdout).unwrap();
+    validate(
+        &json,
+        include_str!("../../../plumb-schema/schema/db-explain.schema.json"),
+    );
+    assert_eq!(json["generic_plan"], true);
+}
+
+#[test]
+fn db_errors_exit_2_with_a_hint_and_reset_stats_needs_yes() {
+    let Some((pg, database)) = cluster() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let wrong = pg.url_as("postgres", "wrong", "app");
+    for (args, says, hint) in [
+        (
+            vec!["db", wrong.as_str()],
+            "refused role postgres",
+            "hint: check the password for role postgres",
+        ),
+        (
+            vec!["db", "explain", database.as_str(), "SELEC 1"],
+            "syntax error at or near \"SELEC\" at character 1",
+            "hint: check the statement's syntax",
+        ),
+        (
+            vec!["db", "reset-stats", database.as_str()],
+            "writes to the database",
+            "hint: add --yes",
+        ),
+        (
+            vec!["db", "mysql://a@b/c"],
+            "bad database URL",
+            "hint: write it as postgres://",
+        ),
+    ] {
+        let out = plumb(&ledger, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(says) && stderr.contains(hint),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("wrong"),
+            "{args:?} shows the password: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
+    let Some((_, database)) = cluster() else {
+        return;
+    };
+    let database = database.clone();
     let server = app(database.clone());
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger.db");
