@@ -182,21 +182,31 @@ fn write_statements_markdown(out: &mut impl Write, statements: &[Statement]) -> 
 }
 
 fn write_section_text(out: &mut impl Write, title: &str, items: &[Item]) -> fmt::Result {
+    write_section_indented(out, "", title, items)
+}
+
+/// A section whose title starts at `indent`, its items two spaces further in.
+fn write_section_indented(
+    out: &mut impl Write,
+    indent: &str,
+    title: &str,
+    items: &[Item],
+) -> fmt::Result {
     if items.is_empty() {
-        return writeln!(out, "\n{title}: none");
+        return writeln!(out, "\n{indent}{title}: none");
     }
     if SUMMARIES.contains(&title) {
-        writeln!(out, "\n{title}")?;
+        writeln!(out, "\n{indent}{title}")?;
     } else {
-        writeln!(out, "\n{title} ({})", items.len())?;
+        writeln!(out, "\n{indent}{title} ({})", items.len())?;
     }
     for i in items {
-        writeln!(out, "  {}", i.headline)?;
+        writeln!(out, "{indent}  {}", i.headline)?;
         if let Some(evidence) = &i.evidence {
-            writeln!(out, "      evidence: {evidence}")?;
+            writeln!(out, "{indent}      evidence: {evidence}")?;
         }
         if let Some(fix) = &i.fix {
-            writeln!(out, "      fix: {fix}")?;
+            writeln!(out, "{indent}      fix: {fix}")?;
         }
     }
     Ok(())
@@ -213,7 +223,7 @@ fn write_section_markdown(out: &mut impl Write, title: &str, items: &[Item]) -> 
             writeln!(out, "  - evidence: {evidence}")?;
         }
         if let Some(fix) = &i.fix {
-            writeln!(out, "  - fix: `{fix}`")?;
+            writeln!(out, "  - fix: {}", code_or_prose(fix))?;
         }
     }
     Ok(())
@@ -409,11 +419,18 @@ fn blocked(report: &DbReport) -> Vec<Item> {
         .blocked
         .iter()
         .map(|q| {
-            let blockers: Vec<String> = q
+            let mut blockers: Vec<String> = q
                 .blockers
                 .iter()
                 .map(|b| format!("blocked by {}", backend_text(b)))
                 .collect();
+            if blockers.is_empty() {
+                let pids: Vec<String> = q.blocked_by.iter().map(i32::to_string).collect();
+                blockers.push(format!(
+                    "blocked by pid {} (gone by the time it was read)",
+                    pids.join(", ")
+                ));
+            }
             item(
                 backend_text(&q.waiting),
                 Some(blockers.join("; ")),
@@ -618,9 +635,9 @@ fn write_load_db(out: &mut impl Write, db: &LoadDbStats, markdown: bool) -> fmt:
         }
         Ok(())
     } else {
-        write_section_text(out, "  N+1 suspects in this load", &items)?;
+        write_section_indented(out, "  ", "N+1 suspects in this load", &items)?;
         if !notes.is_empty() {
-            write_section_text(out, "  Database notes", &notes)?;
+            write_section_indented(out, "  ", "database notes", &notes)?;
         }
         Ok(())
     }
@@ -645,6 +662,174 @@ fn shorten(text: &str, max: usize) -> String {
     format!("{kept}…")
 }
 
+/// SQL in backticks, words as they are.
+fn code_or_prose(fix: &str) -> String {
+    const SQL: [&str; 9] = [
+        "CREATE ", "DROP ", "SELECT ", "VACUUM ", "ANALYZE ", "REINDEX ", "GRANT ", "ALTER ",
+        "SET ",
+    ];
+    if SQL.iter().any(|k| fix.starts_with(k)) {
+        format!("`{fix}`")
+    } else {
+        fix.to_owned()
+    }
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plumb_schema::db::*;
+
+    fn statement(query: &str, calls: i64, total_ms: f64, rows: i64) -> Statement {
+        Statement {
+            queryid: 42,
+            query: query.to_owned(),
+            calls,
+            total_ms,
+            mean_ms: total_ms / calls as f64,
+            rows,
+            shared_blks_hit: 900,
+            shared_blks_read: 12,
+            temp_blks_read: 0,
+            temp_blks_written: 0,
+            time_share: 0.75,
+        }
+    }
+
+    fn suspect() -> NPlusOneSuspect {
+        NPlusOneSuspect {
+            statement: statement("SELECT name FROM customers WHERE id = $1", 600, 3.0, 600),
+            rows_per_call: 1.0,
+            calls_per_request: None,
+            evidence: "600 calls returning 1.00 rows each".to_owned(),
+            fix: "fetch the rows in one statement".to_owned(),
+        }
+    }
+
+    fn report() -> DbReport {
+        DbReport {
+            schema_version: DB_SCHEMA_VERSION,
+            kind: "db".to_owned(),
+            server: ServerInfo {
+                version: "15.18".to_owned(),
+                version_num: 150018,
+                database: "shop".to_owned(),
+                user: "postgres".to_owned(),
+                stats_since: Some("2026-12-01 10:00:00+00".to_owned()),
+                stats_age_secs: Some(7200.0),
+            },
+            capabilities: vec![Capability {
+                name: "hypopg".to_owned(),
+                status: CapabilityStatus::Missing,
+                detail: "not installed".to_owned(),
+                hint: Some("CREATE EXTENSION hypopg;".to_owned()),
+            }],
+            statements: Some(StatementStats {
+                total_ms: 4.0,
+                total_calls: 620,
+                by_total_time: vec![statement(
+                    "SELECT name FROM customers WHERE id = $1",
+                    600,
+                    3.0,
+                    600,
+                )],
+                by_mean_time: vec![],
+            }),
+            n_plus_one: vec![suspect()],
+            missing_indexes: vec![MissingIndex {
+                table: "public.orders".to_owned(),
+                live_rows: 200_000,
+                seq_scans: 20,
+                seq_rows_read: 4_000_000,
+                idx_scans: 0,
+                columns: vec!["reference".to_owned()],
+                statement: Some("SELECT id FROM orders WHERE reference = $1".to_owned()),
+                suggested_index: Some("CREATE INDEX ON public.orders (reference)".to_owned()),
+                hypothetical: Some(HypotheticalCost {
+                    cost_before: 4319.0,
+                    cost_after: 8.06,
+                    index_used: true,
+                }),
+                evidence: "20 sequential scans".to_owned(),
+                fix: "CREATE INDEX CONCURRENTLY ON public.orders (reference);".to_owned(),
+            }],
+            unused_indexes: vec![],
+            duplicate_indexes: vec![],
+            invalid_indexes: vec![],
+            unindexed_foreign_keys: vec![],
+            cache: CacheHitRatios {
+                table: Some(0.95),
+                index: None,
+            },
+            connections: Connections {
+                total: 5,
+                max_connections: 100,
+                active: 1,
+                idle: 2,
+                idle_in_transaction: 1,
+                idle_in_transaction_over_5m: 0,
+                waiting_on_lock: 1,
+            },
+            long_running: vec![],
+            blocked: vec![BlockedQuery {
+                waiting: Backend {
+                    pid: 11,
+                    user: Some("app".to_owned()),
+                    application: None,
+                    state: Some("active".to_owned()),
+                    query_secs: Some(3.0),
+                    transaction_secs: Some(3.0),
+                    wait: Some("Lock: transactionid".to_owned()),
+                    query: Some(
+                        "UPDATE accounts SET balance = balance - 1 WHERE id = 1".to_owned(),
+                    ),
+                },
+                blocked_by: vec![10],
+                blockers: vec![],
+                fix: "SELECT pg_terminate_backend(10);".to_owned(),
+            }],
+            bloat: vec![],
+            maintenance: vec![],
+            skipped: vec![],
+        }
+    }
+
+    #[test]
+    fn the_report_as_text_and_markdown() {
+        insta::assert_snapshot!("db_report_text", render_report_text(&report()));
+        insta::assert_snapshot!("db_report_markdown", render_report_markdown(&report()));
+    }
+
+    #[test]
+    fn the_database_part_of_a_load() {
+        let mut n_plus_one = suspect();
+        n_plus_one.calls_per_request = Some(10.0);
+        let db = LoadDbStats {
+            schema_version: DB_SCHEMA_VERSION,
+            target: "postgres://app:***@db/shop".to_owned(),
+            requests: 60,
+            queries: 660,
+            transaction_statements: 0,
+            queries_per_request: Some(11.0),
+            db_time_ms: 6.0,
+            db_time_per_request_ms: Some(0.1),
+            latency_share: Some(0.04),
+            top_statements: vec![n_plus_one.statement.clone()],
+            n_plus_one: vec![n_plus_one],
+            cache_hit_ratio: Some(0.99),
+            connections: ConnectionsUsed {
+                max_total: 2,
+                max_active: 1,
+                max_idle_in_transaction: 0,
+                max_connections: 100,
+                samples: 5,
+            },
+            notes: vec![],
+        };
+        insta::assert_snapshot!("db_load_text", render_load_db_text(&db));
+    }
 }
