@@ -12,6 +12,7 @@
 
 mod bench;
 mod bootstrap;
+mod capacity;
 mod comparable;
 mod judge;
 mod load;
@@ -21,6 +22,7 @@ mod thresholds;
 mod widen;
 
 pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
+pub use capacity::compare_capacity;
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;

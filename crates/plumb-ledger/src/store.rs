@@ -166,6 +166,7 @@ impl Ledger {
         let modified = std::fs::metadata(file).and_then(|m| m.modified()).ok();
         let started_at = match &result {
             RunResult::Load(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
+            RunResult::Capacity(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
             RunResult::Bench(_) | RunResult::Profile(_) => None,
         }
         .or(modified)
@@ -174,6 +175,7 @@ impl Ledger {
             RunResult::Load(r) => r.plumb_version.clone(),
             RunResult::Bench(r) => r.plumb_version.clone(),
             RunResult::Profile(r) => r.plumb_version.clone(),
+            RunResult::Capacity(r) => r.plumb_version.clone(),
         };
         let run = NewRun {
             name: None,

@@ -6,6 +6,7 @@
 use crate::compare::{self, ComparisonTable};
 use crate::format;
 use plumb_schema::bench::BenchReport;
+use plumb_schema::capacity::CapacityResult;
 use plumb_schema::load::LoadResult;
 use plumb_schema::profile::{CpuOutcome, ProfileReport};
 use plumb_stats::DurationHistogram;
@@ -20,6 +21,8 @@ pub enum ReportRun<'a> {
     Bench(&'a str, &'a BenchReport),
     /// A profile, with its flamegraph SVG when it has CPU samples.
     Profile(&'a str, &'a ProfileReport, Option<&'a [u8]>),
+    /// A capacity search.
+    Capacity(&'a str, &'a CapacityResult),
 }
 
 const PALETTE: [&str; 6] = [
@@ -50,6 +53,7 @@ pub fn html(runs: &[ReportRun<'_>], comparison: Option<&ComparisonTable>) -> Str
             ReportRun::Profile(id, report, svg) => {
                 body.push_str(&profile_section(id, report, *svg))
             }
+            ReportRun::Capacity(id, result) => body.push_str(&capacity_section(id, result)),
         }
     }
     format!(
@@ -189,6 +193,49 @@ fn profile_section(id: &str, r: &ProfileReport, flamegraph: Option<&[u8]>) -> St
     for note in &r.notes {
         let _ = write!(out, "<p class=\"note\">{}</p>", escape(note));
     }
+    out.push_str("</section>");
+    out
+}
+
+fn capacity_section(id: &str, r: &CapacityResult) -> String {
+    let mut out = format!(
+        "<section class=\"run capacity\"><h2>Capacity search {}</h2><p><strong>{}</strong></p><p>{} &middot; goal {}</p><table><tr><th>Step</th><th>Offered req/s</th><th>Achieved req/s</th><th>Errors</th><th>p99 ms</th><th>Verdict</th></tr>",
+        escape(id),
+        escape(&r.headline),
+        escape(&r.url),
+        escape(&r.goal)
+    );
+    for (i, step) in r.steps.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            format::rate(step.rate),
+            format::rate(step.achieved_rps),
+            format::percent(step.error_rate),
+            step.p99_ms.map_or_else(|| "-".to_string(), format::ms),
+            escape(&step.verdict)
+        );
+    }
+    out.push_str("</table>");
+    let mut points: Vec<(f64, f64)> = r
+        .steps
+        .iter()
+        .filter(|s| !s.confirmation)
+        .filter_map(|s| Some((s.rate, s.p99_ms?)))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let series = [Series {
+        name: "p99".into(),
+        points,
+    }];
+    out.push_str(&chart(
+        "capacity",
+        "p99 latency against the offered rate",
+        "offered rate (req/s)",
+        "p99 (ms)",
+        &series,
+    ));
     out.push_str("</section>");
     out
 }

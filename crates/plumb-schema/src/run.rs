@@ -3,6 +3,7 @@
 //! ledger stores these; `compare`, `gate` and `report` read them.
 
 use crate::bench::{BenchReport, BENCH_SCHEMA_VERSION};
+use crate::capacity::{CapacityResult, CAPACITY_SCHEMA_VERSION};
 use crate::load::{LoadResult, LOAD_SCHEMA_VERSION};
 use crate::profile::{ProfileReport, PROFILE_SCHEMA_VERSION};
 
@@ -15,6 +16,8 @@ pub enum RunKind {
     Bench,
     /// `plumb profile`.
     Profile,
+    /// `plumb capacity`.
+    Capacity,
 }
 
 impl RunKind {
@@ -24,6 +27,7 @@ impl RunKind {
             RunKind::Load => "load",
             RunKind::Bench => "bench",
             RunKind::Profile => "profile",
+            RunKind::Capacity => "capacity",
         }
     }
 
@@ -33,6 +37,7 @@ impl RunKind {
             "load" => Some(RunKind::Load),
             "bench" => Some(RunKind::Bench),
             "profile" => Some(RunKind::Profile),
+            "capacity" => Some(RunKind::Capacity),
             _ => None,
         }
     }
@@ -47,6 +52,8 @@ pub enum RunResult {
     Bench(Box<BenchReport>),
     /// A `plumb profile` result.
     Profile(Box<ProfileReport>),
+    /// A `plumb capacity` result.
+    Capacity(Box<CapacityResult>),
 }
 
 /// Why a text is not a result this plumb can read.
@@ -70,6 +77,7 @@ impl RunResult {
             RunResult::Load(_) => RunKind::Load,
             RunResult::Bench(_) => RunKind::Bench,
             RunResult::Profile(_) => RunKind::Profile,
+            RunResult::Capacity(_) => RunKind::Capacity,
         }
     }
 
@@ -79,6 +87,7 @@ impl RunResult {
             RunResult::Load(result) => result.interrupted,
             RunResult::Bench(report) => report.interrupted,
             RunResult::Profile(report) => report.interrupted,
+            RunResult::Capacity(result) => result.interrupted,
         }
     }
 
@@ -88,6 +97,7 @@ impl RunResult {
             RunResult::Load(result) => serde_json::to_string(result),
             RunResult::Bench(report) => serde_json::to_string(report),
             RunResult::Profile(report) => serde_json::to_string(report),
+            RunResult::Capacity(result) => serde_json::to_string(result),
         };
         value.expect("results always serialize")
     }
@@ -98,6 +108,14 @@ impl RunResult {
             RunResult::Load(result) => serde_json::to_string(&result.settings),
             RunResult::Bench(report) => serde_json::to_string(&report.settings),
             RunResult::Profile(report) => serde_json::to_string(&report.target),
+            RunResult::Capacity(result) => serde_json::to_string(&serde_json::json!({
+                "url": result.url,
+                "goal": result.goal,
+                "max_error_rate": result.max_error_rate,
+                "settle_s": result.settle_s,
+                "measure_s": result.measure_s,
+                "precision": result.precision,
+            })),
         };
         value.expect("settings always serialize")
     }
@@ -111,6 +129,7 @@ impl RunResult {
             RunKind::Load => LOAD_SCHEMA_VERSION,
             RunKind::Bench => BENCH_SCHEMA_VERSION,
             RunKind::Profile => PROFILE_SCHEMA_VERSION,
+            RunKind::Capacity => CAPACITY_SCHEMA_VERSION,
         };
         let found = value.get("schema_version").and_then(|v| v.as_u64());
         if let Some(found) = found.filter(|&v| v > u64::from(supported)) {
@@ -120,13 +139,19 @@ impl RunResult {
             RunKind::Load => RunResult::Load(serde_json::from_value(value).map_err(invalid)?),
             RunKind::Bench => RunResult::Bench(serde_json::from_value(value).map_err(invalid)?),
             RunKind::Profile => RunResult::Profile(serde_json::from_value(value).map_err(invalid)?),
+            RunKind::Capacity => {
+                RunResult::Capacity(serde_json::from_value(value).map_err(invalid)?)
+            }
         })
     }
 
     /// Which kind of result a JSON value is, by the fields only that kind has.
     fn kind_of(value: &serde_json::Value) -> Result<RunKind, ParseError> {
-        if value.get("kind").and_then(|k| k.as_str()) == Some("load") {
+        let kind = value.get("kind").and_then(|k| k.as_str());
+        if kind == Some("load") {
             Ok(RunKind::Load)
+        } else if kind == Some("capacity") {
+            Ok(RunKind::Capacity)
         } else if value.get("benchmarks").is_some() {
             Ok(RunKind::Bench)
         } else if value.get("cpu").is_some() && value.get("resources").is_some() {
@@ -156,6 +181,7 @@ impl RunResult {
                 .collect::<Vec<_>>()
                 .join("; "),
             RunResult::Profile(r) => r.headline(),
+            RunResult::Capacity(r) => r.headline.clone(),
         }
     }
 }

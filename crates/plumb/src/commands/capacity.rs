@@ -54,6 +54,8 @@ pub fn run(args: CapacityArgs) -> anyhow::Result<Outcome> {
             interrupted: stop.reason().is_some(),
         },
     );
+    let saved = plumb_ledger::RunResult::Capacity(Box::new(result.clone()));
+    crate::save::save(&args.save, saved, started);
     finish(&args, &result, json.as_ref())?;
     Ok(outcome(&result))
 }

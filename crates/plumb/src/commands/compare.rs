@@ -218,11 +218,24 @@ fn compare_kind(
     if let (Some(b), Some(c)) = (profiles(base), profiles(cand)) {
         return Ok(plumb_compare::compare_profile(&b, &c, settings));
     }
+    if let (Some(b), Some(c)) = (capacities(base), capacities(cand)) {
+        return Ok(plumb_compare::compare_capacity(&b, &c, settings));
+    }
     anyhow::bail!(
-        "cannot compare {} with {}: every run must be of one kind (load, bench or profile)\nhint: compare load runs with load runs, bench runs with bench runs and profiles with profiles",
+        "cannot compare {} with {}: every run must be of one kind (load, bench, profile or capacity)\nhint: compare load runs with load runs, bench runs with bench runs and profiles with profiles",
         kinds(base),
         kinds(cand)
     )
+}
+
+/// Every run's capacity search, when every run is one.
+fn capacities(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::capacity::CapacityResult>> {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Capacity(result) => Some(&**result),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every run's profile, when every run is a profile.

@@ -100,6 +100,9 @@ fn measured_seconds(runs: &[RunRecord]) -> f64 {
                 .map(|run| run.wall_seconds)
                 .sum(),
             RunResult::Profile(report) => report.duration_secs,
+            RunResult::Capacity(result) => {
+                result.steps.len() as f64 * (result.settle_s.ceil() + result.measure_s)
+            }
         })
         .sum()
 }
@@ -154,7 +157,7 @@ fn gate_thresholds(
     let cand_values = saved(cand)?;
     let base_values = match base {
         RunResult::Load(base) => Some(saved(base)?),
-        RunResult::Bench(_) | RunResult::Profile(_) => None,
+        RunResult::Bench(_) | RunResult::Profile(_) | RunResult::Capacity(_) => None,
     };
     Ok(
         plumb_compare::check_saved(thresholds, &cand_values, base_values.as_ref())

@@ -120,6 +120,7 @@ fn report_run<'a>(record: &'a RunRecord, flamegraph: Option<&'a [u8]>) -> Report
         RunResult::Load(r) => ReportRun::Load(&record.id, r),
         RunResult::Bench(r) => ReportRun::Bench(&record.id, r),
         RunResult::Profile(r) => ReportRun::Profile(&record.id, r, flamegraph),
+        RunResult::Capacity(r) => ReportRun::Capacity(&record.id, r),
     }
 }
 
@@ -161,6 +162,15 @@ fn csv(records: &[RunRecord]) -> String {
                     let cpu = p.cpu_user_percent + p.cpu_system_percent;
                     let _ = writeln!(out, "{id},profile,cpu_percent,{t},{cpu}");
                     let _ = writeln!(out, "{id},profile,rss_bytes,{t},{}", p.rss_bytes);
+                }
+            }
+            RunResult::Capacity(r) => {
+                for (i, step) in r.steps.iter().enumerate() {
+                    let _ = writeln!(out, "{id},capacity,offered_rps,{i},{}", step.rate);
+                    let _ = writeln!(out, "{id},capacity,achieved_rps,{i},{}", step.achieved_rps);
+                    if let Some(p99) = step.p99_ms {
+                        let _ = writeln!(out, "{id},capacity,latency_p99_ms,{i},{p99}");
+                    }
                 }
             }
             RunResult::Bench(r) => {

@@ -33,6 +33,9 @@ pub fn render(result: &RunResult, format: OutputFormat) -> anyhow::Result<String
         (RunResult::Profile(r), OutputFormat::Text) => plumb_report::profile::render_profile(r, 15),
         (RunResult::Profile(r), OutputFormat::Json) => serde_json::to_string_pretty(r)? + "\n",
         (RunResult::Profile(r), OutputFormat::Markdown) => plumb_report::profile::markdown(r, 15),
+        (RunResult::Capacity(r), OutputFormat::Text) => plumb_report::capacity::text(r),
+        (RunResult::Capacity(r), OutputFormat::Json) => serde_json::to_string_pretty(r)? + "\n",
+        (RunResult::Capacity(r), OutputFormat::Markdown) => plumb_report::capacity::markdown(r),
     })
 }
 

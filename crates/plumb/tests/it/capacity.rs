@@ -4,14 +4,28 @@
 
 use crate::support::{run, stdout};
 use plumb_test::WorkerPool;
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
+
+/// plumb with its own ledger.
+fn with_ledger(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PLUMB_LEDGER", ledger)
+        .env_remove("PLUMB_NO_SAVE")
+        .output()
+        .expect("plumb runs")
+}
 
 #[test]
 fn the_capacity_of_a_worker_pool_is_found_within_10_percent() {
     let pool = WorkerPool::start(8, Duration::from_millis(50));
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("capacity.json");
-    let out = run(&[
+    let ledger = dir.path().join("ledger.db");
+    let out = with_ledger(&ledger, &[
         "capacity",
         &pool.url(),
         "--goal",
@@ -24,6 +38,8 @@ fn the_capacity_of_a_worker_pool_is_found_within_10_percent() {
         "3s",
         "--json",
         json.to_str().unwrap(),
+        "--run-name",
+        "pool",
     ]);
     let text = stdout(&out);
     assert!(
@@ -44,6 +60,15 @@ fn the_capacity_of_a_worker_pool_is_found_within_10_percent() {
     assert!(steps.last().unwrap()["confirmation"].as_bool().unwrap());
     assert!(text.starts_with("sustains "), "{text}");
     assert!(text.contains("p(95)<150ms"), "{text}");
+
+    // Saved in the ledger: listed, shown again, and gated (against itself: equivalent at worst).
+    let history = stdout(&with_ledger(&ledger, &["history"]));
+    assert!(history.contains("capacity") && history.contains("sustains"), "{history}");
+    let shown = stdout(&with_ledger(&ledger, &["show", "pool", "-o", "markdown"]));
+    assert!(shown.contains("| Step | Offered req/s"), "{shown}");
+    let gate = with_ledger(&ledger, &["gate", "pool", "--baseline", "pool"]);
+    assert_eq!(gate.status.code(), Some(0), "{}", stdout(&gate));
+    assert!(stdout(&gate).contains("sustained rate"), "{}", stdout(&gate));
 }
 
 #[test]
