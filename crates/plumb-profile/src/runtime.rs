@@ -304,10 +304,16 @@ pub(crate) fn findings(pid: u32, cpu: &CpuOutcome, watched: Watched) -> Findings
         perf_map.as_ref(),
         watched.python.as_ref(),
     );
+    // Reading Python's frames needs no perf events: the view is there when sampling is not.
+    let python = watched
+        .python
+        .as_ref()
+        .and_then(|outcome| crate::python::profile(outcome, watched.frequency_hz));
     let CpuOutcome::Sampled(cpu) = cpu else {
         return Findings {
             runtimes,
-            ..Findings::default()
+            stack_quality: None,
+            python,
         };
     };
     let (walk, limit) = if cpu.unwinding == Unwinding::Dwarf.name() {
@@ -318,10 +324,7 @@ pub(crate) fn findings(pid: u32, cpu: &CpuOutcome, watched: Watched) -> Findings
     Findings {
         runtimes,
         stack_quality: stack_quality(cpu, walk, limit),
-        python: watched
-            .python
-            .as_ref()
-            .and_then(|outcome| crate::python::profile(outcome, cpu.frequency_hz)),
+        python,
     }
 }
 
@@ -341,6 +344,8 @@ pub(crate) struct Watched {
     pub detected: Vec<Detected>,
     /// Python stacks of every Python process, merged.
     pub python: Option<PythonOutcome>,
+    /// How often they were read.
+    pub frequency_hz: u32,
 }
 
 /// A thread that detects the runtimes of the watched processes (new ones too: gunicorn's
@@ -402,7 +407,7 @@ fn watch(
         look(selection, &mut members, frequency_hz, stop);
         sleep_until(Instant::now() + LOOK_EVERY, stop);
     }
-    finish(members)
+    finish(members, frequency_hz)
 }
 
 /// Detect the runtimes of processes new to the selection (or still without one), and start a
@@ -439,7 +444,7 @@ fn look(
 }
 
 /// One note per runtime kind, and every Python process's stacks merged.
-fn finish(members: BTreeMap<u32, Member>) -> Watched {
+fn finish(members: BTreeMap<u32, Member>, frequency_hz: u32) -> Watched {
     let mut detected: Vec<Detected> = Vec::new();
     let mut outcomes = Vec::new();
     for member in members.into_values() {
@@ -455,6 +460,7 @@ fn finish(members: BTreeMap<u32, Member>) -> Watched {
     Watched {
         detected,
         python: crate::python::merge(outcomes),
+        frequency_hz,
     }
 }
 
@@ -546,6 +552,37 @@ mod tests {
         let notes = super::notes(&node, Some(&map), None);
         assert_eq!(notes[0].hint, None);
         assert_eq!(notes[0].named_by, ["perf map /tmp/perf-1.map: 3 functions"]);
+    }
+
+    #[test]
+    fn the_python_view_is_kept_when_perf_events_are_not_allowed() {
+        let watched = Watched {
+            detected: vec![Detected {
+                kind: RuntimeKind::Python,
+                version: Some("3.12".into()),
+                perf_flag: false,
+            }],
+            python: Some(PythonOutcome::Sampled {
+                version: "3.12.1".into(),
+                stacks: [(vec!["main (app.py:3)".to_string()], 5)]
+                    .into_iter()
+                    .collect(),
+                failed: 0,
+            }),
+            frequency_hz: 99,
+        };
+        let cpu = CpuOutcome::Unavailable {
+            reason: "not allowed".into(),
+            hint: "allow it".into(),
+        };
+        let found = findings(u32::MAX, &cpu, watched);
+        let python = found.python.expect("the Python view");
+        assert_eq!(
+            (python.profile.samples, python.profile.frequency_hz),
+            (5, 99)
+        );
+        assert_eq!(found.stack_quality, None);
+        assert_eq!(found.runtimes[0].version.as_deref(), Some("3.12.1"));
     }
 
     #[test]
