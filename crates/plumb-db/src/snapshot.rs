@@ -27,18 +27,22 @@ const LOAD_SUSPICION: Suspicion = Suspicion {
 pub struct Snapshot {
     entries: HashMap<(i64, i64), Statement>,
     reset_at: Option<String>,
+    /// Entries pg_stat_statements evicted (it was full) since its reset (PG14+).
+    evicted: Option<i64>,
 }
 
 /// Read pg_stat_statements now.
 pub fn snapshot(session: &Session) -> Result<Snapshot, DbError> {
     let version = server_version(session)?;
     let entries = statements::read(session, version)?;
+    let info = info(session, version);
     Ok(Snapshot {
         entries: entries
             .into_iter()
             .map(|Entry { key, statement }| (key, statement))
             .collect(),
-        reset_at: reset_at(session, version),
+        reset_at: info.as_ref().and_then(|(at, _)| at.clone()),
+        evicted: info.map(|(_, evicted)| evicted),
     })
 }
 
@@ -50,17 +54,18 @@ fn server_version(session: &Session) -> Result<i32, DbError> {
     Ok(rows[0].get(0))
 }
 
-fn reset_at(session: &Session, version: i32) -> Option<String> {
+/// pg_stat_statements_info's reset time and evicted entries (PG14+).
+fn info(session: &Session, version: i32) -> Option<(Option<String>, i64)> {
     if version < 140000 {
         return None;
     }
     let rows = session
         .rows(
             "reading pg_stat_statements_info",
-            "SELECT stats_reset::text FROM pg_stat_statements_info",
+            "SELECT stats_reset::text, dealloc FROM pg_stat_statements_info",
         )
         .ok()?;
-    rows.first().and_then(|r| r.get(0))
+    rows.first().map(|r| (r.get(0), r.get(1)))
 }
 
 /// The change of each statement from `before` to `after`, statements that did not run left out.
@@ -234,6 +239,14 @@ impl LoadWatch {
         let mut stats = load_stats(&self.target, &changed, requests, mean_latency_ms, used);
         if self.before.reset_at != after.reset_at {
             stats.notes.push("pg_stat_statements was reset during the run: statements are counted from the reset".to_owned());
+        }
+        if let (Some(before), Some(after)) = (self.before.evicted, after.evicted) {
+            if after > before {
+                stats.notes.push(format!(
+                    "pg_stat_statements evicted {} entries during the run (it was full): statements of evicted entries are undercounted; raise pg_stat_statements.max",
+                    after - before
+                ));
+            }
         }
         if stats.connections.samples == 0 {
             stats
