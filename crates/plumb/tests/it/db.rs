@@ -330,6 +330,35 @@ fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
         )
     });
     assert!(row.contains("improved"), "{row}");
+    // The threshold read back from saved runs: the fixed run passes, the N+1 one fails.
+    plumb(&ledger, &["baseline", "set", "n-plus-one", "latest~1"]);
+    let gate = |run: &str| {
+        plumb(
+            &ledger,
+            &[
+                "gate",
+                "--baseline",
+                "n-plus-one",
+                run,
+                "--threshold",
+                threshold,
+                "-o",
+                "json",
+            ],
+        )
+    };
+    let (fixed, broken) = (gate("latest"), gate("latest~1"));
+    let fixed: serde_json::Value = serde_json::from_slice(&fixed.stdout).unwrap();
+    let checked = &fixed["thresholds"][0];
+    assert_eq!(checked["status"], "passed", "{fixed:#}");
+    assert_eq!(checked["observed"].as_f64(), Some(1.0), "{fixed:#}");
+    assert_eq!(checked["baseline"].as_f64(), Some(per_request), "{fixed:#}");
+    assert_eq!(
+        broken.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&broken.stdout)
+    );
     let shown = plumb(&ledger, &["show", "latest~1"]);
     let summary = String::from_utf8_lossy(&shown.stdout);
     assert!(summary.contains("queries per request: 11.00"), "{summary}");
