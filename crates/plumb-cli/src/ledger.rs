@@ -97,6 +97,60 @@ pub struct ShowArgs {
     pub ledger: LedgerPath,
 }
 
+/// Arguments of `plumb note`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  plumb note \"add an index on orders(user_id)\"\n  plumb note --run baseline:main \"before the cache\"\n\n`plumb log` lists the notes with each change's measured impact."
+)]
+pub struct NoteArgs {
+    /// What changed (at most 4096 bytes)
+    #[arg(value_parser = parse_note)]
+    pub text: String,
+
+    /// The run the note is about [default: the latest run]
+    #[arg(long, value_name = "RUN", default_value = "latest")]
+    pub run: String,
+
+    /// Where the ledger is.
+    #[command(flatten)]
+    pub ledger: LedgerPath,
+}
+
+/// Arguments of `plumb log`.
+#[derive(Debug, clap::Args)]
+pub struct LogArgs {
+    /// Output format on stdout
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Practical tolerance δ of each impact's comparison
+    #[arg(long, value_name = "PERCENT", default_value = "2%", value_parser = crate::parse_tolerance)]
+    pub tolerance: f64,
+
+    /// Where the ledger is.
+    #[command(flatten)]
+    pub ledger: LedgerPath,
+}
+
+/// A note: not empty, at most [`crate::limits::MAX_NOTE_BYTES`] bytes.
+fn parse_note(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(
+            "a note must say what changed\nhint: plumb note \"add an index on orders(user_id)\""
+                .into(),
+        );
+    }
+    if trimmed.len() > crate::limits::MAX_NOTE_BYTES {
+        return Err(format!(
+            "a note is at most {} bytes, this one is {}\nhint: keep the note to what changed; link to the details",
+            crate::limits::MAX_NOTE_BYTES,
+            trimmed.len()
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
 /// Arguments of `plumb baseline`.
 #[derive(Debug, clap::Args)]
 pub struct BaselineArgs {

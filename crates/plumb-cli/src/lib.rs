@@ -25,7 +25,8 @@ pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
 pub use http::{parse_header, parse_method};
 pub use ledger::{
-    parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, ShowArgs,
+    parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, LogArgs,
+    NoteArgs, ShowArgs,
 };
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch, StageTargets};
 pub use parse::{
@@ -71,6 +72,10 @@ pub enum Command {
     History(HistoryArgs),
     /// Show a saved run (or a JSON result file) again, in any output format.
     Show(ShowArgs),
+    /// Note what changed on a run: the optimization log (`plumb log`).
+    Note(NoteArgs),
+    /// The optimization log: every note with its change's measured impact against the run before.
+    Log(LogArgs),
     /// Name runs as baselines, and list them.
     Baseline(BaselineArgs),
     /// Compare two runs metric by metric, with a verdict against a tolerance.

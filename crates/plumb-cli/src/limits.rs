@@ -37,3 +37,5 @@ pub const MAX_TOP: u64 = 10_000;
 pub const MAX_FREQUENCY: u64 = 10_000;
 /// The longest HTTP method `-m` takes (the longest registered one, UPDATEREDIRECTREF, has 17).
 pub const MAX_METHOD_LEN: usize = 32;
+/// The longest note `plumb note` keeps, in bytes.
+pub const MAX_NOTE_BYTES: usize = 4096;

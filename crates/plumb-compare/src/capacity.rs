@@ -196,7 +196,10 @@ mod tests {
         assert_eq!(c.rows[0].verdict, Verdict::Regressed);
         let close = search(1040.0, 1080.0);
         let c = compare_capacity(&[&before], &[&close], &settings);
-        assert!(!matches!(c.rows[0].verdict, Verdict::Regressed | Verdict::Improved));
+        assert!(!matches!(
+            c.rows[0].verdict,
+            Verdict::Regressed | Verdict::Improved
+        ));
     }
 
     #[test]

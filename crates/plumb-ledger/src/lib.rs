@@ -11,6 +11,7 @@ pub mod context;
 mod error;
 mod locate;
 mod migrate;
+mod notes;
 mod run;
 mod store;
 
@@ -18,5 +19,6 @@ pub use context::{GitInfo, HostFingerprint};
 pub use error::LedgerError;
 pub use locate::{locate, LEDGER_DIR, LEDGER_FILE};
 pub use migrate::SCHEMA_VERSION;
+pub use notes::Note;
 pub use run::{Labels, NewRun, ReadResult, RunKind, RunRecord, RunResult, RunSummary};
 pub use store::{Baseline, HistoryFilter, Ledger};

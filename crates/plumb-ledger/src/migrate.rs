@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[k]` upgrades version `k` to `k + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // v1: runs and their labels.
     "CREATE TABLE runs (
         id            TEXT PRIMARY KEY,
@@ -39,6 +39,14 @@ const MIGRATIONS: [&str; 2] = [
         set_at TEXT NOT NULL
     );
     CREATE INDEX runs_by_name ON runs(name, id);",
+    // v3: the optimization log: notes on runs (`plumb note`), in the order they were written.
+    "CREATE TABLE notes (
+        id         INTEGER PRIMARY KEY,
+        run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        text       TEXT NOT NULL
+    );
+    CREATE INDEX notes_by_run ON notes(run_id);",
 ];
 
 /// Outcome of [`migrate`]: the version found before upgrading.

@@ -19,7 +19,7 @@ const LABEL_SEPARATOR: char = '\u{1f}';
 /// An open ledger.
 #[derive(Debug)]
 pub struct Ledger {
-    conn: Connection,
+    pub(crate) conn: Connection,
     path: PathBuf,
 }
 
@@ -141,7 +141,10 @@ impl Ledger {
             .map_err(self.sqlite("read the schema version"))
     }
 
-    fn sqlite(&self, action: &'static str) -> impl FnOnce(rusqlite::Error) -> LedgerError + '_ {
+    pub(crate) fn sqlite(
+        &self,
+        action: &'static str,
+    ) -> impl FnOnce(rusqlite::Error) -> LedgerError + '_ {
         move |source| LedgerError::Sqlite {
             path: self.path.clone(),
             action,

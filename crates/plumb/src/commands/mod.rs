@@ -10,6 +10,8 @@ mod demo;
 mod gate;
 mod history;
 mod load;
+mod log;
+mod note;
 mod profile;
 mod report;
 mod show;
@@ -28,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Profile(args) => profile::run(args),
         Command::History(args) => history::run(args),
         Command::Show(args) => show::run(args),
+        Command::Note(args) => note::run(args),
+        Command::Log(args) => log::run(args),
         Command::Baseline(args) => baseline::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Gate(args) => gate::run(args),

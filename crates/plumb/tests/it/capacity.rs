@@ -25,22 +25,25 @@ fn the_capacity_of_a_worker_pool_is_found_within_10_percent() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("capacity.json");
     let ledger = dir.path().join("ledger.db");
-    let out = with_ledger(&ledger, &[
-        "capacity",
-        &pool.url(),
-        "--goal",
-        "p(95)<150ms",
-        "--start",
-        "40",
-        "--settle",
-        "1s",
-        "--measure",
-        "3s",
-        "--json",
-        json.to_str().unwrap(),
-        "--run-name",
-        "pool",
-    ]);
+    let out = with_ledger(
+        &ledger,
+        &[
+            "capacity",
+            &pool.url(),
+            "--goal",
+            "p(95)<150ms",
+            "--start",
+            "40",
+            "--settle",
+            "1s",
+            "--measure",
+            "3s",
+            "--json",
+            json.to_str().unwrap(),
+            "--run-name",
+            "pool",
+        ],
+    );
     let text = stdout(&out);
     assert!(
         out.status.success(),
@@ -63,12 +66,19 @@ fn the_capacity_of_a_worker_pool_is_found_within_10_percent() {
 
     // Saved in the ledger: listed, shown again, and gated (against itself: equivalent at worst).
     let history = stdout(&with_ledger(&ledger, &["history"]));
-    assert!(history.contains("capacity") && history.contains("sustains"), "{history}");
+    assert!(
+        history.contains("capacity") && history.contains("sustains"),
+        "{history}"
+    );
     let shown = stdout(&with_ledger(&ledger, &["show", "pool", "-o", "markdown"]));
     assert!(shown.contains("| Step | Offered req/s"), "{shown}");
     let gate = with_ledger(&ledger, &["gate", "pool", "--baseline", "pool"]);
     assert_eq!(gate.status.code(), Some(0), "{}", stdout(&gate));
-    assert!(stdout(&gate).contains("sustained rate"), "{}", stdout(&gate));
+    assert!(
+        stdout(&gate).contains("sustained rate"),
+        "{}",
+        stdout(&gate)
+    );
 }
 
 #[test]

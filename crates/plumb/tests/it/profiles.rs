@@ -125,6 +125,24 @@ fn a_profile_is_a_run_that_compare_gate_and_report_read() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<h2>Profile") && page.contains("data:image/svg+xml;base64,"));
     assert!(page.contains("hot_seventy") && page.contains("<h2>Comparison</h2>"));
+
+    // The optimization log: the note on the latest run, measured against the run before it,
+    // with the same figures as `plumb compare`.
+    let note = plumb(&ledger, &["note", "hot_seventy made 3.5x cheaper"], "7");
+    assert!(note.status.success(), "{}", text(&note.stderr));
+    let log = plumb(&ledger, &["log"], "7");
+    let listed = text(&log.stdout);
+    assert!(listed.contains("hot_seventy made 3.5x cheaper"), "{listed}");
+    let impact = listed
+        .lines()
+        .find(|line| line.contains("plumb_fixture_hot::hot_seventy"))
+        .unwrap_or_else(|| panic!("the hot function's impact: {listed}"));
+    assert!(impact.contains("improved"), "{impact}");
+    let cells: Vec<&str> = hot_row.split_whitespace().collect();
+    let before_ms = cells.iter().position(|c| *c == "ms").map(|i| cells[i - 1]).unwrap();
+    assert!(impact.contains(before_ms), "log {impact} vs compare {hot_row}");
+    let markdown = text(&plumb(&ledger, &["log", "-o", "markdown"], "7").stdout);
+    assert!(markdown.contains("| When | Change | Run | Against | Impact |"), "{markdown}");
 }
 
 /// A server that answers every byte after 8 ms; returns its port.
