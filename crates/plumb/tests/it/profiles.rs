@@ -139,10 +139,20 @@ fn a_profile_is_a_run_that_compare_gate_and_report_read() {
         .unwrap_or_else(|| panic!("the hot function's impact: {listed}"));
     assert!(impact.contains("improved"), "{impact}");
     let cells: Vec<&str> = hot_row.split_whitespace().collect();
-    let before_ms = cells.iter().position(|c| *c == "ms").map(|i| cells[i - 1]).unwrap();
-    assert!(impact.contains(before_ms), "log {impact} vs compare {hot_row}");
+    let before_ms = cells
+        .iter()
+        .position(|c| *c == "ms")
+        .map(|i| cells[i - 1])
+        .unwrap();
+    assert!(
+        impact.contains(before_ms),
+        "log {impact} vs compare {hot_row}"
+    );
     let markdown = text(&plumb(&ledger, &["log", "-o", "markdown"], "7").stdout);
-    assert!(markdown.contains("| When | Change | Run | Against | Impact |"), "{markdown}");
+    assert!(
+        markdown.contains("| When | Change | Run | Against | Impact |"),
+        "{markdown}"
+    );
 }
 
 /// A server that answers every byte after 8 ms; returns its port.
