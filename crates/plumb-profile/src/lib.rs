@@ -153,14 +153,16 @@ fn run_attached(
         exit_code: None,
     };
     let watched = watch.stop();
-    Ok(assemble(
+    let mut report = assemble(
         target,
         elapsed,
         cpu,
         resources.stop(),
         watched,
         Some(weighted),
-    ))
+    );
+    report.notes.extend(selection.busy_children_note("--tree"));
+    Ok(report)
 }
 
 fn assemble(

@@ -119,6 +119,41 @@ impl ProcessSelection {
     }
 }
 
+impl ProcessSelection {
+    /// When the selection leaves out children that work harder than their parent (a gunicorn
+    /// master, a Node cluster's primary, a shell that runs the real program), a note that says
+    /// so and names `flag` (`--tree`, `--watch-tree`) to include them.
+    pub fn busy_children_note(&self, flag: &str) -> Option<String> {
+        if self.tree || self.cgroup.is_some() {
+            return None;
+        }
+        let roots: BTreeSet<u32> = self.pids.iter().copied().collect();
+        let tree = descendants(&roots, all_processes());
+        let (parents, children): (Vec<&ProcStat>, Vec<&ProcStat>) =
+            tree.iter().partition(|p| roots.contains(&p.pid));
+        let cpu = |ps: &[&ProcStat]| {
+            ps.iter()
+                .map(|p| p.times.user + p.times.system)
+                .sum::<u64>()
+        };
+        let (own, theirs) = (cpu(&parents), cpu(&children));
+        if children.is_empty() || theirs <= own {
+            return None;
+        }
+        let tick = procfs::ticks_per_second() as f64;
+        let mut names: Vec<&str> = children.iter().map(|c| c.comm.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        Some(format!(
+            "the selected process has {} child process(es) ({}) that have used {:.1} s of CPU, more than it has itself ({:.1} s): their work is not in this profile; add {flag} to include them",
+            children.len(),
+            names.join(", "),
+            theirs as f64 / tick,
+            own as f64 / tick
+        ))
+    }
+}
+
 fn check_pid(pid: u32) -> Result<(), ProfileError> {
     if pid == 0 || i32::try_from(pid).is_err() {
         return Err(ProfileError::NoSuchProcess { pid });

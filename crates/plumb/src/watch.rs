@@ -55,6 +55,9 @@ impl Watching {
 
     /// Stop sampling and return what was seen.
     pub fn stop(self) -> WatchedServer {
+        if let Some(note) = self.selection.busy_children_note("--watch-tree") {
+            crate::output::log(&format!("warning: {note}"));
+        }
         let cpu = self.cpu.map(|cpu| match cpu {
             Ok(handle) => CpuOutcome::Sampled(handle.stop()),
             Err(unavailable) => unavailable,
