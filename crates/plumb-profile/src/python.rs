@@ -40,14 +40,25 @@ pub(crate) fn sample(pid: u32, frequency_hz: u32, stop: &AtomicBool) -> PythonOu
         Err(reason) => return PythonOutcome::Failed(reason),
     };
     let period = Duration::from_secs_f64(1.0 / f64::from(frequency_hz.max(1)));
-    let mut stacks: HashMap<Vec<String>, u64> = HashMap::new();
+    // Two readings of "running": the thread holding the GIL (the one executing Python code),
+    // and the thread the OS says is running. The first is kept when the interpreter reports a
+    // GIL holder at all: py-spy's mapping of Python threads to OS threads can be wrong without
+    // native unwinding, which counted a thread blocked in accept() as running.
+    let (mut holding, mut running): (HashMap<Vec<String>, u64>, HashMap<Vec<String>, u64>) =
+        Default::default();
     let mut failed = 0;
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         match spy.get_stack_traces() {
             Ok(traces) => {
-                for stack in traces.iter().filter_map(on_cpu_stack) {
-                    *stacks.entry(stack).or_default() += 1;
+                for trace in &traces {
+                    let Some(stack) = on_cpu_stack(trace) else {
+                        continue;
+                    };
+                    if trace.owns_gil {
+                        *holding.entry(stack.clone()).or_default() += 1;
+                    }
+                    *running.entry(stack).or_default() += 1;
                 }
             }
             Err(_) if !is_alive(pid) => break,
@@ -60,6 +71,7 @@ pub(crate) fn sample(pid: u32, frequency_hz: u32, stop: &AtomicBool) -> PythonOu
             None => next = now,
         }
     }
+    let stacks = if holding.is_empty() { running } else { holding };
     PythonOutcome::Sampled {
         version: spy.version.to_string(),
         stacks,
@@ -143,7 +155,7 @@ fn is_alive(pid: u32) -> bool {
 
 /// The frames of a thread that was running, root first.
 fn on_cpu_stack(trace: &py_spy::StackTrace) -> Option<Vec<String>> {
-    if !trace.active || trace.frames.is_empty() {
+    if !(trace.active || trace.owns_gil) || trace.frames.is_empty() {
         return None;
     }
     Some(trace.frames.iter().rev().map(frame_name).collect())

@@ -368,3 +368,35 @@ fn python_children_of_a_launched_command_are_read_too() {
         view.profile.samples
     );
 }
+
+/// The Python view counts the thread executing Python code (the GIL holder), not a thread
+/// blocked in accept() that py-spy could take for running.
+#[test]
+fn blocked_python_threads_are_not_in_the_python_view() {
+    let Some(python) = python(8) else {
+        return skip("CPython 3.8+");
+    };
+    let report = run(
+        &python,
+        &[&fixture("waits.py"), "2"],
+        Unwinding::FramePointers,
+    );
+    let python_view = report.python.as_ref().expect("a Python view");
+    let functions = &python_view.profile.hot_functions;
+    let share = |prefixes: &[&str]| -> f64 {
+        functions
+            .iter()
+            .filter(|f| prefixes.iter().any(|p| f.name.starts_with(p)))
+            .map(|f| f.self_percent)
+            .sum()
+    };
+    let compute = share(&["compute ("]);
+    assert!(compute >= 75.0, "compute is the CPU: {functions:#?}");
+    let serving = share(&["serve (", "socket.accept (", "accept ("]);
+    assert!(serving <= 3.0, "the server thread waits: {functions:#?}");
+    let sleeping = share(&["main ("]);
+    assert!(
+        sleeping <= 3.0,
+        "main's own line is its sleep: {functions:#?}"
+    );
+}
