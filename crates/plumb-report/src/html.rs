@@ -140,7 +140,61 @@ fn load_section(id: &str, r: &LoadResult) -> String {
         "errors",
         &errors,
     ));
+    if let Some(db) = &r.db {
+        out.push_str(&db_section(db));
+    }
     out.push_str("</section>");
+    out
+}
+
+/// Rows of the database's statement table in a load run.
+const DB_ROWS: usize = 10;
+
+/// What the database did during a load (`plumb load --db`).
+fn db_section(db: &plumb_schema::db::LoadDbStats) -> String {
+    let per_request = |v: Option<f64>, unit: &str| {
+        v.map_or_else(
+            || "-".to_string(),
+            |v| format!("{} {unit}", format::significant(v)),
+        )
+    };
+    let mut out = format!(
+        "<h3>Database during the load</h3><p>{} queries for {} requests: <strong>{}</strong> &middot; database time {} per request{} &middot; cache hit ratio {} &middot; up to {} connections ({} active, {} idle in transaction) of {}</p>",
+        db.queries,
+        db.requests,
+        per_request(db.queries_per_request, "queries per request"),
+        per_request(db.db_time_per_request_ms, "ms"),
+        db.latency_share
+            .map_or_else(String::new, |s| format!(" ({} of the latency)", format::percent(s))),
+        db.cache_hit_ratio
+            .map_or_else(|| "-".to_string(), format::percent),
+        db.connections.max_total,
+        db.connections.max_active,
+        db.connections.max_idle_in_transaction,
+        db.connections.max_connections
+    );
+    for suspect in &db.n_plus_one {
+        let _ = write!(
+            out,
+            "<p class=\"regressed\">N+1 suspect: <code>{}</code>: {} ({})</p>",
+            escape(&suspect.statement.query),
+            escape(&suspect.evidence),
+            escape(&suspect.fix)
+        );
+    }
+    out.push_str("<table><tr><th>Statement</th><th>Calls</th><th>Total ms</th><th>Mean ms</th><th>Rows</th></tr>");
+    for s in db.top_statements.iter().take(DB_ROWS) {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&s.query),
+            s.calls,
+            format::ms(s.total_ms),
+            format::ms(s.mean_ms),
+            s.rows
+        );
+    }
+    out.push_str("</table>");
     out
 }
 

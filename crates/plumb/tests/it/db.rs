@@ -371,5 +371,20 @@ fn load_with_db_counts_queries_per_request_and_names_the_n_plus_one() {
         !summary.contains(plumb_test::POSTGRES_PASSWORD),
         "{summary}"
     );
+    // The HTML report shows what the database did during the load, the N+1 named.
+    let html = dir.path().join("report.html");
+    let report = plumb(
+        &ledger,
+        &["report", "latest~1", "--html", html.to_str().unwrap()],
+    );
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Database during the load"), "no DB section");
+    assert!(page.contains("11 queries per request") || page.contains("11.0 queries per request"));
+    assert!(page.contains("N+1 suspect: <code>SELECT name FROM customers WHERE id = $1</code>"));
     eprintln!("queries per request before and after the fix: {per_request} / 1\n{row}");
 }
