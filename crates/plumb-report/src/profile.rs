@@ -174,6 +174,42 @@ fn render_ranking(out: &mut String, cpu: &CpuProfile, top: usize) {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    render_callers(out, cpu, top);
+}
+
+/// Most frames below which the time is spent, but none of it in the frame itself, shown.
+const CALLERS: usize = 5;
+
+/// Functions whose time is all in what they call (a Python function named from a perf map,
+/// whose samples land in the interpreter; a Rust function whose work was inlined): the ranking
+/// by self time never shows them, yet they are where to look.
+fn render_callers(out: &mut String, cpu: &CpuProfile, top: usize) {
+    let shown: Vec<&str> = cpu
+        .hot_functions
+        .iter()
+        .take(top)
+        .map(|f| f.name.as_str())
+        .collect();
+    let mut callers: Vec<&plumb_schema::profile::HotFunction> = cpu
+        .hot_functions
+        .iter()
+        .filter(|f| f.self_percent < 1.0 && (5.0..99.0).contains(&f.total_percent))
+        .filter(|f| !shown.contains(&f.name.as_str()))
+        .collect();
+    callers.sort_by(|a, b| b.total_percent.total_cmp(&a.total_percent));
+    if callers.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = callers
+        .iter()
+        .take(CALLERS)
+        .map(|f| format!("{} {:.1}%", shorten(&f.name), f.total_percent))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  by total, with their time in what they call: {}",
+        listed.join(", ")
+    );
 }
 
 /// The wall-clock split of the threads' time, and where they waited.
@@ -517,6 +553,30 @@ mod tests {
             stack_quality: None,
             python: None,
         }
+    }
+
+    #[test]
+    fn callers_whose_time_is_in_their_callees_are_named_by_total() {
+        let cpu = CpuProfile {
+            frequency_hz: 99,
+            unwinding: "dwarf".into(),
+            samples: 100,
+            lost_samples: 0,
+            hot_functions: vec![
+                function("_PyEval_EvalFrameDefault", 60, 99),
+                function("pymalloc_alloc", 30, 30),
+                function("main", 0, 100),
+                function("py::hot_compute (app.py)", 0, 82),
+                function("py::render (app.py)", 0, 12),
+            ],
+            cover_80_percent: vec!["_PyEval_EvalFrameDefault".into()],
+            folded: Vec::new(),
+        };
+        let text = render_profile(&report(CpuOutcome::Sampled(cpu)), 2);
+        assert!(
+            text.contains("  by total, with their time in what they call: py::hot_compute (app.py) 82.0%, py::render (app.py) 12.0%\n"),
+            "{text}"
+        );
     }
 
     #[test]
