@@ -177,8 +177,9 @@ fn every_thread_of_an_attached_process_is_counted_and_its_waits_are_its_own() {
     }
 }
 
-/// With DWARF unwinding each fault's sample copies the stack, so faults are sampled (about two
-/// thousand a second, each weighing the faults it stands for) instead of lost by the thousand.
+/// With DWARF unwinding each fault's sample copies the stack, so faults are sampled (about 2,000 a
+/// second per thread and CPU, each weighing the faults it stands for) instead of lost by the
+/// thousand.
 #[test]
 fn memory_touched_holds_with_dwarf_unwinding_too() {
     let _alone = cpu_alone();
