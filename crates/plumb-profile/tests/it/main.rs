@@ -13,11 +13,34 @@ use std::process::{Child, Command};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 
-/// Held by every test that measures CPU shares: run alone, the fixture gets a whole core, so
-/// its shares do not suffer from the tests crowding each other on a small machine.
-pub fn cpu_alone() -> MutexGuard<'static, ()> {
+/// Held while a test measures: run alone, the fixture gets a whole core, so its shares and
+/// times do not suffer from the tests crowding each other on a small machine. Every profile
+/// this binary takes ([`profile`]) holds it; a test may also hold it around several steps
+/// (the lock is taken once per thread, so [`profile`] inside such a test does not wait on it).
+pub fn cpu_alone() -> CpuAlone {
     static CPU: Mutex<()> = Mutex::new(());
-    CPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    if HELD.with(|held| held.get()) {
+        return CpuAlone(None);
+    }
+    let guard = CPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    HELD.with(|held| held.set(true));
+    CpuAlone(Some(guard))
+}
+
+thread_local! {
+    /// Whether this test's thread holds the lock of [`cpu_alone`].
+    static HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The lock of [`cpu_alone`], released when dropped (if this guard took it).
+pub struct CpuAlone(Option<MutexGuard<'static, ()>>);
+
+impl Drop for CpuAlone {
+    fn drop(&mut self) {
+        if self.0.take().is_some() {
+            HELD.with(|held| held.set(false));
+        }
+    }
 }
 
 /// Path of the fixture with a known CPU profile.
@@ -42,6 +65,7 @@ pub fn launch(program: &str, args: &[&str]) -> ProfileSettings {
 pub fn profile(
     settings: &ProfileSettings,
 ) -> Result<plumb_schema::profile::ProfileReport, plumb_profile::ProfileError> {
+    let _alone = cpu_alone();
     plumb_profile::run(settings, &AtomicBool::new(false))
 }
 
