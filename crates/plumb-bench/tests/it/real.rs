@@ -71,6 +71,29 @@ fn peak_rss_is_per_child_and_does_not_carry_over_from_a_bigger_one() {
         small.peak_rss_max_bytes < 48 * MIB,
         "the big child's peak leaked into the small one: {small:?}"
     );
+}
+
+/// The floor is the measuring process's own peak RSS: a process-wide figure, so it is checked in
+/// a process of its own (this test binary run again for this one test), where no other test's
+/// allocations can raise it. In one long `cargo test --workspace` run, this binary's own peak
+/// once passed 96 MiB while the children it measured stayed per child.
+#[test]
+fn the_peak_rss_floor_is_plumbs_own_peak_not_a_childs() {
+    const ALONE: &str = "PLUMB_BENCH_FLOOR_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "real::the_peak_rss_floor_is_plumbs_own_peak_not_a_childs",
+            ])
+            .env(ALONE, "1")
+            .status()
+            .expect("the test binary runs again");
+        assert!(status.success(), "the isolated run failed");
+        return;
+    }
+    let big = format!("{} alloc 96", fixture());
+    let report = run(&direct(&[&big], 3)).unwrap();
     let floor = report
         .peak_rss_floor_bytes
         .expect("the real executor knows its own peak");
