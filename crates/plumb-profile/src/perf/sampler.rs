@@ -394,14 +394,25 @@ impl ProcessEvents<'_> {
     fn forked(&mut self, child: u32, parent: u32) {
         // Sampled from its birth: every child it starts inherits its events.
         self.followed.entry(child).or_insert(0);
+        // The records of one drain come CPU by CPU, so the child's exec (its COMM and MMAP2
+        // records) may be read before its FORK: what it learnt of itself is kept.
         if let Some(name) = self.raw.names.get(&parent).cloned() {
-            self.raw.names.insert(child, name);
+            self.raw.names.entry(child).or_insert(name);
         }
+        let own: Vec<(u64, u64)> = self
+            .mappings
+            .get(&child)
+            .into_iter()
+            .flatten()
+            .map(|m| (m.start, m.end))
+            .collect();
+        let overlaps = |m: &records::Mapping| own.iter().any(|&(s, e)| m.start < e && s < m.end);
         let inherited: Vec<records::Mapping> = self
             .mappings
             .get(&parent)
             .into_iter()
             .flatten()
+            .filter(|mapping| !overlaps(mapping))
             .map(|mapping| records::Mapping {
                 pid: child,
                 ..mapping.clone()
