@@ -5,10 +5,14 @@
 
 pub mod bench;
 pub mod capacity;
+pub mod chart;
 pub mod compare;
 pub mod db;
 pub mod format;
 pub mod html;
 pub mod junit;
+pub mod layout;
 pub mod load;
 pub mod profile;
+pub mod thresholds;
+pub mod ticks;

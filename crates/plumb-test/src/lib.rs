@@ -5,6 +5,7 @@
 //!
 //! Every server runs on its own thread and runtime and stops when its handle is dropped.
 
+mod chromium;
 mod misbehaving;
 mod nginx;
 mod pool;
@@ -12,6 +13,7 @@ mod postgres;
 mod scripted;
 mod tls;
 
+pub use chromium::{page_text, Chromium, Shot};
 pub use misbehaving::{
     closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2Fault,
     H2GoawayServer, H2StreamServer,

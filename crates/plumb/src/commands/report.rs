@@ -4,7 +4,7 @@ use crate::exit::Outcome;
 use crate::output::Destination;
 use plumb_cli::{OutputFormat, ReportArgs};
 use plumb_ledger::{RunRecord, RunResult};
-use plumb_report::html::ReportRun;
+use plumb_report::html::{Entry, ReportRun, RunContext};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -32,12 +32,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     };
     if let Some(html) = &outputs.html {
         let flamegraphs: Vec<Option<Vec<u8>>> = records.iter().map(flamegraph_of).collect();
-        let runs: Vec<ReportRun<'_>> = records
+        let entries: Vec<Entry<'_>> = records
             .iter()
             .zip(&flamegraphs)
-            .map(|(record, svg)| report_run(record, svg.as_deref()))
+            .map(|(record, svg)| Entry {
+                run: report_run(record, svg.as_deref()),
+                context: context_of(record),
+            })
             .collect();
-        html.write(plumb_report::html::html(&runs, comparison.as_ref()).as_bytes())?;
+        html.write(plumb_report::html::report(&entries, comparison.as_ref()).as_bytes())?;
     }
     if let Some(markdown) = &outputs.markdown {
         let mut text = comparison
@@ -122,6 +125,54 @@ fn report_run<'a>(record: &'a RunRecord, flamegraph: Option<&'a [u8]>) -> Report
         RunResult::Profile(r) => ReportRun::Profile(&record.id, r, flamegraph),
         RunResult::Capacity(r) => ReportRun::Capacity(&record.id, r),
     }
+}
+
+/// What the ledger knows of a run: name, start, command line, commit, host; and the flamegraph of
+/// the server a load watched with `--profile-pid`.
+fn context_of(record: &RunRecord) -> RunContext {
+    let commit = record.git.as_ref().map(|g| {
+        let short: String = g.commit.chars().take(12).collect();
+        if g.dirty {
+            format!("{short}+dirty")
+        } else {
+            short
+        }
+    });
+    let host = record.host.as_ref().map(|h| {
+        format!(
+            "{} · {} · {} cores · {}",
+            h.hostname,
+            h.cpu_model,
+            h.cores,
+            plumb_report::format::bytes(h.memory_bytes)
+        )
+    });
+    RunContext {
+        name: record.name.clone(),
+        started_at: record.started_at.clone(),
+        command_line: record.command_line.clone(),
+        commit,
+        host,
+        server_flamegraph: server_flamegraph_of(record),
+    }
+}
+
+/// The flamegraph of the server a load run profiled (`--profile-pid`).
+fn server_flamegraph_of(record: &RunRecord) -> Option<Vec<u8>> {
+    let RunResult::Load(load) = &record.result else {
+        return None;
+    };
+    let Some(plumb_schema::profile::CpuOutcome::Sampled(cpu)) = load.server.as_ref()?.cpu.as_ref()
+    else {
+        return None;
+    };
+    if cpu.folded.is_empty() {
+        return None;
+    }
+    let mut svg = Vec::new();
+    let title = format!("server during plumb load {}", record.id);
+    plumb_profile::write_flamegraph(&cpu.folded, &title, &mut svg).ok()?;
+    Some(svg)
 }
 
 /// A profile's flamegraph SVG, when it sampled the CPU.

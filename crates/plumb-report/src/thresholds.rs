@@ -1,0 +1,84 @@
+//! A threshold's figures in words with their unit (`1.94 ms`, `0.01%`, `19,998.7/s`), and the
+//! latency goals a chart draws as lines: one reading of a threshold expression for every renderer.
+
+use crate::format;
+use plumb_stats::{Aggregation, Metric, Threshold};
+
+/// The observed value of the threshold `expression`, with the unit its metric is measured in;
+/// the bare number when the expression does not parse (a result from a newer plumb).
+pub fn observed(expression: &str, value: f64) -> String {
+    match Threshold::parse(expression) {
+        Ok(t) => with_unit(&t, value),
+        Err(_) => format::significant(value),
+    }
+}
+
+/// `value` in the unit of `t`'s metric and aggregation.
+pub fn with_unit(t: &Threshold, value: f64) -> String {
+    match (t.metric, t.aggregation) {
+        _ if t.is_duration() => format!("{} ms", format::ms(value)),
+        (Metric::HttpReqFailed | Metric::Checks, _) => format::percent(value),
+        (Metric::HttpReqs, Aggregation::Rate) => format!("{}/s", format::rate(value)),
+        (Metric::HttpReqs, _) => format!("{} requests", format::count(value.max(0.0) as u64)),
+        (Metric::DataReceived | Metric::DataSent, Aggregation::Rate) => {
+            format!("{}/s", format::bytes(value.max(0.0) as u64))
+        }
+        (Metric::DataReceived | Metric::DataSent, _) => format::bytes(value.max(0.0) as u64),
+        (Metric::DbQueriesPerRequest, _) => {
+            format!("{} queries per request", format::significant(value))
+        }
+        _ => format::significant(value),
+    }
+}
+
+/// The latency goals among `expressions`: (label, percentile or `None` for the mean/max, bound in
+/// ms) of each `http_req_duration` threshold, for the goal lines of latency charts.
+pub fn latency_goals<'a>(
+    expressions: impl Iterator<Item = &'a str>,
+) -> Vec<(String, Option<f64>, f64)> {
+    expressions
+        .filter_map(|e| Threshold::parse(e).ok())
+        .filter(|t| t.metric == Metric::HttpReqDuration)
+        .map(|t| {
+            let p = match t.aggregation {
+                Aggregation::Percentile(p) => Some(p),
+                Aggregation::Med => Some(50.0),
+                _ => None,
+            };
+            (t.source.clone(), p, t.bound)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_values_carry_their_unit() {
+        assert_eq!(observed("http_req_duration: p(95)<200ms", 1.94), "1.940 ms");
+        assert_eq!(observed("http_req_failed: rate<0.01", 0.0006), "0.06%");
+        assert_eq!(observed("http_reqs: rate>100", 19_998.7), "19,998.7/s");
+        assert_eq!(observed("http_reqs: count>100", 120.0), "120 requests");
+        assert_eq!(observed("not a threshold", 3.0), "3.00");
+    }
+
+    #[test]
+    fn latency_goals_name_their_percentile() {
+        let goals = latency_goals(
+            [
+                "http_req_duration: p(95)<200ms",
+                "http_req_failed: rate<0.01",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            goals,
+            [(
+                "http_req_duration: p(95)<200ms".to_string(),
+                Some(95.0),
+                200.0
+            )]
+        );
+    }
+}
