@@ -611,7 +611,8 @@ impl Distribution {
         )?;
         for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
             // A fixed spread by index, so the same runs always draw the same picture.
-            let jitter = ((i * 7) % 11) as f64 / 10.0 * 16.0 - 8.0;
+            let jitter = ((i as u64).wrapping_mul(2_654_435_761) >> 7) % 17;
+            let jitter = jitter as f64 - 8.0;
             write!(
                 svg,
                 "<circle class=\"point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\" fill-opacity=\"0.7\"><title>{} run {}: {}</title></circle>",

@@ -349,7 +349,7 @@ h1{font-size:1.5em;margin:.4em 0}h2{font-size:1.3em;margin:0 0 .6em;word-break:b
 section.run{border:1px solid var(--line);border-radius:8px;padding:1em 1.4em;margin:1.4em 0;background:#fff}\
 dl.meta{display:flex;flex-wrap:wrap;gap:.3em 1.6em;margin:0 0 1em;font-size:.9em}dl.meta div{display:flex;gap:.4em}\
 dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-all}\
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.8em;margin:1em 0}\
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(124px,1fr));gap:.8em;margin:1em 0}\
 .card{border:1px solid var(--line);border-left:5px solid #8c959f;border-radius:6px;padding:.5em .8em}\
 .card .label{font-size:.8em;color:var(--muted)}.card .value{font-size:1.45em;font-weight:600;font-variant-numeric:tabular-nums}\
 .card .detail{font-size:.75em;color:var(--muted);min-height:1em}\

@@ -27,7 +27,14 @@ pub(super) fn section(table: &ComparisonTable, entries: &[Entry<'_>]) -> Section
             ),
         ),
     ];
-    let cards = table.comparison.rows.iter().take(CARDS).map(card).collect();
+    let cards = table
+        .comparison
+        .rows
+        .iter()
+        .filter(|r| r.change.is_some())
+        .take(CARDS)
+        .map(card)
+        .collect();
     let mut section = Section::new("comparison", "Comparison")
         .meta(&meta)
         .warnings(table.warnings())

@@ -153,11 +153,9 @@ fn cards(r: &LoadResult) -> Vec<Card> {
             Tone::Bad
         };
         cards.push(
-            Card::new(
-                "thresholds",
-                format!("{passed} of {} passed", r.thresholds.len()),
-            )
-            .tone(tone),
+            Card::new("thresholds", format!("{passed} / {}", r.thresholds.len()))
+                .detail("passed")
+                .tone(tone),
         );
     }
     cards

@@ -28,12 +28,9 @@ pub(super) fn section(entry: &Entry<'_>, r: &ProfileReport, flamegraph: Option<&
     let mut cards = vec![
         Card::new(
             "CPU",
-            format!(
-                "{:.1}% of a core",
-                s.cpu_user_percent.avg + s.cpu_system_percent.avg
-            ),
+            format!("{:.0}%", s.cpu_user_percent.avg + s.cpu_system_percent.avg),
         )
-        .detail("on average"),
+        .detail("of a core, on average"),
         Card::new("memory (RSS)", bytes(s.rss_bytes.max as u64)).detail("at most"),
         Card::new("threads", format!("{:.0}", s.threads.max)).detail("at most"),
     ];
@@ -156,13 +153,10 @@ pub(super) fn server(
     let mut cards = vec![
         Card::new(
             "server CPU",
-            format!(
-                "{:.0}% of a core",
-                r.cpu_user_percent.avg + r.cpu_system_percent.avg
-            ),
+            format!("{:.0}%", r.cpu_user_percent.avg + r.cpu_system_percent.avg),
         )
         .detail(format!(
-            "at most {:.0}%",
+            "of a core on average, at most {:.0}%",
             r.cpu_user_percent.max + r.cpu_system_percent.max
         )),
         Card::new("server memory", bytes(r.rss_bytes.max as u64))

@@ -1,4 +1,6 @@
 //! Snapshot tests of every renderer, from fixed results (no clock, no network).
 
 mod compare;
+mod fixtures;
+mod html;
 mod load;
