@@ -211,7 +211,11 @@ fn threshold_markdown(table: &ComparisonTable) -> String {
             .expression
             .split_once(':')
             .map_or((t.expression.as_str(), ""), |(m, c)| (m.trim(), c.trim()));
-        let shown = |v: Option<f64>| v.map_or("no data".into(), format::significant);
+        let shown = |v: Option<f64>| {
+            v.map_or("no data".into(), |v| {
+                crate::thresholds::observed(&t.expression, v)
+            })
+        };
         let change = match (t.baseline, t.achieved) {
             (Some(b), Some(a)) if b > 0.0 => signed(ChangeKind::Relative, a / b - 1.0),
             _ => "-".into(),

@@ -292,7 +292,9 @@ fn write_thresholds(out: &mut String, result: &LoadResult) {
             ThresholdStatus::Failed => "FAIL",
             ThresholdStatus::NoData => "NO DATA",
         };
-        let observed = t.observed.map_or("-".to_string(), significant);
+        let observed = t.observed.map_or("-".to_string(), |v| {
+            crate::thresholds::observed(&t.expression, v)
+        });
         let _ = writeln!(
             out,
             "    {mark:<7} {}   (observed {observed})",
@@ -388,7 +390,9 @@ pub fn markdown(result: &LoadResult) -> String {
         let _ = writeln!(out, "| threshold | result | observed |");
         let _ = writeln!(out, "|---|---|---:|");
         for t in &result.thresholds {
-            let observed = t.observed.map_or("-".to_string(), significant);
+            let observed = t.observed.map_or("-".to_string(), |v| {
+                crate::thresholds::observed(&t.expression, v)
+            });
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {observed} |",

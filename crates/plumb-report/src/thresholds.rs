@@ -17,7 +17,7 @@ pub fn observed(expression: &str, value: f64) -> String {
 pub fn with_unit(t: &Threshold, value: f64) -> String {
     match (t.metric, t.aggregation) {
         _ if t.is_duration() => format!("{} ms", format::ms(value)),
-        (Metric::HttpReqFailed | Metric::Checks, _) => format::percent(value),
+        (Metric::HttpReqFailed | Metric::Checks, _) => fraction(value),
         (Metric::HttpReqs, Aggregation::Rate) => format!("{}/s", format::rate(value)),
         (Metric::HttpReqs, _) => format!("{} requests", format::count(value.max(0.0) as u64)),
         (Metric::DataReceived | Metric::DataSent, Aggregation::Rate) => {
@@ -29,6 +29,21 @@ pub fn with_unit(t: &Threshold, value: f64) -> String {
         }
         _ => format::significant(value),
     }
+}
+
+/// A fraction as a percentage that keeps small rates readable: `0.40%`, `0.006%`, `0%`.
+fn fraction(value: f64) -> String {
+    let p = value * 100.0;
+    if p == 0.0 || p.abs() >= 0.01 {
+        return format::percent(value);
+    }
+    let digits = format::significant(p);
+    let digits = if digits.contains('e') {
+        digits
+    } else {
+        digits.trim_end_matches('0').to_owned()
+    };
+    format!("{digits}%")
 }
 
 /// The latency goals among `expressions`: (label, percentile or `None` for the mean/max, bound in
@@ -58,6 +73,8 @@ mod tests {
     fn observed_values_carry_their_unit() {
         assert_eq!(observed("http_req_duration: p(95)<200ms", 1.94), "1.940 ms");
         assert_eq!(observed("http_req_failed: rate<0.01", 0.0006), "0.06%");
+        assert_eq!(observed("http_req_failed: rate<0.00001", 0.00006), "0.006%");
+        assert_eq!(observed("http_req_failed: rate<0.01", 0.0), "0.00%");
         assert_eq!(observed("http_reqs: rate>100", 19_998.7), "19,998.7/s");
         assert_eq!(observed("http_reqs: count>100", 120.0), "120 requests");
         assert_eq!(observed("not a threshold", 3.0), "3.00");
