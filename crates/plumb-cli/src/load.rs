@@ -126,6 +126,10 @@ pub struct LoadArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// After the summary, print a table of every second: requests, errors, p50, p95, p99, max
+    #[arg(long)]
+    pub per_second: bool,
+
     /// Read this PostgreSQL database's pg_stat_statements before and after the load: queries and
     /// database time per request, top statements, N+1 suspects, connections (see docs/db.md)
     #[arg(long, value_name = "URL")]

@@ -13,6 +13,7 @@ pub mod html;
 pub mod junit;
 pub mod layout;
 pub mod load;
+pub mod per_second;
 pub mod profile;
 pub mod thresholds;
 pub mod ticks;

@@ -4,3 +4,4 @@ mod compare;
 mod fixtures;
 mod html;
 mod load;
+mod per_second;
