@@ -8,7 +8,7 @@ use rusqlite::{Connection, TransactionBehavior};
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// `MIGRATIONS[k]` upgrades version `k` to `k + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     // v1: runs and their labels.
     "CREATE TABLE runs (
         id            TEXT PRIMARY KEY,
@@ -47,6 +47,23 @@ const MIGRATIONS: [&str; 3] = [
         text       TEXT NOT NULL
     );
     CREATE INDEX notes_by_run ON notes(run_id);",
+    // v4: `plumb monitor`'s state: event counts per time bucket and series (an SLO, the error
+    // rate), pruned to each series' window, and each alert's phase, so a restart keeps the
+    // budget and does not fire again.
+    "CREATE TABLE monitor_buckets (
+        monitor TEXT NOT NULL,
+        series  TEXT NOT NULL,
+        start   INTEGER NOT NULL,
+        good    INTEGER NOT NULL,
+        total   INTEGER NOT NULL,
+        PRIMARY KEY (monitor, series, start)
+    ) WITHOUT ROWID;
+    CREATE TABLE monitor_alerts (
+        monitor TEXT NOT NULL,
+        alert   TEXT NOT NULL,
+        state   TEXT NOT NULL,
+        PRIMARY KEY (monitor, alert)
+    ) WITHOUT ROWID;",
 ];
 
 /// Outcome of [`migrate`]: the version found before upgrading.

@@ -300,6 +300,15 @@ impl MonitorConfig {
                 "split them over several monitors",
             ));
         }
+        if let Some(addr) = self.listen {
+            if !addr.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+                return Err(ConfigError::new(
+                    "token",
+                    format!("is required to listen on {addr}, which is not loopback"),
+                    "give --token (or PLUMB_MONITOR_TOKEN), or listen on 127.0.0.1",
+                ));
+            }
+        }
         self.checks()?;
         Ok(())
     }

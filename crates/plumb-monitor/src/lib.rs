@@ -19,7 +19,7 @@ pub mod rules;
 mod run;
 mod server;
 mod slo;
-pub mod window;
+mod window;
 
 pub use alert::{AlertEvent, AlertStatus, Phase};
 pub use clock::{rfc3339, Clock, ManualClock, Millis, SystemClock};
@@ -31,3 +31,4 @@ pub use probe::{HttpProber, ProbeResult, Prober};
 pub use run::{run, NoStore, Observer, RunSummary, Runtime, StateStore};
 pub use server::{serve, Server, Shared};
 pub use slo::{BurnStatus, Severity, Sli, SloParseError, SloSpec, SloStatus};
+pub use window::{Bucket, Counts, EventWindow};

@@ -114,7 +114,8 @@ fn finish(
     }
     Ok(SloSpec {
         sli,
-        objective: percent / 100.0,
+        // 99.9 / 100 is 0.9990000000000001 in binary; rounded to 8 digits it is 0.999.
+        objective: (percent * 1e6).round() / 1e8,
         period,
     })
 }
@@ -385,6 +386,7 @@ mod tests {
         assert_eq!(a.sli, Sli::Availability);
         assert!((a.budget() - 0.001).abs() < 1e-12);
         assert_eq!(a.to_string(), "availability 99.9% 30d");
+        assert_eq!(a.objective.to_string(), "0.999");
         let l = spec("latency 99% < 300ms 30d");
         assert_eq!(
             l.sli,
