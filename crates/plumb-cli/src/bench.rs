@@ -16,7 +16,9 @@ use plumb_bench::{
 /// Arguments of `plumb bench`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  plumb bench 'sleep 0.1' 'sleep 0.2'\n  \
-    plumb bench -N --runs 500 true\n  plumb bench -P threads 1 4 'make -j {threads}'")]
+    plumb bench -N --runs 500 true\n  plumb bench -P threads 1 4 'make -j {threads}'\n  \
+    plumb bench --warmup 3 --run-name main --json bench.json 'cargo build --release'\n  \
+    plumb compare latest~1 latest          the last two runs, with a verdict per metric")]
 pub struct BenchArgs {
     /// The commands to benchmark, one argument each (quote commands that have spaces).
     #[arg(required = true, value_name = "COMMAND")]

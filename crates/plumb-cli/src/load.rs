@@ -19,9 +19,17 @@ const CLOSED_MODEL_DEFAULT_CONNECTIONS: u32 = 50;
 
 /// Arguments of `plumb load`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run."
-)]
+#[command(after_help = "Examples:
+  plumb load http://127.0.0.1:8080/ -c 50 -d 30s                 closed model: 50 connections
+  plumb load http://127.0.0.1:8080/api --rate 500 -d 1m \\
+      --threshold 'http_req_duration: p(95)<200ms' \\
+      --threshold 'http_req_failed: rate<0.01'                   open model with goals
+  plumb load URL --rate 100 --stages 30s:100,1m:500,30s:0       ramp the rate up and down
+  plumb load URL --rate 200 --watch-pid $(pgrep -o myserver)     the server's CPU and memory too
+  plumb load URL --rate 200 --per-second --json run.json         every second, and the result file
+  plumb report latest --html report.html                         the run as an HTML report
+
+Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run.")]
 #[command(group(clap::ArgGroup::new("watched_pids").args(["watch_pid", "profile_pid"]).multiple(true)))]
 pub struct LoadArgs {
     /// The URL to load (http:// or https://).
