@@ -11,10 +11,12 @@
 //! of the predicted peak, and [`knee`] finds where latency doubled. [`summarize`] makes the
 //! versioned result and its headline.
 
+mod presets;
 mod search;
 mod step;
 mod usl;
 
+pub use presets::{soak_summary, spike_summary, stress_summary, StressStep};
 pub use search::{Next, Search, SearchLimits};
 pub use step::{judge_step, StepRun};
 pub use usl::{fit_usl, knee};

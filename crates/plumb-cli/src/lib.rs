@@ -12,9 +12,12 @@ mod http;
 mod ledger;
 pub mod limits;
 mod load;
+mod monitor;
 mod parse;
+pub mod plan;
 mod profile;
 mod report;
+mod run;
 mod target;
 mod thresholds;
 
@@ -29,6 +32,7 @@ pub use ledger::{
     NoteArgs, ShowArgs,
 };
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch, StageTargets};
+pub use monitor::{MonitorArgs, MonitorPlan};
 pub use parse::{
     check_rate, describe_limit, parse_bytes, parse_duration, parse_duration_at_most, parse_rate,
     parse_run_duration, parse_whole, CliError,
@@ -36,6 +40,7 @@ pub use parse::{
 pub use plumb_stats::NoData;
 pub use profile::ProfileArgs;
 pub use report::ReportArgs;
+pub use run::{InitArgs, RunArgs};
 pub use target::{parse_latency, parse_stall, TargetArgs};
 pub use thresholds::{no_data_policy, no_data_warning, no_data_warnings, parse_thresholds};
 
@@ -88,6 +93,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Where does it break? Search the open model's rate for the highest the goal holds at.
     Capacity(Box<CapacityArgs>),
+    /// Run a scenario or preset of the plan file (plumb.toml): goals, the before/after table.
+    Run(Box<RunArgs>),
+    /// Write a commented starter plan file (plumb.toml) for a URL or a command.
+    Init(InitArgs),
     /// Find the PostgreSQL bottleneck: slow statements, N+1, indexes, locks (`db explain` for a plan).
     Db(Box<DbArgs>),
+    /// Synthetic probes with SLOs, error budgets and burn-rate alerts; /metrics, rules, dashboard.
+    Monitor(Box<MonitorArgs>),
 }

@@ -37,5 +37,9 @@ pub const MAX_TOP: u64 = 10_000;
 pub const MAX_FREQUENCY: u64 = 10_000;
 /// The longest HTTP method `-m` takes (the longest registered one, UPDATEREDIRECTREF, has 17).
 pub const MAX_METHOD_LEN: usize = 32;
+/// The longest rolling window of `--threshold-window`: each second of a window keeps the
+/// histograms its thresholds read (about 0.2 MB a histogram), so 10 minutes of latency hold
+/// about 120 MB.
+pub const MAX_THRESHOLD_WINDOW: Duration = Duration::from_secs(600);
 /// The longest note `plumb note` keeps, in bytes.
 pub const MAX_NOTE_BYTES: usize = 4096;

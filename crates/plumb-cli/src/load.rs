@@ -1,7 +1,7 @@
 //! Flags of `plumb load`, and their resolution into [`plumb_load::LoadSettings`].
 
 use crate::http::{parse_header, parse_method};
-use crate::limits::{MAX_CONNECTIONS, MAX_REQUESTS, MAX_RUN, MAX_THREADS};
+use crate::limits::{MAX_CONNECTIONS, MAX_REQUESTS, MAX_RUN, MAX_THREADS, MAX_THRESHOLD_WINDOW};
 use crate::parse::{
     check_rate, describe_limit, parse_duration, parse_duration_at_most, parse_rate,
     parse_run_duration, parse_size_list, parse_whole, CliError,
@@ -32,8 +32,23 @@ const CLOSED_MODEL_DEFAULT_CONNECTIONS: u32 = 50;
 Exit codes: 0 all thresholds passed, 1 a threshold failed, 2 plumb could not run.")]
 #[command(group(clap::ArgGroup::new("watched_pids").args(["watch_pid", "profile_pid"]).multiple(true)))]
 pub struct LoadArgs {
-    /// The URL to load (http:// or https://).
+    /// The URL to load (http:// or https://); with -f, the base URL the steps' relative URLs join
     pub url: String,
+
+    /// Run the flows of this TOML file (its [data], [requests] and [flows] sections) instead of
+    /// one request; -n then counts sessions (see docs/flows.md)
+    #[arg(short = 'f', long = "file", value_name = "FILE",
+          conflicts_with_all = ["body", "body_file", "expect_body", "expect_status", "headers"])]
+    pub file: Option<PathBuf>,
+
+    /// With -f: run this flow of the file (repeatable) [default: the weighted mix of all flows]
+    #[arg(long = "flow", value_name = "NAME", requires = "file")]
+    pub flow: Vec<String>,
+
+    /// With -f: run one session of each selected flow, print every request, capture and check,
+    /// and stop (exit 1 when a check failed, 2 when a capture matched nothing)
+    #[arg(long, requires = "file")]
+    pub dry_run: bool,
 
     /// Connections: sending back to back (closed model), or the cap of the open model
     /// [default: 50, or 1000 with --rate]
@@ -108,6 +123,11 @@ pub struct LoadArgs {
     /// Evaluate thresholds every second and stop at the first failure
     #[arg(long)]
     pub abort_on_fail: bool,
+
+    /// Also judge every threshold over each rolling window of this length (sliding by 1 s), so
+    /// that a failure late in the run is not diluted by earlier success, e.g. 10s
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub threshold_window: Option<String>,
 
     /// Let a threshold whose metric has no data pass (by default it fails: a load against a dead
     /// server measures no latency, and must not pass a CI job)
@@ -200,6 +220,8 @@ pub struct LoadPlan {
     pub thresholds: Vec<Threshold>,
     /// Stop at the first failed threshold.
     pub abort_on_fail: bool,
+    /// Judge thresholds over every rolling window of this length too (whole seconds).
+    pub threshold_window: Option<Duration>,
     /// What a threshold with no data counts as (`--allow-no-data`).
     pub no_data: NoData,
     /// stdout format.
@@ -210,6 +232,8 @@ pub struct LoadPlan {
     pub quiet: bool,
     /// The server process to watch.
     pub watch: Option<ServerWatch>,
+    /// `--dry-run`: one session per flow, printed, instead of a load test.
+    pub dry_run: bool,
 }
 
 impl LoadArgs {
@@ -247,17 +271,53 @@ impl LoadArgs {
             cacert: self.cacert.clone(),
         };
         settings.checks = self.checks()?;
+        settings.flows = self.flow_plan(&settings)?;
         let thresholds = crate::parse_thresholds(&self.thresholds)?;
         Ok(LoadPlan {
             settings,
             thresholds,
             abort_on_fail: self.abort_on_fail,
+            threshold_window: self.threshold_window()?,
             no_data: crate::no_data_policy(self.allow_no_data),
             output: self.output,
             json: self.json.clone(),
             quiet: self.quiet,
             watch: self.server_watch()?,
+            dry_run: self.dry_run,
         })
+    }
+
+    /// `--threshold-window`: whole seconds, 1 s to [`MAX_THRESHOLD_WINDOW`].
+    fn threshold_window(&self) -> Result<Option<Duration>, CliError> {
+        let Some(text) = self.threshold_window.as_deref() else {
+            return Ok(None);
+        };
+        let window = parse_duration_at_most("--threshold-window", text, MAX_THRESHOLD_WINDOW)?;
+        if window < Duration::from_secs(1) || window.subsec_nanos() != 0 {
+            return Err(CliError::flag(
+                "--threshold-window",
+                text,
+                "must be a whole number of seconds, at least 1s",
+                "windows are made of the run's seconds, e.g. --threshold-window 10s",
+            ));
+        }
+        Ok(Some(window))
+    }
+
+    /// `-f FILE` and `--flow NAME`: the file read, checked and prepared for the run's threads.
+    fn flow_plan(
+        &self,
+        settings: &LoadSettings,
+    ) -> Result<Option<std::sync::Arc<plumb_flow::FlowPlan>>, CliError> {
+        let Some(path) = &self.file else {
+            return Ok(None);
+        };
+        let file = plumb_flow::read_flow_file(path).map_err(CliError::flow_file)?;
+        let threads = plumb_load::effective_threads(settings);
+        let plan = file
+            .prepare(&self.url, &self.flow, threads)
+            .map_err(CliError::flow_file)?;
+        Ok(Some(std::sync::Arc::new(plan)))
     }
 
     /// `--stages`, whose targets are rates with `--rate` and connections without.

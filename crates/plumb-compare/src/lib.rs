@@ -10,6 +10,7 @@
 //! measurement floor, a percentile resting on too few requests) says so: [`Verdict::NotComparable`]
 //! with the reason, never a made-up regression. Pure: no I/O, no clock.
 
+mod before_after;
 mod bench;
 mod bootstrap;
 mod capacity;
@@ -21,6 +22,7 @@ mod profile;
 mod thresholds;
 mod widen;
 
+pub use before_after::{before_after, improvement};
 pub use bench::{compare_bench, compare_paired_bench, compare_runs, Stat};
 pub use capacity::compare_capacity;
 pub use comparable::{bench_mismatches, host_warnings, load_mismatches};

@@ -83,6 +83,13 @@ impl plumb_stats::MetricSource for Progress<'_> {
 pub trait Observer {
     /// Called after each whole second of load.
     fn on_tick(&mut self, progress: &Progress<'_>) -> Control;
+
+    /// Called with each second's merged recorder once every worker has reported it, in order
+    /// and with no second skipped (a second with no message gets an empty recorder). Rolling
+    /// windows of thresholds are judged here.
+    fn on_second(&mut self, _t_s: u64, _second: &Recorder) -> Control {
+        Control::Continue
+    }
 }
 
 /// An observer that watches nothing.
@@ -128,6 +135,7 @@ pub fn run(
             exchange: exchange_plan(settings, &endpoint, tls.clone())?,
             stop: Arc::clone(&stop.flag),
             recycled,
+            flows: settings.flows.clone(),
         };
         let sender = to_coordinator.clone();
         let handle = std::thread::Builder::new()
@@ -183,10 +191,10 @@ fn collect(
                 index,
                 recorder,
             }) => {
-                collector.add_window(thread, index, &recorder);
+                collector.add_window(thread, index, &recorder, observer);
                 collector.give_back(thread, recorder);
             }
-            Ok(WorkerMessage::Done(done)) => collector.add_done(*done),
+            Ok(WorkerMessage::Done(done)) => collector.add_done(*done, observer),
             Err(RecvTimeoutError::Timeout) => {
                 let progress = Progress {
                     elapsed: start.elapsed(),
@@ -201,7 +209,11 @@ fn collect(
             }
             Err(RecvTimeoutError::Disconnected) => break,
         }
+        if let Some(reason) = collector.window_stop.take() {
+            stop.stop(&reason);
+        }
     }
+    collector.flush_all(observer);
 }
 
 /// Merges workers' recorders into totals and per-second windows, recycling their memory.
@@ -219,6 +231,10 @@ struct Collector {
     returns: Vec<mpsc::Sender<Box<Recorder>>>,
     /// Cleared window recorders, reused for the next pending window.
     spare_windows: Vec<Recorder>,
+    /// What the observer said about a completed second, when it asked to stop.
+    window_stop: Option<String>,
+    /// Handed to the observer for a second in which nothing was reported.
+    nothing: Recorder,
 }
 
 impl Collector {
@@ -232,6 +248,8 @@ impl Collector {
             finals: Vec::new(),
             returns,
             spare_windows: Vec::new(),
+            window_stop: None,
+            nothing: Recorder::new(),
         }
     }
 
@@ -240,7 +258,13 @@ impl Collector {
     }
 
     /// Merge worker `thread`'s recorder of second `index` into the totals and that second.
-    fn add_window(&mut self, thread: usize, index: u64, recorder: &Recorder) {
+    fn add_window(
+        &mut self,
+        thread: usize,
+        index: u64,
+        recorder: &Recorder,
+        observer: &mut dyn Observer,
+    ) {
         self.totals.merge(recorder);
         let spare = &mut self.spare_windows;
         self.pending
@@ -249,7 +273,7 @@ impl Collector {
             .merge(recorder);
         let seen = &mut self.reported_up_to[thread];
         *seen = (*seen).max(Some(index));
-        self.flush_complete_windows();
+        self.flush_complete_windows(observer);
     }
 
     /// Hand a merged recorder back to its worker, cleared, so its memory is reused.
@@ -258,16 +282,24 @@ impl Collector {
         let _ = self.returns[thread].send(recorder);
     }
 
-    fn add_done(&mut self, mut done: WorkerDone) {
+    fn add_done(&mut self, mut done: WorkerDone, observer: &mut dyn Observer) {
         let recorder = std::mem::take(&mut done.recorder);
-        self.add_window(done.thread, done.window_index, &recorder);
+        self.add_window(done.thread, done.window_index, &recorder, observer);
         self.finished[done.thread] = true;
         self.finals.push(done);
-        self.flush_complete_windows();
+        self.flush_complete_windows(observer);
+    }
+
+    /// Windows still pending when every worker is done (or gone).
+    fn flush_all(&mut self, observer: &mut dyn Observer) {
+        let pending = std::mem::take(&mut self.pending);
+        for (index, recorder) in pending {
+            self.push_window(index, &recorder, observer);
+        }
     }
 
     /// A second is final once every worker still running has reported it.
-    fn flush_complete_windows(&mut self) {
+    fn flush_complete_windows(&mut self, observer: &mut dyn Observer) {
         while let Some(entry) = self.pending.first_entry() {
             let index = *entry.key();
             let complete = self
@@ -279,32 +311,38 @@ impl Collector {
                 break;
             }
             let mut recorder = entry.remove();
-            self.push_window(index, &recorder);
+            self.push_window(index, &recorder, observer);
             recorder.clear();
             self.spare_windows.push(recorder);
         }
     }
 
-    fn push_window(&mut self, index: u64, recorder: &Recorder) {
+    fn push_window(&mut self, index: u64, recorder: &Recorder, observer: &mut dyn Observer) {
         // Seconds without any message (a stalled target) still get a point.
         while (self.series.len() as u64) < index {
             let t_s = self.series.len() as u64;
             self.series.push(WindowStats::empty(t_s));
+            let control = observer.on_second(t_s, &self.nothing);
+            self.note_stop(control);
         }
         self.series.push(WindowStats::of(index, recorder));
+        let control = observer.on_second(index, recorder);
+        self.note_stop(control);
+    }
+
+    fn note_stop(&mut self, control: Control) {
+        if let Control::Stop(reason) = control {
+            self.window_stop.get_or_insert(reason);
+        }
     }
 
     fn finish(
-        mut self,
+        self,
         started_at: SystemTime,
         start: Instant,
         stop_reason: Option<String>,
         requested_rate: Option<f64>,
     ) -> LoadReport {
-        let pending = std::mem::take(&mut self.pending);
-        for (index, recorder) in pending {
-            self.push_window(index, &recorder);
-        }
         let ended = self.finals.iter().map(|f| f.ended).max().unwrap_or(start);
         let elapsed = ended
             .saturating_duration_since(start)
@@ -387,6 +425,12 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
     }
     if settings.timeout.is_zero() {
         return bad("--timeout must be positive".into(), "e.g. --timeout 5s");
+    }
+    if settings.flows.is_some() && settings.http_version == HttpVersion::Http2 {
+        return bad(
+            "flows (-f) speak HTTP/1.1 only in this version".into(),
+            "drop --http2 to run the flows, or load one URL over HTTP/2 without -f",
+        );
     }
     match settings.model {
         LoadModel::Closed { connections }
@@ -494,8 +538,9 @@ fn validate_bounds(settings: &LoadSettings) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// No more threads than connections in the closed model, or than requests.
-fn effective_threads(settings: &LoadSettings) -> usize {
+/// The worker threads a run of `settings` starts: no more than connections in the closed model,
+/// or than requests (a flow plan's data partitions are made for this many).
+pub fn effective_threads(settings: &LoadSettings) -> usize {
     let mut threads = settings.threads.max(1);
     if let LoadModel::Closed { connections } = settings.model {
         let peak = Ramp::new(f64::from(connections), &settings.stages)
@@ -657,24 +702,41 @@ mod collector_tests {
         let (a, _ra) = mpsc::channel();
         let (b, _rb) = mpsc::channel();
         let mut collector = Collector::new(2, vec![a, b]);
-        collector.add_window(0, 0, &recorder(3));
+        let mut seconds = SecondsSeen(Vec::new());
+        collector.add_window(0, 0, &recorder(3), &mut seconds);
         assert!(
             collector.series.is_empty(),
             "window 0 must wait for both threads"
         );
-        collector.add_window(1, 0, &recorder(4));
+        collector.add_window(1, 0, &recorder(4), &mut seconds);
         assert_eq!(collector.series.len(), 1);
         assert_eq!(collector.series[0].requests, 7);
         // Thread A ends in second 2 (second 1 passed with no message at all); B in second 1.
-        collector.add_done(done(0, 2, 5));
+        collector.add_done(done(0, 2, 5), &mut seconds);
         assert_eq!(collector.series.len(), 1, "second 1 must wait for thread 1");
-        collector.add_done(done(1, 1, 1));
+        collector.add_done(done(1, 1, 1), &mut seconds);
+        // The observer saw every second once, in order, with its merged requests.
+        assert_eq!(seconds.0, vec![(0, 7), (1, 1), (2, 5)]);
         let report = collector.finish(SystemTime::now(), Instant::now(), None, None);
         let counts: Vec<u64> = report.series.iter().map(|w| w.requests).collect();
         assert_eq!(counts, vec![7, 1, 5]);
         assert_eq!(report.totals.requests, 13);
         assert_eq!(report.in_flight_at_end, 2);
         assert!((report.generator.busiest_load - 0.01 / 3.0).abs() < 1e-9);
+    }
+
+    /// Records the seconds handed to `on_second`.
+    struct SecondsSeen(Vec<(u64, u64)>);
+
+    impl Observer for SecondsSeen {
+        fn on_tick(&mut self, _: &Progress<'_>) -> Control {
+            Control::Continue
+        }
+
+        fn on_second(&mut self, t_s: u64, second: &Recorder) -> Control {
+            self.0.push((t_s, second.requests));
+            Control::Continue
+        }
     }
 
     #[test]

@@ -10,9 +10,12 @@
 //! precise schedule, latency measured from the *intended* send time, so a stalled target cannot
 //! hide behind a queue; the uncorrected service time is kept too).
 
+mod dry_run;
 mod endpoint;
 mod engine;
 mod error;
+mod flow_metrics;
+mod flow_report;
 mod http1;
 mod http2;
 mod recorder;
@@ -21,11 +24,14 @@ mod schedule;
 mod settings;
 mod timer;
 mod usage;
+mod windows;
 mod worker;
 
+pub use dry_run::{dry_run, DryRun, DrySession, DryStep};
 pub use endpoint::Endpoint;
-pub use engine::{run, Control, Observer, Progress, StopSignal, Unobserved};
+pub use engine::{effective_threads, run, Control, Observer, Progress, StopSignal, Unobserved};
 pub use error::LoadError;
+pub use flow_metrics::{FlowRecorder, FlowStats, StepStats};
 pub use recorder::{DetailCount, ErrorClass, Exchange, Failure, Recorder};
 pub use report::{
     evaluate_thresholds, load_metrics, percentiles, GeneratorStats, LoadReport, WindowStats,
@@ -34,6 +40,7 @@ pub use schedule::Ramp;
 pub use settings::{
     default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
 };
+pub use windows::{with_windows, RollingThresholds, WindowFailure};
 
 #[cfg(test)]
 mod http1_props;

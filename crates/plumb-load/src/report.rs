@@ -225,10 +225,15 @@ impl LoadReport {
                 send_lag: self.totals.send_lag.to_base64(),
             },
             timeseries: self.series.iter().map(second_window).collect(),
-            warnings: self.warnings(),
+            warnings: [
+                self.warnings(),
+                crate::flow_report::warnings(&self.totals, settings.flows.as_deref()),
+            ]
+            .concat(),
             server: None,
             host_noise: None,
             db: None,
+            flows: crate::flow_report::result(&self.totals, settings.flows.as_deref()),
         }
     }
 
@@ -329,6 +334,7 @@ pub fn evaluate_thresholds(
                 expression: t.source.clone(),
                 status: evaluation.status,
                 observed: evaluation.observed,
+                window: None,
             }
         })
         .collect()

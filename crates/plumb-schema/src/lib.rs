@@ -10,6 +10,8 @@ pub mod compare;
 pub mod db;
 pub mod host;
 pub mod load;
+pub mod page;
+pub mod plan;
 pub mod profile;
 pub mod run;
 

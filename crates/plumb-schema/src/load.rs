@@ -48,6 +48,10 @@ pub struct LoadResult {
     /// top statements, N+1 suspects, cache hit ratio and connections during the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub db: Option<crate::db::LoadDbStats>,
+    /// Per-flow and per-step figures of a run of flows (`plumb load -f FILE`), keyed by the
+    /// flows' and steps' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows: Option<FlowsResult>,
 }
 
 /// The server processes observed while they were under load (one process, a tree or a cgroup:
@@ -210,6 +214,29 @@ pub struct ThresholdOutcome {
     pub status: plumb_stats::ThresholdStatus,
     /// The observed value (milliseconds for durations).
     pub observed: Option<f64>,
+    /// With `--threshold-window`: the threshold judged over every rolling window too (`status`
+    /// then fails when the whole run or any window failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<ThresholdWindow>,
+}
+
+/// A threshold judged over every rolling window of whole seconds (`--threshold-window`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdWindow {
+    /// The window's length in seconds; windows slide by one second.
+    pub seconds: u64,
+    /// Windows judged (full windows with a value).
+    pub windows: u64,
+    /// Windows in which the threshold failed.
+    pub failed_windows: u64,
+    /// `"passed"`, `"failed"`, or `"no data"` (the run was shorter than one window).
+    pub status: plumb_stats::ThresholdStatus,
+    /// Seconds since the start at which the first failing window begins.
+    pub first_failed_from_s: Option<u64>,
+    /// Seconds since the start at which the worst failing window begins.
+    pub worst_from_s: Option<u64>,
+    /// The worst failing window's value (milliseconds for durations).
+    pub worst_observed: Option<f64>,
 }
 
 /// Serialized HDR histograms (nanoseconds).
@@ -251,4 +278,63 @@ pub struct SecondWindow {
     /// from these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_histogram: Option<String>,
+}
+
+/// The flows of a run (`plumb load -f FILE`): per flow its sessions, per step its latency,
+/// errors and checks. Keyed by the names in the file, never by rendered URLs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FlowsResult {
+    /// The flow file.
+    pub file: String,
+    /// The flows that ran, in the file's order.
+    pub flows: Vec<FlowResult>,
+}
+
+/// One flow's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct FlowResult {
+    /// Its name.
+    pub name: String,
+    /// Its weight in the mix.
+    pub weight: u32,
+    /// Sessions started.
+    pub sessions_started: u64,
+    /// Sessions whose every step got a response and every capture matched.
+    pub sessions_completed: u64,
+    /// Sessions ended early (no response, or a capture matched nothing).
+    pub sessions_failed: u64,
+    /// `sessions_completed / sessions_started` (sessions still running at the end count as not
+    /// completed).
+    pub completion_rate: f64,
+    /// Completed sessions' duration, from the intended start, think times included.
+    pub session_duration_ms: Percentiles,
+    /// The same as an HDR histogram (base64 V2 deflate, ns).
+    pub session_duration_histogram: String,
+    /// Its steps, in order.
+    pub steps: Vec<StepResult>,
+}
+
+/// One step's figures.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema, PartialEq)]
+pub struct StepResult {
+    /// Its name (`name`, or the method and the URL as written).
+    pub name: String,
+    /// Its line in the flow file.
+    pub line: u64,
+    /// Requests sent (answered or failed).
+    pub requests: u64,
+    /// Requests counted as failed.
+    pub errors: u64,
+    /// Failed requests by class (`status`, `body`, `check`, `capture`, and the transport classes).
+    pub errors_by_class: BTreeMap<String, u64>,
+    /// Checks written in the file that passed.
+    pub checks_passed: u64,
+    /// Checks that failed.
+    pub checks_failed: u64,
+    /// Latency: the first step's from the session's intended start, the others' from their send.
+    pub latency_ms: Percentiles,
+    /// The same as an HDR histogram (base64 V2 deflate, ns).
+    pub latency_histogram: String,
+    /// Per capture that missed at least once: the responses in which it matched nothing.
+    pub captures_missed: BTreeMap<String, u64>,
 }

@@ -88,3 +88,11 @@ fn capacity_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::capacity::CapacityResult>(),
     );
 }
+
+#[test]
+fn plan_run_schema_is_current() {
+    check(
+        "plan-run.schema.json",
+        plumb_schema::json_schema::<plumb_schema::plan::PlanRunResult>(),
+    );
+}

@@ -6,14 +6,17 @@
 //! Every server runs on its own thread and runtime and stops when its handle is dropped.
 
 mod chromium;
+mod degrading;
 mod misbehaving;
 mod nginx;
 mod pool;
 mod postgres;
 mod scripted;
+mod shop;
 mod tls;
 
 pub use chromium::{page_text, Chromium, Shot};
+pub use degrading::Degrading;
 pub use misbehaving::{
     closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2Fault,
     H2GoawayServer, H2StreamServer,
@@ -22,6 +25,7 @@ pub use nginx::{Nginx, NginxConfig};
 pub use pool::WorkerPool;
 pub use postgres::{Postgres, Session as PsqlSession, PASSWORD as POSTGRES_PASSWORD};
 pub use scripted::{Reply, Script, ScriptedServer};
+pub use shop::{Shop, ShopLog};
 pub use tls::{ServerCert, TlsTarget};
 
 use std::future::Future;

@@ -7,16 +7,21 @@ use plumb_cli::LedgerArgs;
 use plumb_ledger::{GitInfo, HostFingerprint, Ledger, LedgerError, NewRun, RunResult};
 use std::time::SystemTime;
 
-/// Save `result` unless `--no-save`; warn on stderr when it cannot be saved.
-pub fn save(args: &LedgerArgs, result: RunResult, started_at: SystemTime) {
+/// Save `result` unless `--no-save`, and return its run id; warn on stderr when it cannot be
+/// saved.
+pub fn save(args: &LedgerArgs, result: RunResult, started_at: SystemTime) -> Option<String> {
     if args.no_save {
-        return;
+        return None;
     }
-    if let Err(error) = try_save(args, result, started_at) {
-        crate::output::log(&format!(
-            "warning: the run was not saved to the ledger: {error}\nhint: {}",
-            error.hint()
-        ));
+    match try_save(args, result, started_at) {
+        Ok(id) => Some(id),
+        Err(error) => {
+            crate::output::log(&format!(
+                "warning: the run was not saved to the ledger: {error}\nhint: {}",
+                error.hint()
+            ));
+            None
+        }
     }
 }
 

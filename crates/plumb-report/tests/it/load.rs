@@ -75,11 +75,13 @@ fn result(interrupted: bool) -> LoadResult {
                 expression: "http_req_duration: p(95)<200ms".into(),
                 status: plumb_stats::ThresholdStatus::Passed,
                 observed: Some(1.94),
+                window: None,
             },
             ThresholdOutcome {
                 expression: "http_req_failed: rate<0.00001".into(),
                 status: plumb_stats::ThresholdStatus::Failed,
                 observed: Some(12.0 / 199_987.0),
+                window: None,
             },
         ],
         histograms: LoadHistograms::default(),
@@ -98,6 +100,7 @@ fn result(interrupted: bool) -> LoadResult {
         server: None,
         host_noise: None,
         db: None,
+        flows: None,
     }
 }
 

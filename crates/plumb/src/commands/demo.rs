@@ -79,6 +79,8 @@ fn demo_plan(url: &str, model: LoadModel, duration: Duration, quiet: bool) -> Lo
         settings,
         thresholds: Vec::new(),
         abort_on_fail: false,
+        threshold_window: None,
+        dry_run: false,
         no_data: NoData::Fails,
         output: OutputFormat::Text,
         json: None,

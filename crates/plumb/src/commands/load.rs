@@ -13,8 +13,29 @@ use plumb_schema::load::LoadResult;
 
 /// Run `plumb load`.
 pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
+    if args.dry_run {
+        return super::dry_run::run(&args.resolve()?);
+    }
+    let measured = measure(args, true)?;
+    Ok(outcome_of(&measured.result, measured.plan.no_data))
+}
+
+/// A finished `plumb load`: its resolved plan, its result, and its ledger run when saved.
+pub struct Measured {
+    /// The resolved flags.
+    pub plan: LoadPlan,
+    /// The result.
+    pub result: LoadResult,
+    /// The ledger run it was saved as.
+    pub run_id: Option<String>,
+}
+
+/// Resolve the flags, check the output files, run, save to the ledger, write `--json`, and print
+/// the result when `print` (else the caller prints it); shared with `plumb run`.
+pub fn measure(args: LoadArgs, print: bool) -> anyhow::Result<Measured> {
     let save = args.save.clone();
     let db = args.db.clone();
+    let per_second = args.per_second;
     let plan = args.resolve()?;
     let json = plan
         .json
@@ -26,23 +47,36 @@ pub fn run(args: LoadArgs) -> anyhow::Result<Outcome> {
     let db = super::db::watch_load(db)?;
     let mut result = execute(&plan, &stop)?;
     super::db::attach_to_load(db, &plan, &mut result);
-    crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
-    emit(&plan, json.as_ref(), &result)?;
-    Ok(outcome_of(&result, plan.no_data))
+    let run_id = crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
+    if print {
+        emit(&plan, json.as_ref(), &result)?;
+        if per_second {
+            emit_per_second(&plan, json.as_ref(), &result)?;
+        }
+    } else if let Some(json) = &json {
+        json.write(plumb_report::load::json(&result).as_bytes())?;
+    }
+    Ok(Measured {
+        plan,
+        result,
+        run_id,
+    })
 }
 
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
 pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
-    let abort_on = plan.abort_on_fail.then_some(plan.thresholds.as_slice());
     let watching = plan.watch.clone().map(Watching::start).transpose()?;
-    let mut progress = LoadProgress::new(plan.planned(), plan.quiet, abort_on);
+    let mut progress = LoadProgress::new(plan);
     let probe = NoiseProbe::start();
     let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
     let host_noise = probe.finish();
-    progress.finish();
+    let windows = progress.finish();
     let server = watching.map(Watching::stop);
     let report = report?;
-    let outcomes = report.evaluate(&plan.thresholds);
+    let mut outcomes = report.evaluate(&plan.thresholds);
+    if let Some(windows) = windows {
+        plumb_load::with_windows(&mut outcomes, windows);
+    }
     let mut result = report.to_result(&plan.settings, outcomes);
     result.server = server.map(|s| crate::watch::per_request(s, result.summary.requests));
     result.host_noise = Some(host_noise);
@@ -68,6 +102,22 @@ fn emit(plan: &LoadPlan, json: Option<&Destination>, result: &LoadResult) -> any
         output::stdout(text.as_bytes())?;
     }
     written
+}
+
+/// `--per-second`: the table of every second, after the summary: on stdout beside a text summary,
+/// on stderr when stdout carries JSON or Markdown.
+fn emit_per_second(
+    plan: &LoadPlan,
+    json: Option<&Destination>,
+    result: &LoadResult,
+) -> anyhow::Result<()> {
+    let table = plumb_report::per_second::text(result);
+    if plan.output == OutputFormat::Text && !json.is_some_and(Destination::is_stdout) {
+        output::stdout(table.as_bytes())?;
+    } else {
+        output::log(table.trim_end());
+    }
+    Ok(())
 }
 
 /// Failed when any threshold failed (or had no data, unless `--allow-no-data`) or the run was

@@ -7,13 +7,17 @@ mod capacity;
 mod compare;
 mod db;
 mod demo;
+mod dry_run;
 mod gate;
 mod history;
+mod init;
 mod load;
 mod log;
+mod monitor;
 mod note;
 mod profile;
 mod report;
+mod run;
 mod show;
 mod target;
 
@@ -39,5 +43,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args),
         Command::Capacity(args) => capacity::run(*args),
         Command::Db(args) => db::run(*args),
+        Command::Monitor(args) => monitor::run(*args),
+        Command::Run(args) => run::run(*args),
+        Command::Init(args) => init::run(args),
     }
 }

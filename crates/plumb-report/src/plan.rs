@@ -1,0 +1,301 @@
+//! `plumb run`'s summary: the goals of each step, a stress test's steps, a spike's and a soak's
+//! reading, and the seeds' before/after table (Metric | Baseline | Target | Achieved |
+//! Improvement | Verdict), in text, Markdown and JSON. Each step's own load report is rendered by
+//! [`crate::load`].
+
+use crate::{format, thresholds};
+use plumb_schema::plan::{BeforeAfter, BeforeAfterRow, Improvement, PlanRunResult, PlanStep};
+use std::fmt::Write;
+
+/// The result as pretty JSON.
+pub fn json(result: &PlanRunResult) -> String {
+    serde_json::to_string_pretty(result).expect("a plan run always serializes") + "\n"
+}
+
+/// The summary for a terminal.
+pub fn text(result: &PlanRunResult) -> String {
+    let mut out = String::new();
+    let what = match &result.preset {
+        Some(preset) => format!("preset {preset} of scenario {}", result.scenario),
+        None => format!("scenario {}", result.scenario),
+    };
+    let _ = writeln!(out, "\nplumb run: plan {}, {what}", result.plan);
+    if result.steps.len() > 1 {
+        write_steps(&mut out, &result.steps);
+    }
+    write_goals(&mut out, result.steps.last());
+    for line in [
+        result.stress.as_ref().map(|s| &s.headline),
+        result.spike.as_ref().map(|s| &s.headline),
+        result.soak.as_ref().map(|s| &s.headline),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = writeln!(
+            out,
+            "\n  {}: {line}",
+            result.preset.as_deref().unwrap_or("result")
+        );
+    }
+    if let Some(table) = &result.before_after {
+        write_table(&mut out, table);
+    }
+    for warning in &result.warnings {
+        let _ = writeln!(out, "\nwarning: {warning}");
+    }
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if result.goals_passed {
+            "goals: all held"
+        } else {
+            "goals: FAILED"
+        }
+    );
+    out
+}
+
+fn write_steps(out: &mut String, steps: &[PlanStep]) {
+    let _ = writeln!(
+        out,
+        "\n  {:<14} {:>10} {:>10} {:>10} {:>10} {:>8}  goals",
+        "step", "level", "achieved", "p95", "p99", "errors"
+    );
+    for step in steps {
+        let s = &step.result.summary;
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>10} {:>8}/s {:>7} ms {:>7} ms {:>8}  {}",
+            step.label,
+            format::rate(step.level),
+            format::rate(s.rps),
+            format::ms(s.latency_ms.p95),
+            format::ms(s.latency_ms.p99),
+            format::percent(s.error_rate),
+            if step.goals_passed { "held" } else { "FAILED" }
+        );
+    }
+}
+
+fn write_goals(out: &mut String, step: Option<&PlanStep>) {
+    let Some(step) = step else { return };
+    if step.result.thresholds.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  goals ({})", step.label);
+    for t in &step.result.thresholds {
+        let observed = t
+            .observed
+            .map(|v| thresholds::observed(&t.expression, v))
+            .unwrap_or_else(|| "no data".to_owned());
+        let window = t.window.as_ref().map_or(String::new(), |w| {
+            match (w.worst_observed, w.worst_from_s) {
+                (Some(v), Some(from)) => format!(
+                    "; {} of {} windows of {} s failed, worst {} at {from}-{} s",
+                    w.failed_windows,
+                    w.windows,
+                    w.seconds,
+                    thresholds::observed(&t.expression, v),
+                    from + w.seconds
+                ),
+                _ => format!(
+                    "; every one of {} windows of {} s held",
+                    w.windows, w.seconds
+                ),
+            }
+        });
+        let _ = writeln!(
+            out,
+            "    {:<7} {}  (whole run {observed}{window})",
+            t.status.as_str(),
+            t.expression
+        );
+    }
+}
+
+fn write_table(out: &mut String, table: &BeforeAfter) {
+    let _ = writeln!(
+        out,
+        "\n  before/after: {} -> {}",
+        table.baseline, table.candidate
+    );
+    let header = [
+        "metric",
+        "baseline",
+        "target",
+        "achieved",
+        "improvement",
+        "verdict",
+    ];
+    let rows: Vec<[String; 6]> = table.rows.iter().map(cells).collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("    {}", padded.join("  ").trim_end())
+    };
+    let _ = writeln!(out, "{}", line(&header));
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{}", line(&cells));
+    }
+}
+
+/// One row's cells: metric, baseline, target, achieved, improvement, verdict.
+fn cells(row: &BeforeAfterRow) -> [String; 6] {
+    let value = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| with_unit(&row.unit, v));
+    let target = match (&row.target, row.target_met) {
+        (Some(t), Some(true)) => format!("{t} (met)"),
+        (Some(t), Some(false)) => format!("{t} (MISSED)"),
+        (Some(t), None) => t.clone(),
+        (None, _) => "-".to_owned(),
+    };
+    [
+        row.metric.clone(),
+        value(row.baseline),
+        target,
+        value(row.achieved),
+        row.improvement
+            .map_or_else(|| "-".to_owned(), |i| improvement_words(&row.unit, &i)),
+        row.verdict.clone(),
+    ]
+}
+
+fn with_unit(unit: &str, value: f64) -> String {
+    match unit {
+        "ms" => format!("{} ms", format::ms(value)),
+        "req/s" => format!("{}/s", format::rate(value)),
+        "fraction" => format::percent(value),
+        "bytes" => format::bytes(value.max(0.0) as u64),
+        "" => format::significant(value),
+        other => format!("{} {other}", format::significant(value)),
+    }
+}
+
+/// The seeds' wording: "78% faster", "5.2x faster", "12% slower", "2.1x more", "30% less".
+pub fn improvement_words(unit: &str, improvement: &Improvement) -> String {
+    let (good, bad) = match unit {
+        "ms" | "s" => ("faster", "slower"),
+        "req/s" => ("more", "less"),
+        _ => ("better", "worse"),
+    };
+    let word = if improvement.better { good } else { bad };
+    if improvement.fraction == 0.0 {
+        return "no change".to_owned();
+    }
+    if improvement.factor >= 2.0 {
+        format!("{:.1}x {word}", improvement.factor)
+    } else {
+        format!("{:.0}% {word}", improvement.fraction.abs() * 100.0)
+    }
+}
+
+/// The summary as Markdown for a pull request.
+pub fn markdown(result: &PlanRunResult) -> String {
+    let mut out = String::new();
+    let what = match &result.preset {
+        Some(preset) => format!("preset `{preset}` of scenario `{}`", result.scenario),
+        None => format!("scenario `{}`", result.scenario),
+    };
+    let verdict = if result.goals_passed {
+        "goals held"
+    } else {
+        "**goals FAILED**"
+    };
+    let _ = writeln!(
+        out,
+        "### plumb run: plan `{}`, {what}: {verdict}\n",
+        result.plan
+    );
+    if result.steps.len() > 1 {
+        let _ = writeln!(out, "| step | level | achieved | p95 | p99 | errors | goals |\n|---|---:|---:|---:|---:|---:|---|");
+        for step in &result.steps {
+            let s = &step.result.summary;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {}/s | {} ms | {} ms | {} | {} |",
+                step.label,
+                format::rate(step.level),
+                format::rate(s.rps),
+                format::ms(s.latency_ms.p95),
+                format::ms(s.latency_ms.p99),
+                format::percent(s.error_rate),
+                if step.goals_passed {
+                    "held"
+                } else {
+                    "**failed**"
+                }
+            );
+        }
+        out.push('\n');
+    }
+    for line in [
+        result.stress.as_ref().map(|s| &s.headline),
+        result.spike.as_ref().map(|s| &s.headline),
+        result.soak.as_ref().map(|s| &s.headline),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = writeln!(out, "{line}\n");
+    }
+    if let Some(table) = &result.before_after {
+        let _ = writeln!(out, "Against {}:\n", table.baseline);
+        let _ = writeln!(out, "| Metric | Baseline | Target | Achieved | Improvement | Verdict |\n|---|---:|---|---:|---|---|");
+        for row in &table.rows {
+            let c = cells(row);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                c[0], c[1], c[2], c[3], c[4], c[5]
+            );
+        }
+    }
+    for warning in &result.warnings {
+        let _ = writeln!(out, "\n> warning: {warning}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn better(fraction: f64, factor: f64) -> Improvement {
+        Improvement {
+            factor,
+            fraction,
+            better: fraction > 0.0,
+        }
+    }
+
+    #[test]
+    fn improvements_read_as_the_seeds_write_them() {
+        assert_eq!(
+            improvement_words("ms", &better(0.78, 200.0 / 44.0)),
+            "4.5x faster"
+        );
+        assert_eq!(
+            improvement_words("ms", &better(0.3, 1.0 / 0.7)),
+            "30% faster"
+        );
+        assert_eq!(improvement_words("ms", &better(-0.12, 1.12)), "12% slower");
+        assert_eq!(improvement_words("req/s", &better(4.2, 5.2)), "5.2x more");
+        assert_eq!(
+            improvement_words("fraction", &better(-0.5, 1.5)),
+            "50% worse"
+        );
+    }
+}
