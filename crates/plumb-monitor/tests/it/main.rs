@@ -3,4 +3,5 @@
 //! the real promtool.
 
 mod alerts;
+mod rules;
 mod support;
