@@ -27,6 +27,21 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The flow file of `-f` is wrong: the value is the file, and the reason starts with the
+    /// line and column.
+    pub fn flow_file(error: plumb_flow::FlowFileError) -> CliError {
+        let at = error
+            .at
+            .map(|(line, column)| format!("line {line}, column {column}: "))
+            .unwrap_or_default();
+        CliError::Flag {
+            flag: "--file".to_string(),
+            value: escape_controls(&error.path.display().to_string()),
+            why: format!("{at}{}", error.message),
+            hint: error.hint,
+        }
+    }
+
     /// An error about one flag's value; control characters in the value are escaped, so the
     /// message cannot itself break lines or the terminal.
     pub fn flag(flag: &str, value: &str, why: &str, hint: &str) -> CliError {

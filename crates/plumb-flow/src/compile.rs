@@ -443,6 +443,13 @@ impl Context<'_> {
             checks.push(Check::Status(ranges));
         }
         if let Some(text) = &check.body_contains {
+            if text.get_ref().contains("{{") {
+                return Err(self.locate.span(
+                    &text.span(),
+                    format!("{}: checks compare with literal text, not templates", field("check.body_contains")),
+                    "check for a fixed part of the body, or capture the value and compare it in a later step's URL or body",
+                ));
+            }
             checks.push(Check::BodyContains(text.get_ref().as_bytes().to_vec()));
         }
         for (path, expected) in &check.json {

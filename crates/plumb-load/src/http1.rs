@@ -133,6 +133,64 @@ impl<'n> BodySearch<'n> {
     }
 }
 
+/// What a flow step keeps of a response: its headers always (for cookies and header captures),
+/// its body only when a capture or check reads it, and then at most [`MAX_KEPT_BODY`] bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Vec<u8>,
+    pub keep_body: bool,
+}
+
+/// The most body bytes a flow step keeps for its captures and checks.
+pub(crate) const MAX_KEPT_BODY: usize = 4 * 1024 * 1024;
+
+impl Kept {
+    fn set_headers(&mut self, head: &[u8]) {
+        self.headers.clear();
+        self.body.clear();
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        if response.parse(head).is_ok() {
+            for h in response.headers.iter() {
+                self.headers
+                    .push((h.name.to_ascii_lowercase().into_bytes(), h.value.to_vec()));
+            }
+        }
+    }
+
+    fn push_body(&mut self, piece: &[u8]) {
+        if self.keep_body {
+            let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
+            self.body.extend_from_slice(&piece[..piece.len().min(room)]);
+        }
+    }
+}
+
+/// Write the request and read one complete response, keeping what `kept` asks for.
+pub(crate) async fn exchange_keeping<S>(
+    stream: &mut S,
+    request: &[u8],
+    buf: &mut BytesMut,
+    head_request: bool,
+    kept: &mut Kept,
+) -> Result<Response, ExchangeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let io_error = |e: std::io::Error| ExchangeError::before_response(classify_io(&e));
+    stream.write_all(request).await.map_err(io_error)?;
+    stream.flush().await.map_err(io_error)?;
+    let mut reader = Reader {
+        stream,
+        buf,
+        bytes: 0,
+        first_byte: None,
+        kept: Some(kept),
+    };
+    reader.response(head_request, None).await
+}
+
 /// Write the request and read one complete response.
 pub(crate) async fn exchange<S>(
     stream: &mut S,
@@ -152,6 +210,7 @@ where
         buf,
         bytes: 0,
         first_byte: None,
+        kept: None,
     };
     reader.response(head_request, body_needle).await
 }
@@ -161,6 +220,8 @@ struct Reader<'a, S> {
     buf: &'a mut BytesMut,
     bytes: u64,
     first_byte: Option<Instant>,
+    /// A flow step's copy of the headers and body.
+    kept: Option<&'a mut Kept>,
 }
 
 /// How the body of a response is delimited.
@@ -186,6 +247,9 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
     ) -> Result<Response, ExchangeError> {
         let head = loop {
             let head = self.head(head_request).await?;
+            if let Some(kept) = self.kept.as_deref_mut() {
+                kept.set_headers(&self.buf[..head.len]);
+            }
             self.buf.advance(head.len);
             // 1xx interim responses (100 Continue) precede the real one.
             if !(100..200).contains(&head.status) || head.status == 101 {
@@ -302,6 +366,9 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
             if let Some(body) = body.as_deref_mut() {
                 body.feed(&self.buf[..take]);
             }
+            if let Some(kept) = self.kept.as_deref_mut() {
+                kept.push_body(&self.buf[..take]);
+            }
             self.buf.advance(take);
             remaining -= take as u64;
             if remaining == 0 {
@@ -397,6 +464,9 @@ impl<S: AsyncRead + Unpin> Reader<'_, S> {
         loop {
             if let Some(body) = body.as_deref_mut() {
                 body.feed(self.buf);
+            }
+            if let Some(kept) = self.kept.as_deref_mut() {
+                kept.push_body(self.buf);
             }
             self.buf.clear();
             if self.fill().await? == 0 {

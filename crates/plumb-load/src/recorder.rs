@@ -29,11 +29,15 @@ pub enum ErrorClass {
     Body,
     /// Any other I/O error.
     Io,
+    /// A flow step's JSON check failed.
+    Check,
+    /// A flow step's capture matched nothing, so its session ended there.
+    Capture,
 }
 
 impl ErrorClass {
     /// Every class, in reporting order.
-    pub const ALL: [ErrorClass; 10] = [
+    pub const ALL: [ErrorClass; 12] = [
         ErrorClass::Refused,
         ErrorClass::Connect,
         ErrorClass::Reset,
@@ -44,6 +48,8 @@ impl ErrorClass {
         ErrorClass::Status,
         ErrorClass::Body,
         ErrorClass::Io,
+        ErrorClass::Check,
+        ErrorClass::Capture,
     ];
 
     /// The class's name in results.
@@ -59,10 +65,12 @@ impl ErrorClass {
             ErrorClass::Status => "status",
             ErrorClass::Body => "body",
             ErrorClass::Io => "io",
+            ErrorClass::Check => "check",
+            ErrorClass::Capture => "capture",
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -144,6 +152,8 @@ pub struct Recorder {
     pub retries: u64,
     /// Reasons of failure, by class, as far as they are known.
     pub details: Vec<DetailCount>,
+    /// Per flow and step (`plumb load -f`); `None` for a single URL.
+    pub flows: Option<Box<crate::flow_metrics::FlowRecorder>>,
 }
 
 impl Default for Recorder {
@@ -187,6 +197,7 @@ impl Recorder {
             connections_opened: 0,
             retries: 0,
             details: Vec::new(),
+            flows: None,
         }
     }
 
@@ -285,6 +296,9 @@ impl Recorder {
         self.connections_opened = 0;
         self.retries = 0;
         self.details.clear();
+        if let Some(flows) = self.flows.as_mut() {
+            flows.clear();
+        }
     }
 
     /// Failed requests of one class.
@@ -322,6 +336,11 @@ impl Recorder {
         self.retries += other.retries;
         for d in &other.details {
             self.add_detail(d.class, d.detail, d.count);
+        }
+        if let Some(theirs) = other.flows.as_deref() {
+            self.flows
+                .get_or_insert_with(|| Box::new(theirs.empty_like()))
+                .merge(theirs);
         }
     }
 

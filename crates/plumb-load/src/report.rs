@@ -293,6 +293,15 @@ impl MetricSource for LoadReport {
     fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
         metric_value(&self.totals, self.elapsed, metric, aggregation)
     }
+
+    fn tagged_value(
+        &self,
+        metric: Metric,
+        aggregation: Aggregation,
+        tag: &plumb_stats::Tag,
+    ) -> Option<f64> {
+        crate::flow_report::tagged_value(&self.totals, self.elapsed, metric, aggregation, tag)
+    }
 }
 
 /// The value of `metric` reduced by `aggregation` (durations in milliseconds): what

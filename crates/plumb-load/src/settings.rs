@@ -32,6 +32,9 @@ pub struct LoadSettings {
     pub tls: TlsSettings,
     /// What counts as a successful response.
     pub checks: Checks,
+    /// Flows to run instead of one request (`plumb load -f FILE`): `url` is then their base URL,
+    /// and `requests` counts sessions.
+    pub flows: Option<std::sync::Arc<plumb_flow::FlowPlan>>,
 }
 
 /// How requests are paced.
@@ -127,6 +130,7 @@ impl LoadSettings {
             http_version: HttpVersion::Http1,
             tls: TlsSettings::default(),
             checks: Checks::default(),
+            flows: None,
         }
     }
 

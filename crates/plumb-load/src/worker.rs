@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
+mod flow_session;
+
 /// What a worker sends to the coordinator.
 pub(crate) enum WorkerMessage {
     /// The recorder of one whole second (window `index`) of worker `thread`.
@@ -72,6 +74,8 @@ pub(crate) struct WorkerPlan {
     pub stop: Arc<AtomicBool>,
     /// Recorders the coordinator has merged, cleared and handed back, so memory is reused.
     pub recycled: Receiver<Box<Recorder>>,
+    /// Flows to run instead of the single request (`plumb load -f`).
+    pub flows: Option<Arc<plumb_flow::FlowPlan>>,
 }
 
 /// How to perform one exchange, shared by all of a thread's connections.
@@ -142,6 +146,10 @@ struct Worker {
     cap_waits: Cell<u64>,
     /// Per-second windows handed to the coordinator so far.
     windows_sent: Cell<u64>,
+    /// Flows: a data file ran out (`on_eof = "stop"`), so no more sessions start.
+    exhausted: Cell<bool>,
+    /// Flows: sessions started on this thread.
+    sessions: Cell<u64>,
 }
 
 /// The open model's released-but-unsent requests: this thread's indices `first, first + T, ...`,
@@ -250,6 +258,8 @@ impl Worker {
             next_index: Cell::new(plan_thread),
             cap_waits: Cell::new(0),
             windows_sent: Cell::new(0),
+            exhausted: Cell::new(false),
+            sessions: Cell::new(0),
         }
     }
 
@@ -321,8 +331,7 @@ impl Worker {
         match self.plan.pacing {
             Pacing::Closed { .. } => self.live_connections.get() == 0,
             Pacing::Open { .. } => {
-                self.schedule_done.get()
-                    && self.backlog.get().count == 0
+                (self.exhausted.get() || self.schedule_done.get() && self.backlog.get().count == 0)
                     && self.in_flight.get() == 0
             }
         }
@@ -363,7 +372,13 @@ impl Worker {
     fn spawn_connection(self: &Rc<Self>, slot: Option<usize>) {
         self.live_connections.set(self.live_connections.get() + 1);
         self.open_connections.set(self.open_connections.get() + 1);
-        tokio::task::spawn_local(Rc::clone(self).connection(slot));
+        match &self.plan.flows {
+            Some(flows) => {
+                let flows = Arc::clone(flows);
+                tokio::task::spawn_local(flow_session::virtual_user(Rc::clone(self), slot, flows))
+            }
+            None => tokio::task::spawn_local(Rc::clone(self).connection(slot)),
+        };
     }
 
     /// One connection: take a job, perform it, repeat; reconnect after any failure.
@@ -394,7 +409,7 @@ impl Worker {
 
     async fn next_closed_job(&self, slot: usize, ramp: Option<&Ramp>) -> Option<Option<Instant>> {
         loop {
-            if self.should_stop() {
+            if self.should_stop() || self.exhausted.get() {
                 return None;
             }
             if let Some(ramp) = ramp {
@@ -417,6 +432,9 @@ impl Worker {
 
     async fn next_open_job(&self) -> Option<Instant> {
         loop {
+            if self.exhausted.get() {
+                return None;
+            }
             if let Some(index) = self.take_from_backlog() {
                 return Some(self.intended_time(index));
             }
@@ -484,6 +502,10 @@ impl Worker {
         let Pacing::Open { ramp, limit, .. } = &self.plan.pacing else {
             return 0;
         };
+        if self.exhausted.get() {
+            // Sessions not started because the data ran out are not missed sends.
+            return 0;
+        }
         let end = match self.plan.deadline {
             Some(deadline) => deadline.min(Instant::now()),
             None => Instant::now(),
@@ -635,7 +657,7 @@ impl Worker {
         });
         loop {
             let index = self.next_index.get();
-            if index >= last || index >= end_count || self.should_stop() {
+            if index >= last || index >= end_count || self.should_stop() || self.exhausted.get() {
                 break;
             }
             let Some(offset) = ramp.time_of_count(index as f64) else {
@@ -665,7 +687,7 @@ impl Worker {
         if let Some(deadline) = self
             .plan
             .deadline
-            .filter(|_| !all_sent && !self.should_stop())
+            .filter(|_| !all_sent && !self.should_stop() && !self.exhausted.get())
         {
             self.sleep_until_stopped_or(deadline).await;
         }

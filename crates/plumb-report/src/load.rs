@@ -138,6 +138,9 @@ pub fn text(result: &LoadResult) -> String {
         g.system_s,
         g.busiest_thread_load * 100.0
     );
+    if let Some(flows) = &result.flows {
+        let _ = crate::flows::write_text(&mut out, flows);
+    }
     if let Some(server) = &result.server {
         write_server(&mut out, server);
     }
@@ -371,6 +374,9 @@ pub fn markdown(result: &LoadResult) -> String {
             "\nRetries on a fresh connection (not errors): {}",
             count(s.retries)
         );
+    }
+    if let Some(flows) = &result.flows {
+        let _ = crate::flows::write_markdown(&mut out, flows);
     }
     if let Some(server) = &result.server {
         let r = &server.resources.summary;

@@ -12,6 +12,6 @@ mod threshold;
 pub use histogram::{DurationHistogram, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
 pub use threshold::{
-    Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Threshold,
+    Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Tag, TagKey, Threshold,
     ThresholdParseError, ThresholdStatus,
 };

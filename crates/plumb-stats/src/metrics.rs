@@ -107,6 +107,15 @@ impl MetricSource for WithDatabase<'_> {
             _ => self.load.value(metric, aggregation),
         }
     }
+
+    fn tagged_value(
+        &self,
+        metric: Metric,
+        aggregation: Aggregation,
+        tag: &crate::Tag,
+    ) -> Option<f64> {
+        self.load.tagged_value(metric, aggregation, tag)
+    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,40 @@ pub struct Threshold {
     pub comparison: Comparison,
     /// The bound, in milliseconds for durations, a fraction for rates of failure, per second for rates.
     pub bound: f64,
+    /// A submetric: only the requests of one step, flow or status (k6's `metric{key:value}`).
+    pub tag: Option<Tag>,
+}
+
+/// A submetric selector, k6's `{key:value}` after a metric's name: `{step:login}`,
+/// `{flow:checkout}`, `{status:200}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// What is selected by.
+    pub key: TagKey,
+    /// The step's or flow's name, or the status code.
+    pub value: String,
+}
+
+/// The tags a submetric can select by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagKey {
+    /// A flow step's name.
+    Step,
+    /// A flow's name.
+    Flow,
+    /// A response status code.
+    Status,
+}
+
+impl TagKey {
+    /// The key as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            TagKey::Step => "step",
+            TagKey::Flow => "flow",
+            TagKey::Status => "status",
+        }
+    }
 }
 
 /// A threshold's outcome, recorded in results as `passed`, `failed` or `no data`.
@@ -156,6 +190,13 @@ impl ThresholdStatus {
 pub trait MetricSource {
     /// `None` when the source has no such value (no samples yet).
     fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64>;
+
+    /// The value of a submetric (`http_req_duration{step:login}`); `None` when the source keeps
+    /// no figures by that tag or has none for its value (a source without tags has no data).
+    fn tagged_value(&self, metric: Metric, aggregation: Aggregation, tag: &Tag) -> Option<f64> {
+        let _ = (metric, aggregation, tag);
+        None
+    }
 }
 
 /// A threshold expression that could not be parsed, with the span of the bad part.
@@ -202,14 +243,22 @@ impl Threshold {
 
     /// Evaluate against a source; `None` when the source has no value for this metric yet.
     pub fn passes(&self, source: &dyn MetricSource) -> Option<bool> {
-        let observed = source.value(self.metric, self.aggregation)?;
+        let observed = self.observe(source)?;
         Some(self.comparison.holds(observed, self.bound))
+    }
+
+    /// The observed value: of the submetric when the threshold has a tag.
+    pub fn observe(&self, source: &dyn MetricSource) -> Option<f64> {
+        match &self.tag {
+            Some(tag) => source.tagged_value(self.metric, self.aggregation, tag),
+            None => source.value(self.metric, self.aggregation),
+        }
     }
 
     /// Evaluate against a source: passed, failed, or no data (an explicit outcome, never a
     /// number that happens to pass).
     pub fn evaluate(&self, source: &dyn MetricSource) -> Evaluation {
-        let observed = source.value(self.metric, self.aggregation);
+        let observed = self.observe(source);
         let status = match observed {
             Some(v) if self.comparison.holds(v, self.bound) => ThresholdStatus::Passed,
             Some(_) => ThresholdStatus::Failed,
@@ -232,8 +281,11 @@ impl Threshold {
     /// back to the same threshold.
     pub fn canonical(&self) -> String {
         let unit = if self.is_duration() { "ms" } else { "" };
+        let tag = self.tag.as_ref().map_or(String::new(), |t| {
+            format!("{{{}:{}}}", t.key.name(), t.value)
+        });
         format!(
-            "{}: {}{}{}{unit}",
+            "{}{tag}: {}{}{}{unit}",
             self.metric.name(),
             self.aggregation,
             self.comparison.symbol(),
@@ -361,7 +413,7 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn threshold(&self) -> Result<Threshold, ThresholdParseError> {
-        let Some(colon) = self.text.find(':') else {
+        let Some(colon) = self.condition_colon() else {
             return Err(self.error(
                 0,
                 self.text.len(),
@@ -369,7 +421,7 @@ impl Parser<'_> {
                 "write it as METRIC: CONDITION, e.g. 'http_req_duration: p(95)<200ms'",
             ));
         };
-        let metric = self.metric(colon)?;
+        let (metric, tag) = self.metric_and_tag(colon)?;
         let condition_start = colon + 1;
         let (aggregation, op_start) = self.aggregation(metric, condition_start)?;
         let (comparison, value_start) = self.comparison(op_start)?;
@@ -381,7 +433,58 @@ impl Parser<'_> {
             aggregation,
             comparison,
             bound,
+            tag,
         })
+    }
+
+    /// The `:` between the metric and the condition: the first one after a `{...}` tag.
+    fn condition_colon(&self) -> Option<usize> {
+        let first = self.text.find(':')?;
+        match self.text.find('{') {
+            Some(open) if open < first => {
+                let close = open + self.text[open..].find('}')?;
+                self.text[close..].find(':').map(|i| close + i)
+            }
+            _ => Some(first),
+        }
+    }
+
+    /// `http_req_duration` or `http_req_duration{step:login}`.
+    fn metric_and_tag(&self, colon: usize) -> Result<(Metric, Option<Tag>), ThresholdParseError> {
+        let Some(open) = self.text[..colon].find('{') else {
+            return Ok((self.metric(colon)?, None));
+        };
+        let metric = self.metric(open)?;
+        let close = open + self.text[open..colon].find('}').unwrap_or(colon - open);
+        let inner = &self.text[open + 1..close];
+        let bad = |message: String| {
+            self.error(
+                open,
+                close + 1 - open,
+                &message,
+                "a submetric is {step:NAME}, {flow:NAME} or {status:CODE}, e.g. 'http_req_duration{step:login}: p(95)<300ms'",
+            )
+        };
+        let (key, value) = inner
+            .split_once(':')
+            .ok_or_else(|| bad(format!("'{{{inner}}}' is not a tag")))?;
+        let key = match key.trim() {
+            "step" => TagKey::Step,
+            "flow" => TagKey::Flow,
+            "status" => TagKey::Status,
+            other => return Err(bad(format!("unknown tag '{other}'"))),
+        };
+        let value = value
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_string();
+        if value.is_empty() {
+            return Err(bad("the tag has no value".into()));
+        }
+        if key == TagKey::Status && !value.parse::<u16>().is_ok_and(|c| (100..=599).contains(&c)) {
+            return Err(bad(format!("'{value}' is not a status code (100 to 599)")));
+        }
+        Ok((metric, Some(Tag { key, value })))
     }
 
     fn metric(&self, colon: usize) -> Result<Metric, ThresholdParseError> {
@@ -437,6 +540,8 @@ impl Parser<'_> {
     fn comparison(&self, at: usize) -> Result<(Comparison, usize), ThresholdParseError> {
         let rest = &self.text[at..];
         let table = [
+            // k6's strict equality: numbers compare as with ==.
+            ("===", Comparison::Equal),
             ("<=", Comparison::LessOrEqual),
             (">=", Comparison::GreaterOrEqual),
             ("==", Comparison::Equal),
@@ -453,7 +558,7 @@ impl Parser<'_> {
                     at,
                     1,
                     "invalid comparison operator",
-                    "use one of <, <=, >, >=, ==, !=",
+                    "use one of <, <=, >, >=, ==, ===, !=",
                 )
             })
     }

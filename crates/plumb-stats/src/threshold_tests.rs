@@ -164,6 +164,7 @@ fn threshold() -> impl Strategy<Value = Threshold> {
             aggregation,
             comparison,
             bound,
+            tag: None,
         })
     })
 }
@@ -239,4 +240,39 @@ fn database_thresholds_read_the_database_figures() {
     );
     let error = Threshold::parse("db_queries_per_request: p(95)<5").unwrap_err();
     assert!(error.to_string().contains("avg"), "{error}");
+}
+
+#[test]
+fn submetrics_by_tag_and_strict_equality_parse() {
+    use crate::{Tag, TagKey};
+    let t = Threshold::parse("http_req_duration{step:login}: p(95)<300ms").unwrap();
+    assert_eq!(
+        t.tag,
+        Some(Tag {
+            key: TagKey::Step,
+            value: "login".into()
+        })
+    );
+    assert_eq!(t.bound, 300.0);
+    assert_eq!(t.canonical(), "http_req_duration{step:login}: p(95)<300ms");
+    let f = Threshold::parse("http_req_failed{ flow: checkout }: rate===0").unwrap();
+    assert_eq!(
+        f.tag.as_ref().map(|t| (t.key, t.value.as_str())),
+        Some((TagKey::Flow, "checkout"))
+    );
+    assert_eq!(f.comparison, Comparison::Equal);
+    let s = Threshold::parse("http_reqs{status:200}: count>10").unwrap();
+    assert_eq!(s.tag.map(|t| t.key), Some(TagKey::Status));
+    let bad = Threshold::parse("http_reqs{colour:red}: count>1").unwrap_err();
+    assert!(bad.message.contains("unknown tag 'colour'"), "{bad}");
+    assert_eq!(bad.start, 9);
+    assert!(Threshold::parse("http_reqs{status:9000}: count>1").is_err());
+    // A source without tags has no data for a submetric.
+    assert_eq!(
+        Threshold::parse("http_req_duration{step:x}: p(95)<1ms")
+            .unwrap()
+            .evaluate(&Fixed(1.0))
+            .status,
+        ThresholdStatus::NoData
+    );
 }

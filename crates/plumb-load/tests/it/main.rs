@@ -2,6 +2,7 @@
 //! misbehaving servers, TLS, HTTP/2 and a real nginx.
 
 mod errors;
+mod flows;
 mod misbehave;
 mod models;
 mod protocols;

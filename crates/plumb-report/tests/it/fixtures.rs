@@ -159,6 +159,7 @@ pub fn load(scale: f64) -> LoadResult {
         server: None,
         host_noise: None,
         db: None,
+        flows: None,
     }
 }
 

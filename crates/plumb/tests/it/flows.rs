@@ -1,0 +1,203 @@
+//! `plumb load -f FILE`: flows through the binary against a real shop on 127.0.0.1, the dry run,
+//! and bad flow files refused with the file, the line and the key.
+
+use crate::support::{plumb, stderr, stdout};
+use plumb_test::Shop;
+use std::path::Path;
+
+const FLOWS: &str = r#"
+[goals]                      # a plan's own section: ignored by the flows' reader
+p95 = "300ms"
+
+[data.users]
+file = "users.csv"
+
+[flows.buy]
+[[flows.buy.steps]]
+name = "login"
+method = "POST"
+url = "/login"
+json = { user = "{{users.email}}", pw = "secret" }
+capture = { token = "json:$.token" }
+check = { status = 200 }
+
+[[flows.buy.steps]]
+name = "cart"
+method = "POST"
+url = "/cart"
+headers = { Authorization = "Bearer {{token}}" }
+check = { status = 200, json = { "$.ok" = true } }
+
+[flows.look]
+weight = 0
+[[flows.look.steps]]
+url = "/"
+"#;
+
+fn write_flows(dir: &Path, text: &str) -> String {
+    std::fs::write(dir.join("users.csv"), "email\na@x.org\nb@x.org\n").unwrap();
+    let path = dir.join("plumb.toml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_flow_runs_through_the_binary_with_per_step_figures() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &file,
+            "--flow",
+            "buy",
+            &shop.url(),
+            "-c",
+            "2",
+            "-t",
+            "1",
+            "-n",
+            "20",
+            "-o",
+            "json",
+        ])
+        .args(["--threshold", "http_req_failed: rate==0"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let flows = &json["flows"]["flows"];
+    assert_eq!(flows.as_array().unwrap().len(), 1, "only --flow buy ran");
+    assert_eq!(flows[0]["name"], "buy");
+    assert_eq!(flows[0]["sessions_completed"], 20);
+    assert_eq!(flows[0]["steps"][0]["name"], "login");
+    assert_eq!(flows[0]["steps"][1]["requests"], 20);
+    assert_eq!(flows[0]["steps"][1]["checks_passed"], 40);
+    assert_eq!(json["summary"]["requests"], 40);
+    assert_eq!(shop.served("/cart", 200), 20);
+}
+
+#[test]
+fn the_dry_run_prints_every_request_capture_and_check() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &file,
+            "--flow",
+            "buy",
+            &shop.url(),
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(text.contains("  step login (line 9)"), "{text}");
+    assert!(text.contains("    > POST /login HTTP/1.1"), "{text}");
+    assert!(
+        text.contains(r#"    > {"pw":"secret","user":"a@x.org"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"capture token = "tok-a@x.org" (json:$.token)"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("    > Authorization: Bearer tok-a@x.org"),
+        "{text}"
+    );
+    assert!(text.contains("check $.ok == true: passed"), "{text}");
+    assert_eq!(shop.log().logins, vec!["a@x.org"]);
+}
+
+#[test]
+fn a_capture_that_never_matches_is_named_with_its_line() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), &FLOWS.replace("json:$.token", "json:$.tokn"));
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &file,
+            "--flow",
+            "buy",
+            &shop.url(),
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "{file}:14: capture 'token' of step 'login' matched nothing"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    // Under load the same capture is a warning naming the file and line, and its sessions end.
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &file,
+            "--flow",
+            "buy",
+            &shop.url(),
+            "-c",
+            "1",
+            "-n",
+            "5",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(text.contains(&format!("{file}:14: capture 'token' (json:$.tokn) of step 'login' matched nothing in any of its 5 responses")), "{text}");
+    assert_eq!(shop.served("/cart", 200), 0);
+}
+
+#[test]
+fn bad_flow_files_name_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (change, line, words) in [
+        (
+            FLOWS.replace("name = \"cart\"", "name = \"cart\"\nretry = 2"),
+            19,
+            "unknown field `retry`",
+        ),
+        (
+            FLOWS.replace("Bearer {{token}}", "Bearer {{tokn}}"),
+            21,
+            "flows.buy.steps[1].headers.Authorization: undefined variable 'tokn'",
+        ),
+        (
+            FLOWS.replace("json:$.token", "json:$[?"),
+            14,
+            "capture.token: bad JSON path",
+        ),
+    ] {
+        let file = write_flows(dir.path(), &change);
+        let output = plumb()
+            .args(["load", "-f", &file, "http://127.0.0.1:9"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!("for --file: line {line}, column")),
+            "{err}"
+        );
+        assert!(
+            err.contains(words) && err.contains(&file) && err.contains("hint: "),
+            "{err}"
+        );
+    }
+}
