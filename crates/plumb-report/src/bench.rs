@@ -272,7 +272,9 @@ pub fn markdown(report: &BenchReport) -> String {
 
 fn relative(report: &BenchReport, index: usize) -> String {
     let Some(comparison) = &report.comparison else {
-        return "1.00".to_owned();
+        // Several commands always come with a comparison; a result without one cannot rank them.
+        let alone = report.benchmarks.len() == 1;
+        return if alone { "1.00" } else { "-" }.to_owned();
     };
     if comparison.fastest == index {
         return "1.00".to_owned();

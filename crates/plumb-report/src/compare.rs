@@ -179,8 +179,13 @@ pub fn text(table: &ComparisonTable) -> String {
     out
 }
 
-/// The comparison as Markdown, fit for a pull-request comment.
+/// The comparison as Markdown, fit for a pull-request comment (cut with a note beyond GitHub's
+/// 65,536 characters).
 pub fn markdown(table: &ComparisonTable) -> String {
+    crate::markdown::fit_comment(&full_markdown(table)).into_owned()
+}
+
+fn full_markdown(table: &ComparisonTable) -> String {
     let (base, cand) = table.sides();
     let mut out = format!(
         "### plumb: `{cand}` against baseline `{base}` (tolerance ±{}%)\n\n",

@@ -14,6 +14,7 @@ pub mod html;
 pub mod junit;
 pub mod layout;
 pub mod load;
+pub mod markdown;
 pub mod per_second;
 pub mod plan;
 pub mod profile;

@@ -4,4 +4,5 @@ mod compare;
 mod fixtures;
 mod html;
 mod load;
+mod markdown;
 mod per_second;

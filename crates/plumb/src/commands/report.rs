@@ -54,7 +54,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
                 OutputFormat::Markdown,
             )?);
         }
-        markdown.write(text.as_bytes())?;
+        markdown.write(plumb_report::markdown::fit_comment(&text).as_bytes())?;
     }
     if let Some(csv_out) = &outputs.csv {
         csv_out.write(csv(&records).as_bytes())?;
