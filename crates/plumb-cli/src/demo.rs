@@ -7,11 +7,11 @@ use std::time::Duration;
 /// Arguments of `plumb demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Length of each of the demo's load phases (at most 7d)
+    /// Length of each of the demo's three load runs (at most 7d)
     #[arg(
         short = 'd',
         long,
-        default_value = "4s",
+        default_value = "6s",
         value_name = "DURATION",
         allow_hyphen_values = true
     )]

@@ -9,6 +9,7 @@ mod compare;
 mod db;
 mod demo;
 mod http;
+mod import;
 mod ledger;
 pub mod limits;
 mod load;
@@ -27,6 +28,7 @@ pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, Ga
 pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
 pub use http::{parse_header, parse_method};
+pub use import::{ImportArgs, ImportSource};
 pub use ledger::{
     parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, LogArgs,
     NoteArgs, ShowArgs,
@@ -67,7 +69,7 @@ pub enum Command {
     Load(Box<LoadArgs>),
     /// Serve plumb's embedded HTTP target on loopback, with knobs.
     Target(TargetArgs),
-    /// Start the embedded target and load-test it: the whole loop in a minute.
+    /// The whole loop on the embedded target: goals, a baseline, a planted fix, the before/after table.
     Demo(DemoArgs),
     /// Benchmark commands.
     Bench(BenchArgs),
@@ -97,6 +99,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Write a commented starter plan file (plumb.toml) for a URL or a command.
     Init(InitArgs),
+    /// Write a flow file (plumb load -f) from a HAR recording or a curl command.
+    Import(ImportArgs),
     /// Find the PostgreSQL bottleneck: slow statements, N+1, indexes, locks (`db explain` for a plan).
     Db(Box<DbArgs>),
     /// Synthetic probes with SLOs, error budgets and burn-rate alerts; /metrics, rules, dashboard.

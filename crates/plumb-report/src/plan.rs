@@ -151,6 +151,9 @@ fn write_table(out: &mut String, table: &BeforeAfter) {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
         let _ = writeln!(out, "{}", line(&cells));
     }
+    for warning in &table.warnings {
+        let _ = writeln!(out, "    note: {warning}");
+    }
 }
 
 /// One row's cells: metric, baseline, target, achieved, improvement, verdict.

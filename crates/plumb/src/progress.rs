@@ -83,7 +83,7 @@ impl<'a> LoadProgress<'a> {
             failure.expression,
             failure.from_s,
             failure.to_s,
-            observed_text(threshold, failure.observed),
+            plumb_report::thresholds::with_unit(threshold, failure.observed),
             self.requested_at(Duration::from_secs(failure.to_s))
         )
     }
@@ -110,7 +110,7 @@ impl Observer for LoadProgress<'_> {
                 progress.elapsed.as_secs_f64(),
                 outcome
                     .observed
-                    .map_or_else(|| "no value".to_owned(), |v| observed_text(threshold, v)),
+                    .map_or_else(|| "no value".to_owned(), |v| plumb_report::thresholds::with_unit(threshold, v)),
                 self.requested_at(progress.elapsed)
             )),
             None => Control::Continue,
@@ -140,21 +140,6 @@ fn round_rate(rate: f64) -> String {
         format!("{rate:.0}")
     } else {
         format!("{rate:.1}")
-    }
-}
-
-/// An observed value in the threshold's unit: `312 ms`, `4.1%`, `950/s`.
-pub fn observed_text(threshold: &Threshold, observed: f64) -> String {
-    use plumb_stats::{Aggregation, Metric};
-    if threshold.is_duration() {
-        return format!("{observed:.1} ms");
-    }
-    match (threshold.metric, threshold.aggregation) {
-        (Metric::HttpReqFailed | Metric::Checks, Aggregation::Rate) => {
-            format!("{:.2}%", observed * 100.0)
-        }
-        (_, Aggregation::Rate) => format!("{}/s", round_rate(observed)),
-        _ => format!("{observed}"),
     }
 }
 
@@ -195,7 +180,7 @@ fn describe(
 fn state(threshold: &Threshold, outcome: &ThresholdOutcome) -> String {
     let value = outcome
         .observed
-        .map(|v| observed_text(threshold, v))
+        .map(|v| plumb_report::thresholds::with_unit(threshold, v))
         .unwrap_or_default();
     match outcome.status {
         ThresholdStatus::Passed => format!("ok {value}"),
