@@ -96,3 +96,11 @@ fn plan_run_schema_is_current() {
         plumb_schema::json_schema::<plumb_schema::plan::PlanRunResult>(),
     );
 }
+
+#[test]
+fn page_schema_is_current() {
+    check(
+        "page.schema.json",
+        plumb_schema::json_schema::<plumb_schema::page::PageResult>(),
+    );
+}

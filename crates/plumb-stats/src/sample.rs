@@ -274,6 +274,61 @@ fn median_in_place(values: &mut [f64]) -> f64 {
     (lower + middle) / 2.0
 }
 
+/// Quantile `q` in [0, 1] of `values`, linear between closest ranks (NaN for none): the median
+/// at 0.5, as [`median`] gives it.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    quantile_of_sorted(&sorted(values), q)
+}
+
+/// A distribution-free interval of the `q` quantile from the order statistics: the narrowest
+/// run of ranks around `n·q` whose binomial coverage reaches `confidence`, or the whole sample
+/// (with the coverage it has) when too few values cannot reach it. `value` is [`quantile`].
+/// `None` for no values.
+pub fn quantile_interval(values: &[f64], q: f64, confidence: f64) -> Option<Estimate> {
+    let sorted = sorted(values);
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let q = q.clamp(0.0, 1.0);
+    // P(exactly k of n values lie below the quantile), k = 0..=n.
+    let pmf: Vec<f64> = (0..=n).map(|k| binomial_pmf(n, k, q)).collect();
+    let start = ((n as f64 * q).floor() as usize).min(n - 1);
+    let (mut low, mut high) = (start, start);
+    // [sorted[low], sorted[high]] covers the quantile when low < k <= high values lie below it.
+    let mut coverage = 0.0;
+    while coverage < confidence && (low > 0 || high < n - 1) {
+        let grow_low = low > 0 && (high == n - 1 || pmf[low] >= pmf[high + 1]);
+        if grow_low {
+            coverage += pmf[low];
+            low -= 1;
+        } else {
+            high += 1;
+            coverage += pmf[high];
+        }
+    }
+    Some(Estimate {
+        value: quantile_of_sorted(&sorted, q),
+        low: sorted[low],
+        high: sorted[high],
+        confidence: coverage.min(1.0),
+    })
+}
+
+fn binomial_pmf(n: usize, k: usize, p: f64) -> f64 {
+    let ln_choose = (1..=k)
+        .map(|i| ((n - k + i) as f64 / i as f64).ln())
+        .sum::<f64>();
+    let (k, rest) = (k as f64, (n - k) as f64);
+    let ln_p = if k > 0.0 { k * p.ln() } else { 0.0 };
+    let ln_q = if rest > 0.0 {
+        rest * (1.0 - p).ln()
+    } else {
+        0.0
+    };
+    (ln_choose + ln_p + ln_q).exp()
+}
+
 pub(crate) fn sorted(values: &[f64]) -> Vec<f64> {
     let mut copy = values.to_vec();
     copy.sort_unstable_by(f64::total_cmp);
@@ -328,6 +383,22 @@ impl SplitMix64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn quantile_intervals_cover_by_order_statistics() {
+        // Five runs: the median's interval is the whole sample, at 1 - 2/32 = 93.75%.
+        let five = [5.0, 1.0, 4.0, 2.0, 3.0];
+        let m = quantile_interval(&five, 0.5, 0.95).unwrap();
+        assert_eq!((m.value, m.low, m.high), (3.0, 1.0, 5.0));
+        assert!((m.confidence - 0.9375).abs() < 1e-12, "{m:?}");
+        // Twenty runs of 1..=20: the median's 95% interval is ranks 6..15 (coverage 95.9%).
+        let twenty: Vec<f64> = (1..=20).map(f64::from).collect();
+        let m = quantile_interval(&twenty, 0.5, 0.95).unwrap();
+        assert_eq!((m.low, m.high), (6.0, 15.0), "{m:?}");
+        assert!(m.confidence >= 0.95 && m.confidence < 0.97, "{m:?}");
+        assert_eq!(quantile(&twenty, 0.75), 15.25);
+        assert!(quantile_interval(&[], 0.5, 0.95).is_none());
+    }
     use super::*;
 
     fn close(actual: f64, expected: f64, tolerance: f64) {

@@ -40,24 +40,40 @@ impl Nginx {
 
     /// Start nginx configured by `config`; panics like [`Nginx::start`].
     pub fn start_with(config: NginxConfig) -> Nginx {
+        Nginx::start_site(config, None)
+    }
+
+    /// Start nginx serving the files under `root`, with `directives` added to its `server`
+    /// block (locations, headers, `gzip on`, `proxy_pass` to a test server); panics like
+    /// [`Nginx::start`].
+    pub fn serve(root: &Path, directives: &str) -> Nginx {
+        Nginx::start_site(NginxConfig::default(), Some((root, directives)))
+    }
+
+    fn start_site(config: NginxConfig, site: Option<(&Path, &str)>) -> Nginx {
         let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("nginx is not installed: run .ci/run, or apt-get install nginx-light");
         for _ in 0..5 {
-            if let Some(nginx) = Self::try_start(binary, config) {
+            if let Some(nginx) = Self::try_start(binary, config, site) {
                 return nginx;
             }
         }
         panic!("nginx did not start on a free port after 5 attempts");
     }
 
-    fn try_start(binary: &str, settings: NginxConfig) -> Option<Nginx> {
+    fn try_start(
+        binary: &str,
+        settings: NginxConfig,
+        site: Option<(&Path, &str)>,
+    ) -> Option<Nginx> {
         let port = crate::closed_port().port();
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
         let config = dir.path().join("nginx.conf");
-        std::fs::write(&config, config_text(dir.path(), port, settings)).expect("write nginx.conf");
+        std::fs::write(&config, config_text(dir.path(), port, settings, site))
+            .expect("write nginx.conf");
         let child = Command::new(binary)
             .arg("-c")
             .arg(&config)
@@ -101,8 +117,20 @@ impl Drop for Nginx {
     }
 }
 
-fn config_text(dir: &Path, port: u16, settings: NginxConfig) -> String {
+fn config_text(
+    dir: &Path,
+    port: u16,
+    settings: NginxConfig,
+    site: Option<(&Path, &str)>,
+) -> String {
     let dir = dir.display();
+    let server = match site {
+        Some((root, directives)) => format!(
+            "root {};\n             include /etc/nginx/mime.types;\n             {directives}\n",
+            root.display()
+        ),
+        None => "location / { return 200 \"hello, plumb\\n\"; }\n".to_owned(),
+    };
     let requests = settings.keepalive_requests;
     let http2 = if settings.http2 { " http2" } else { "" };
     format!(
@@ -122,7 +150,7 @@ fn config_text(dir: &Path, port: u16, settings: NginxConfig) -> String {
            scgi_temp_path {dir}/scgi;\n\
            server {{\n\
              listen 127.0.0.1:{port}{http2};\n\
-             location / {{ return 200 \"hello, plumb\\n\"; }}\n\
+             {server}\
            }}\n\
          }}\n"
     )
