@@ -46,7 +46,7 @@ pub struct MonitorConfig {
         with = "opt_duration_text"
     )]
     pub p95_above: Option<Duration>,
-    /// The recent window of the p95 and error-rate spike alerts.
+    /// The recent window of the p95 and error-rate spike alerts (at least one probe interval).
     #[serde(default = "default_recent", with = "duration_text")]
     pub recent: Duration,
     /// Alert when the error rate of the recent window is this much (0.05 = 5 points) above
@@ -219,6 +219,11 @@ impl MonitorConfig {
         self.name.as_deref().unwrap_or(&self.url)
     }
 
+    /// The recent window in effect: `recent`, or one probe interval if that is longer.
+    pub fn recent_window(&self) -> Duration {
+        self.recent.max(self.every)
+    }
+
     /// How long a clear condition waits before its alert resolves.
     pub fn resolve_delay(&self) -> Duration {
         self.resolve_after.unwrap_or(self.every * 2)
@@ -250,9 +255,9 @@ impl MonitorConfig {
         within(
             "recent",
             self.recent,
-            self.every,
+            Duration::from_secs(1),
             MAX_WAIT,
-            "the recent window holds at least one probe: e.g. recent = \"5m\"",
+            "e.g. recent = \"5m\" (a recent window shorter than a probe interval is one interval)",
         )?;
         if self.recent.as_millis() / self.every.as_millis().max(1) > 10_000 {
             return Err(ConfigError::new(

@@ -15,6 +15,7 @@ mod metrics;
 mod monitor;
 mod notify;
 mod probe;
+pub mod remote_write;
 pub mod rules;
 mod run;
 mod server;

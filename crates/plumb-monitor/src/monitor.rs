@@ -130,7 +130,7 @@ pub struct Monitor {
 impl Monitor {
     /// A monitor with nothing recorded.
     pub fn new(config: &MonitorConfig) -> Monitor {
-        let recent = config.recent.as_millis() as Millis;
+        let recent = config.recent_window().as_millis() as Millis;
         let keep = config.resolve_delay().as_millis() as Millis;
         let name = config.display_name().to_string();
         let labels = |extra: &[(&str, String)]| {
