@@ -9,6 +9,7 @@ mod flows;
 mod ledger;
 mod load;
 mod messages;
+mod monitor;
 mod outputs;
 mod plan;
 mod profile;
