@@ -17,6 +17,7 @@ pub mod compile;
 pub mod data;
 mod error;
 mod file;
+pub mod import;
 pub mod plan;
 pub mod spec;
 pub mod template;

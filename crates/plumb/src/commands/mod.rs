@@ -10,6 +10,7 @@ mod demo;
 mod dry_run;
 mod gate;
 mod history;
+mod import;
 mod init;
 mod load;
 mod log;
@@ -46,5 +47,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Monitor(args) => monitor::run(*args),
         Command::Run(args) => run::run(*args),
         Command::Init(args) => init::run(args),
+        Command::Import(args) => import::run(args),
     }
 }

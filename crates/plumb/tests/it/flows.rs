@@ -201,3 +201,150 @@ fn bad_flow_files_name_the_file_line_and_key() {
         );
     }
 }
+
+/// A recording of a session on the shop, as a browser exports it: a login whose token the next
+/// requests send back, a third-party script, and gaps between the requests.
+fn recording(origin: &str) -> String {
+    let entry = |at: &str,
+                 method: &str,
+                 url: &str,
+                 headers: &str,
+                 body: Option<(&str, &str)>,
+                 status: u16,
+                 response: &str| {
+        let post = body.map_or(String::new(), |(mime, text)| {
+            format!(
+                r#","postData":{{"mimeType":"{mime}","text":{}}}"#,
+                serde_json::to_string(text).unwrap()
+            )
+        });
+        format!(
+            r#"{{"startedDateTime":"2026-03-01T10:00:{at}Z","time":10,"request":{{"method":"{method}","url":"{url}","headers":[{headers}]{post}}},"response":{{"status":{status},"content":{{"mimeType":"application/json","text":{}}}}}}}"#,
+            serde_json::to_string(response).unwrap()
+        )
+    };
+    let auth = r#"{"name":"Authorization","value":"Bearer tok-alice"},{"name":"Cookie","value":"sid=s-alice"}"#;
+    let entries = [
+        entry(
+            "00.000",
+            "POST",
+            &format!("{origin}/login"),
+            r#"{"name":"Content-Type","value":"application/json"},{"name":":authority","value":"x"}"#,
+            Some(("application/json", r#"{"user":"alice","pw":"secret"}"#)),
+            200,
+            r#"{"ok":true,"token":"tok-alice"}"#,
+        ),
+        entry(
+            "00.020",
+            "GET",
+            "https://cdn.example.com/app.js",
+            "",
+            None,
+            200,
+            "1",
+        ),
+        entry(
+            "00.060",
+            "GET",
+            &format!("{origin}/items"),
+            auth,
+            None,
+            200,
+            r#"{"items":[{"id":"i1"}],"count":1}"#,
+        ),
+        entry(
+            "00.100",
+            "POST",
+            &format!("{origin}/cart"),
+            &format!(
+                r#"{auth},{{"name":"Content-Type","value":"application/x-www-form-urlencoded"}}"#
+            ),
+            Some(("application/x-www-form-urlencoded", "item=i1")),
+            200,
+            r#"{"cart":"c-alice","ok":true}"#,
+        ),
+    ];
+    format!(
+        r#"{{"log":{{"version":"1.2","entries":[{}]}}}}"#,
+        entries.join(",")
+    )
+}
+
+#[test]
+fn a_har_import_replays_and_passes() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("session.har");
+    std::fs::write(&har, recording(&shop.url())).unwrap();
+    let flows = dir.path().join("flows.toml");
+    let output = plumb()
+        .args([
+            "import",
+            "har",
+            &har.display().to_string(),
+            "-o",
+            &flows.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&flows).unwrap();
+    assert!(
+        text.contains(r#"capture = { token = "json:$.token" }"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"Authorization = "Bearer {{token}}""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("Dropped the requests to other origins: https://cdn.example.com"),
+        "{text}"
+    );
+    assert!(text.contains(r#"think = "50ms""#), "{text}");
+    assert!(
+        !text.contains("Cookie") && !text.contains(":authority"),
+        "{text}"
+    );
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &flows.display().to_string(),
+            &shop.url(),
+            "-c",
+            "1",
+            "-t",
+            "1",
+            "-n",
+            "3",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["summary"]["errors"], 0, "{json}");
+    assert_eq!(json["flows"]["flows"][0]["sessions_completed"], 3);
+    // The shop refuses /cart without the live token and cookie: the replay used both.
+    assert_eq!(shop.served("/cart", 200), 3);
+    assert_eq!(shop.log().logins, vec!["alice", "alice", "alice"]);
+}
+
+#[test]
+fn a_curl_command_imports_as_one_step() {
+    let output = plumb()
+        .args(["import", "curl", "curl -X POST http://127.0.0.1:8080/login -H 'Content-Type: application/json' -d '{\"user\":\"a\"}'"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let file = plumb_flow::parse_flow_file(&text, Path::new("curl.toml")).unwrap();
+    let step = &file.flows[0].steps[0];
+    assert_eq!(
+        (step.method.as_str(), step.url_text.as_str()),
+        ("POST", "/login")
+    );
+    assert!(text.contains(r#"body = "{\"user\":\"a\"}""#), "{text}");
+}
