@@ -46,6 +46,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
 
+    /// Also write the HTML report (the plan's section, then each step's load report) to this file
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// No live progress on stderr
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -33,6 +33,8 @@ pub enum ReportRun<'a> {
     Profile(&'a str, &'a ProfileReport, Option<&'a [u8]>),
     /// A capacity search.
     Capacity(&'a str, &'a CapacityResult),
+    /// Page loads (`plumb page`; the section is `crate::page::section`).
+    Page(&'a str, &'a plumb_schema::page::PageResult),
 }
 
 impl ReportRun<'_> {
@@ -42,7 +44,8 @@ impl ReportRun<'_> {
             ReportRun::Load(id, _)
             | ReportRun::Bench(id, _)
             | ReportRun::Profile(id, _, _)
-            | ReportRun::Capacity(id, _) => id,
+            | ReportRun::Capacity(id, _)
+            | ReportRun::Page(id, _) => id,
         }
     }
 
@@ -52,6 +55,7 @@ impl ReportRun<'_> {
             ReportRun::Bench(..) => "bench",
             ReportRun::Profile(..) => "profile",
             ReportRun::Capacity(..) => "capacity",
+            ReportRun::Page(..) => "page",
         }
     }
 }
@@ -132,7 +136,16 @@ pub fn html(runs: &[ReportRun<'_>], comparison: Option<&ComparisonTable>) -> Str
 
 /// The whole report: the comparison (two runs of one kind), the trend (three or more), each run.
 pub fn report(entries: &[Entry<'_>], comparison: Option<&ComparisonTable>) -> String {
-    let mut sections = Vec::new();
+    report_after(Vec::new(), entries, comparison)
+}
+
+/// The whole report with `lead` sections (rendered) first, e.g. `plumb run`'s plan section.
+pub fn report_after(
+    lead: Vec<String>,
+    entries: &[Entry<'_>],
+    comparison: Option<&ComparisonTable>,
+) -> String {
+    let mut sections = lead;
     if let Some(table) = comparison {
         sections.push(compare::section(table, entries).render());
     }
@@ -153,6 +166,7 @@ fn section(entry: &Entry<'_>) -> layout::Section {
         ReportRun::Bench(_, r) => bench::section(entry, r),
         ReportRun::Profile(_, r, svg) => profile::section(entry, r, svg),
         ReportRun::Capacity(_, r) => capacity::section(entry, r),
+        ReportRun::Page(_, r) => crate::page::section(entry, r),
     }
 }
 

@@ -1,8 +1,9 @@
 //! `plumb run`'s summary: the goals of each step, a stress test's steps, a spike's and a soak's
 //! reading, and the seeds' before/after table (Metric | Baseline | Target | Achieved |
-//! Improvement | Verdict), in text, Markdown and JSON. Each step's own load report is rendered by
+//! Improvement | Verdict), in text, Markdown, JSON and HTML. Each step's own load report is rendered by
 //! [`crate::load`].
 
+use crate::layout::{Card, Cell, Section, Table, Tone};
 use crate::{format, thresholds};
 use plumb_schema::plan::{BeforeAfter, BeforeAfterRow, Improvement, PlanRunResult, PlanStep};
 use std::fmt::Write;
@@ -99,6 +100,9 @@ fn write_goals(out: &mut String, step: Option<&PlanStep>) {
                     thresholds::observed(&t.expression, v),
                     from + w.seconds
                 ),
+                _ if w.windows == 0 => {
+                    format!("; the run was shorter than one window of {} s", w.seconds)
+                }
                 _ => format!(
                     "; every one of {} windows of {} s held",
                     w.windows, w.seconds
@@ -268,6 +272,201 @@ pub fn markdown(result: &PlanRunResult) -> String {
     }
     for warning in &result.warnings {
         let _ = writeln!(out, "\n> warning: {warning}");
+    }
+    out
+}
+
+/// The HTML report of a plan run: its section (goals, steps, the preset's reading, the
+/// before/after table), then each step's own load report.
+pub fn html(result: &PlanRunResult) -> String {
+    let entries: Vec<crate::html::Entry<'_>> = result
+        .steps
+        .iter()
+        .map(|step| crate::html::Entry {
+            run: crate::html::ReportRun::Load(
+                step.run_id.as_deref().unwrap_or(&step.label),
+                &step.result,
+            ),
+            context: crate::html::RunContext {
+                name: Some(step.label.clone()),
+                ..crate::html::RunContext::default()
+            },
+        })
+        .collect();
+    crate::html::report_after(vec![section(result).render()], &entries, None)
+}
+
+/// The plan run as one section of the report.
+pub fn section(result: &PlanRunResult) -> Section {
+    let title = match &result.preset {
+        Some(preset) => format!(
+            "plumb run: plan {}, preset {preset} of {}",
+            result.plan, result.scenario
+        ),
+        None => format!(
+            "plumb run: plan {}, scenario {}",
+            result.plan, result.scenario
+        ),
+    };
+    let verdict = if result.goals_passed {
+        Card::new("goals", "all held").tone(Tone::Good)
+    } else {
+        Card::new("goals", "FAILED").tone(Tone::Bad)
+    };
+    let mut cards = vec![verdict, Card::new("steps", result.steps.len().to_string())];
+    if let Some(table) = &result.before_after {
+        let regressed = table
+            .rows
+            .iter()
+            .filter(|r| r.verdict == "regressed")
+            .count();
+        let improved = table
+            .rows
+            .iter()
+            .filter(|r| r.verdict == "improved")
+            .count();
+        let tone = if regressed > 0 {
+            Tone::Bad
+        } else if improved > 0 {
+            Tone::Good
+        } else {
+            Tone::Neutral
+        };
+        cards.push(
+            Card::new(
+                "against the baseline",
+                format!("{improved} improved, {regressed} regressed"),
+            )
+            .tone(tone),
+        );
+    }
+    let mut section = Section::new("plan", title)
+        .meta(&[
+            ("plan file", result.file.clone()),
+            ("plumb", result.plumb_version.clone()),
+        ])
+        .cards(cards);
+    for headline in [
+        result.stress.as_ref().map(|s| &s.headline),
+        result.spike.as_ref().map(|s| &s.headline),
+        result.soak.as_ref().map(|s| &s.headline),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        section = section.note(headline);
+    }
+    if result.steps.len() > 1 {
+        section = section.heading("Steps").table(steps_table(&result.steps));
+    }
+    if let Some(step) = result.steps.last() {
+        section = section
+            .heading(&format!("Goals ({})", step.label))
+            .table(goals_table(step));
+    }
+    if let Some(table) = &result.before_after {
+        section = section
+            .heading(&format!(
+                "Before and after: {} -> {}",
+                table.baseline, table.candidate
+            ))
+            .table(before_after_table(table))
+            .warnings(&table.warnings);
+    }
+    section.warnings(&result.warnings)
+}
+
+fn steps_table(steps: &[PlanStep]) -> Table {
+    let mut table = Table::new(
+        "steps",
+        &["step", "level", "achieved", "p95", "p99", "errors", "goals"],
+    );
+    for step in steps {
+        let s = &step.result.summary;
+        table.push(vec![
+            Cell::text(&step.label),
+            Cell::num(format::rate(step.level)),
+            Cell::num(format!("{}/s", format::rate(s.rps))),
+            Cell::num(format!("{} ms", format::ms(s.latency_ms.p95))),
+            Cell::num(format!("{} ms", format::ms(s.latency_ms.p99))),
+            Cell::num(format::percent(s.error_rate)),
+            goal_badge(step.goals_passed),
+        ]);
+    }
+    table
+}
+
+fn goal_badge(passed: bool) -> Cell {
+    if passed {
+        Cell::badge("held", Tone::Good)
+    } else {
+        Cell::badge("failed", Tone::Bad)
+    }
+}
+
+fn goals_table(step: &PlanStep) -> Table {
+    let mut table = Table::new("goals", &["goal", "result", "whole run", "windows"]);
+    for t in &step.result.thresholds {
+        let tone = match t.status {
+            plumb_stats::ThresholdStatus::Passed => Tone::Good,
+            plumb_stats::ThresholdStatus::Failed => Tone::Bad,
+            plumb_stats::ThresholdStatus::NoData => Tone::Warn,
+        };
+        let windows = t
+            .window
+            .as_ref()
+            .map_or("-".to_owned(), |w| match w.windows {
+                0 => format!("the run was shorter than one window of {} s", w.seconds),
+                n => format!(
+                    "{} of {n} windows of {} s failed",
+                    w.failed_windows, w.seconds
+                ),
+            });
+        table.push(vec![
+            Cell::code(&t.expression),
+            Cell::badge(t.status.as_str(), tone),
+            Cell::num(t.observed.map_or("no data".to_owned(), |v| {
+                thresholds::observed(&t.expression, v)
+            })),
+            Cell::text(windows),
+        ]);
+    }
+    table
+}
+
+fn before_after_table(table: &BeforeAfter) -> Table {
+    let mut out = Table::new(
+        "before-after",
+        &[
+            "metric",
+            "baseline",
+            "target",
+            "achieved",
+            "improvement",
+            "verdict",
+        ],
+    );
+    for row in &table.rows {
+        let c = cells(row);
+        let tone = match row.verdict.as_str() {
+            "improved" => Tone::Good,
+            "regressed" => Tone::Bad,
+            "inconclusive" => Tone::Warn,
+            _ => Tone::Neutral,
+        };
+        let target_tone = match row.target_met {
+            Some(true) => Tone::Good,
+            Some(false) => Tone::Bad,
+            None => Tone::Neutral,
+        };
+        out.push(vec![
+            Cell::text(&c[0]),
+            Cell::num(&c[1]),
+            Cell::text(&c[2]).tone(target_tone),
+            Cell::num(&c[3]),
+            Cell::text(&c[4]),
+            Cell::badge(&c[5], tone),
+        ]);
     }
     out
 }

@@ -134,6 +134,11 @@ fn run_load(
         .as_deref()
         .map(|path| Destination::check("--json", path, true))
         .transpose()?;
+    let html = args
+        .html
+        .as_deref()
+        .map(|path| Destination::check("--html", path, false))
+        .transpose()?;
     let runs = match preset {
         Some(p) => plan.presets.runs(p, scenario)?,
         None => vec![PresetRun {
@@ -160,7 +165,11 @@ fn run_load(
         Baseline::None(why) if compares && !why.is_empty() => result.warnings.push(why),
         Baseline::None(_) => {}
     }
+    let written = html.map_or(Ok(()), |d| {
+        d.write(plumb_report::plan::html(&result).as_bytes())
+    });
     emit(args.output, json.as_ref(), &result)?;
+    written?;
     let regressed = result
         .before_after
         .as_ref()

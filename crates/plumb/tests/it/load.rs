@@ -292,6 +292,17 @@ fn demo_runs_both_models_against_the_embedded_target() {
     assert!(text.contains("closed model, 20 connections"), "{text}");
     assert!(text.contains("latency (from intended send)"), "{text}");
     assert!(text.contains("What this shows"), "{text}");
+    // The whole loop: goals, the fix, the run after it, the before/after table.
+    assert!(
+        text.contains("The goals: http_req_duration: p(99)<100ms"),
+        "{text}"
+    );
+    assert!(text.contains("3/4  The fix: the stall removed"), "{text}");
+    assert!(
+        text.contains("before/after: the baseline (step 2) -> after the fix (step 4)"),
+        "{text}"
+    );
+    assert!(text.contains("latency p99"), "{text}");
 }
 
 #[test]

@@ -205,9 +205,17 @@ fn the_second_run_prints_the_before_after_table_against_the_first() {
         both(&first)
     );
     let out_json = dir.path().join("run.json");
+    let html = dir.path().join("run.html");
     let second = plumb_in(
         dir.path(),
-        &["run", "-q", "--json", out_json.to_str().unwrap()],
+        &[
+            "run",
+            "-q",
+            "--json",
+            out_json.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
     );
     assert_eq!(second.status.code(), Some(0), "{}", both(&second));
     let result = json(&out_json);
@@ -234,6 +242,16 @@ fn the_second_run_prints_the_before_after_table_against_the_first() {
     let text = stdout(&second);
     assert!(text.contains("before/after: run "), "{text}");
     assert!(text.contains("< 150 ms (met)"), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Before and after: run "),
+        "the plan's section leads the report"
+    );
+    assert!(page.contains("&lt; 150 ms (met)"));
+    assert!(
+        page.contains("Load run normal"),
+        "each step's load report follows"
+    );
 }
 
 #[test]
