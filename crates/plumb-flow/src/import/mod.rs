@@ -144,6 +144,9 @@ fn key(text: &str) -> String {
 /// Split `http://host:port/path?q` into the origin and the path and query.
 pub(crate) fn split_url(url: &str) -> Option<(String, String)> {
     let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),

@@ -149,3 +149,16 @@ fn other_mistakes_are_located() {
         &["neither a path"],
     );
 }
+
+#[test]
+fn the_worked_example_of_the_docs_compiles() {
+    let doc = include_str!("../../../../docs/flows.md");
+    let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let file = parse(&doc[start..end]).unwrap_or_else(|e| panic!("{e}"));
+    let checkout = file.flows.iter().find(|f| f.name == "checkout").unwrap();
+    let names: Vec<&str> = checkout.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["login", "items", "cart"]);
+    assert_eq!(checkout.steps[0].method, "POST", "from [requests.auth]");
+    assert_eq!(checkout.weight, 3);
+}
