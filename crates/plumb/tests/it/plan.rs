@@ -321,3 +321,63 @@ fn init_writes_a_plan_that_runs_and_never_overwrites_one() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+const SHOP_PLAN: &str = r#"
+[target]
+url = "URL"
+
+[goals]
+login = "http_req_duration{step:login}: p(95)<500ms"
+errors = "http_req_failed: rate==0"
+
+[data.users]
+file = "users.csv"
+
+[flows.buy]
+[[flows.buy.steps]]
+name = "login"
+method = "POST"
+url = "/login"
+json = { user = "{{users.email}}", pw = "secret" }
+capture = { token = "json:$.token" }
+check = { status = 200 }
+
+[[flows.buy.steps]]
+name = "cart"
+method = "POST"
+url = "/cart"
+headers = { Authorization = "Bearer {{token}}" }
+check = { status = 200 }
+
+[scenarios.shop]
+flow = "buy"
+connections = 2
+requests = 10        # with flows, -n counts sessions
+threads = 1
+"#;
+
+#[test]
+fn a_scenario_of_flows_runs_the_plans_own_flows() {
+    let shop = plumb_test::Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("users.csv"), "email\na@x.org\nb@x.org\n").unwrap();
+    let text = SHOP_PLAN.replace("URL", &shop.url());
+    std::fs::write(dir.path().join("plumb.toml"), text).unwrap();
+    let out_json = dir.path().join("run.json");
+    let out = plumb_in(
+        dir.path(),
+        &["run", "shop", "-q", "--json", out_json.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let result = json(&out_json);
+    let step = &result["steps"][0]["result"];
+    // 20 requests are 10 sessions of two steps, each sending back the token it captured.
+    assert_eq!(step["summary"]["requests"], 20, "{}", both(&out));
+    assert_eq!(step["flows"]["flows"][0]["name"], "buy");
+    assert_eq!(shop.served("/cart", 200), 10);
+    assert_eq!(step["thresholds"][0]["status"], "passed", "{}", both(&out));
+    assert_eq!(
+        step["thresholds"][0]["expression"],
+        "http_req_duration{step:login}: p(95)<500ms"
+    );
+}
