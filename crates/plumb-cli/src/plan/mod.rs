@@ -250,21 +250,46 @@ fn goals(source: &Source<'_>, raw: &RawPlan) -> Result<Vec<Goal>, PlanError> {
     in_file_order.sort_by_key(|(_, expression)| expression.span().start);
     in_file_order
         .into_iter()
-        .map(|(name, expression)| {
-            plumb_stats::Threshold::parse(expression.get_ref()).map_err(|e| {
+        .map(|(name, written)| {
+            let expression = slo_goal(written.get_ref()).unwrap_or_else(|| written.get_ref().clone());
+            plumb_stats::Threshold::parse(&expression).map_err(|e| {
                 source.error(
-                    Some(expression.span()),
+                    Some(written.span()),
                     Some(&format!("goals.{name}")),
                     &e.to_string().replace("\nhint: ", "\n  hint: "),
-                    "a goal is a threshold in k6's syntax, e.g. \"http_req_duration: p(95)<200ms\"",
+                    "a goal is a threshold in k6's syntax (\"http_req_duration: p(95)<200ms\") or an SLO (\"99.9% available\", \"99% under 300ms\")",
                 )
             })?;
             Ok(Goal {
                 name: name.clone(),
-                expression: expression.get_ref().clone(),
+                expression,
             })
         })
         .collect()
+}
+
+/// An SLO-style goal as the threshold it means: `99.9% available` is
+/// `http_req_failed: rate<=0.1%`, `99% under 300ms` (or `99% < 300ms`) is
+/// `http_req_duration: p(99)<300ms`. `None` for anything else (a threshold, or a mistake the
+/// threshold parser then explains).
+fn slo_goal(text: &str) -> Option<String> {
+    let (share, rest) = text.trim().split_once('%')?;
+    let share: f64 = share.trim().parse().ok()?;
+    if !(share > 0.0 && share < 100.0) {
+        return None;
+    }
+    let rest = rest.trim();
+    if rest == "available" {
+        let failed = ((100.0 - share) * 1e6).round() / 1e6;
+        return Some(format!("http_req_failed: rate<={failed}%"));
+    }
+    let bound = rest
+        .strip_prefix("under")
+        .or_else(|| rest.strip_prefix('<'))?
+        .trim();
+    bound
+        .ends_with('s')
+        .then(|| format!("http_req_duration: p({share})<{bound}"))
 }
 
 /// `[plan] normal`, else the only load scenario, else one called `normal`.

@@ -217,3 +217,27 @@ fn the_starter_plan_parses_and_runs_the_url_given() {
     let build = plan.scenario("build").unwrap();
     assert_eq!(build.argv(&build.args).last().unwrap(), "make -j2 \"all\"");
 }
+
+#[test]
+fn slo_goals_read_as_the_thresholds_they_mean() {
+    let text = PLAN.replace(
+        "errors = \"http_req_failed: rate<1%\"",
+        "errors = \"99.9% available\"\ntail = \"99% under 300ms\"",
+    );
+    let plan = parse(&text).unwrap();
+    let expressions: Vec<&str> = plan.goals.iter().map(|g| g.expression.as_str()).collect();
+    assert_eq!(
+        expressions,
+        [
+            "http_req_duration: p(95)<200ms",
+            "http_req_failed: rate<=0.1%",
+            "http_req_duration: p(99)<300ms"
+        ]
+    );
+    let e = error(&PLAN.replace("rate<1%\"", "rate<1%\"\nbad = \"99.9% availble\""));
+    assert!(e.contains("goals.bad"), "{e}");
+    assert!(
+        e.contains("99.9% available"),
+        "the hint shows the SLO form: {e}"
+    );
+}
