@@ -211,7 +211,10 @@ impl LineChart {
             XAxis::Linear { .. } => {
                 let lo = xs().fold(f64::INFINITY, f64::min);
                 let hi = xs().fold(f64::NEG_INFINITY, f64::max);
-                if lo.is_finite() {
+                let whole = xs().all(|x| x.fract() == 0.0);
+                if lo.is_finite() && whole {
+                    ticks::whole(lo.min(0.0), hi, 8)
+                } else if lo.is_finite() {
                     ticks::linear(lo.min(0.0), hi, 8)
                 } else {
                     ticks::linear(0.0, 1.0, 5)

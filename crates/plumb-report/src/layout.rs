@@ -351,7 +351,7 @@ dl.meta{display:flex;flex-wrap:wrap;gap:.3em 1.6em;margin:0 0 1em;font-size:.9em
 dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-all}\
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(124px,1fr));gap:.8em;margin:1em 0}\
 .card{border:1px solid var(--line);border-left:5px solid #8c959f;border-radius:6px;padding:.5em .8em}\
-.card .label{font-size:.8em;color:var(--muted)}.card .value{font-size:1.45em;font-weight:600;font-variant-numeric:tabular-nums}\
+.card .label{font-size:.8em;color:var(--muted)}.card .value{font-size:1.3em;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}\
 .card .detail{font-size:.75em;color:var(--muted);min-height:1em}\
 .card.good{border-left-color:var(--good)}.card.bad{border-left-color:var(--bad)}.card.warn{border-left-color:var(--warn)}\
 .card.good .value{color:var(--good)}.card.bad .value{color:var(--bad)}.card.warn .value{color:var(--warn)}\

@@ -48,6 +48,23 @@ pub fn linear(lo: f64, hi: f64, target: usize) -> Ticks {
     }
 }
 
+/// Ticks of a linear axis of whole numbers (seconds, runs): like `linear`, but never a step
+/// below 1.
+pub fn whole(lo: f64, hi: f64, target: usize) -> Ticks {
+    let t = linear(lo, hi, target);
+    if t.marks.len() < 2 || t.marks[1].0 - t.marks[0].0 >= 1.0 {
+        return t;
+    }
+    let (first, last) = (lo.floor(), hi.ceil().max(lo.floor() + 1.0));
+    Ticks {
+        lo: first,
+        hi: last,
+        marks: (first as i64..=last as i64)
+            .map(|v| (v as f64, label(v as f64, 0)))
+            .collect(),
+    }
+}
+
 /// Decimals a label needs to show multiples of `step` exactly: 0 for 20, 1 for 0.5, 2 for 0.05.
 fn decimals(step: f64) -> usize {
     let d = -(step.log10() + 1e-9).floor();
@@ -133,6 +150,13 @@ mod tests {
         assert_eq!(labels(&t), ["0", "5,000", "10,000", "15,000", "20,000"]);
         let t = linear(0.011, 0.0132, 4);
         assert_eq!(labels(&t), ["0.011", "0.012", "0.013", "0.014"]);
+    }
+
+    #[test]
+    fn whole_numbers_step_by_one_at_least() {
+        assert_eq!(labels(&whole(0.0, 4.0, 8)), ["0", "1", "2", "3", "4"]);
+        assert_eq!(labels(&whole(0.0, 19.0, 8)), ["0", "5", "10", "15", "20"]);
+        assert_eq!(labels(&whole(0.0, 0.0, 8)), ["0", "1"]);
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn card(row: &Row) -> Card {
         .change
         .as_ref()
         .map_or("-".to_string(), |c| compare::signed(c.kind, c.point));
-    Card::new(format!("{} ({})", row.metric, row.statistic), change)
+    Card::new(row.metric.clone(), change)
         .detail(format!(
             "{} → {} · {}",
             compare::value(row.unit, row.baseline),

@@ -393,7 +393,10 @@ fn the_html_report_opens_in_chromium_with_its_charts() {
                 "{chart} missing: {dom}"
             );
         }
-        assert!(dom.contains("<polyline"), "the charts have lines");
+        assert!(
+            dom.contains("<polyline") || dom.contains("class=\"box\""),
+            "the charts have lines (load) or boxes with points (bench)"
+        );
         assert!(!log.contains("CONSOLE"), "console messages: {log}");
     }
     let (dom, _) = chromium_dump(&html);

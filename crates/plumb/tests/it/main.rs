@@ -14,5 +14,6 @@ mod outputs;
 mod plan;
 mod profile;
 mod profiles;
+mod report;
 mod signals;
 mod support;
