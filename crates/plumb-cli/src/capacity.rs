@@ -14,16 +14,22 @@ const MAX_STEPS: usize = 60;
 /// Arguments of `plumb capacity`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  plumb capacity http://127.0.0.1:8080/ --goal 'p(99)<250ms' --max-errors 0.1%\n  plumb capacity http://127.0.0.1:8080/api --goal 'p(95)<100ms' --start 500 --max-rate 20000\n\nEach step offers a steady rate (open model), settles, then is measured in 1 s windows and\njudged with its interval: pass, fail, marginal (the interval straddles the goal), or inconclusive\n(plumb, not the target, could not keep up). Rates double while steps pass, then the bracket is\nbisected to --precision and the answer confirmed once more."
+    after_help = "Examples:\n  plumb capacity http://127.0.0.1:8080/ --goal 'p(99)<250ms' --max-errors 0.1%\n  plumb capacity http://127.0.0.1:8080/api --goal 'p(95)<100ms' --start 500 --max-rate 20000\n  plumb capacity normal          the plan's scenario 'normal', judged by its latency goal\n\nEach step offers a steady rate (open model), settles, then is measured in 1 s windows and\njudged with its interval: pass, fail, marginal (the interval straddles the goal), or inconclusive\n(plumb, not the target, could not keep up). Rates double while steps pass, then the bracket is\nbisected to --precision and the answer confirmed once more."
 )]
 pub struct CapacityArgs {
-    /// The URL to load (loopback only)
+    /// The URL to load (loopback only), or a load scenario of the plan file (its URL, method
+    /// and headers; its first latency goal when --goal is not given)
+    #[arg(value_name = "URL|SCENARIO")]
     pub url: String,
 
+    /// The plan file a SCENARIO is read from [default: plumb.toml here or above]
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub plan: Option<std::path::PathBuf>,
+
     /// What every step must meet, in threshold syntax: 'p(99)<250ms' (http_req_duration), or
-    /// 'http_req_duration: avg<50ms'
+    /// 'http_req_duration: avg<50ms' [default with a SCENARIO: the plan's first latency goal]
     #[arg(long, value_name = "GOAL")]
-    pub goal: String,
+    pub goal: Option<String>,
 
     /// The largest error rate a passing step may have
     #[arg(long, value_name = "PERCENT", default_value = "0.1%", value_parser = parse_tolerance)]

@@ -9,10 +9,73 @@ use plumb_cli::{CapacityArgs, OutputFormat};
 use plumb_schema::capacity::{CapacityResult, CapacityStep};
 use std::time::{Duration, SystemTime};
 
+/// `plumb capacity SCENARIO`: the URL, method and headers of the plan's load scenario, and its
+/// first latency goal when `--goal` is not given. A URL is left as it is.
+fn with_scenario(mut args: CapacityArgs) -> anyhow::Result<CapacityArgs> {
+    if args.url.contains("://") {
+        return Ok(args);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+    let path = plumb_cli::plan::locate(args.plan.as_deref(), &cwd).ok_or_else(|| {
+        anyhow::anyhow!(
+            "'{}' is not a URL, and there is no plan file (plumb.toml) to find a scenario of that name in\nhint: give an http:// URL, or write a plan with `plumb init URL`",
+            args.url
+        )
+    })?;
+    let plan = plumb_cli::plan::Plan::load(&path)?;
+    let names: Vec<&str> = plan
+        .scenarios
+        .iter()
+        .filter(|s| s.is_load())
+        .map(|s| s.name.as_str())
+        .collect();
+    let scenario = plan
+        .scenario(&args.url)
+        .filter(|s| s.is_load())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no load scenario called '{}'\nhint: the plan's load scenarios are: {}",
+                path.display(),
+                args.url,
+                names.join(", ")
+            )
+        })?;
+    if scenario.args.iter().any(|a| a.flag == "--flow") {
+        anyhow::bail!(
+            "{}: scenario '{}' runs flows, and plumb capacity searches the rate of one URL\nhint: give capacity the URL of the flow's heaviest step, or run `plumb run stress` on the scenario",
+            path.display(),
+            scenario.name
+        );
+    }
+    for arg in &scenario.args {
+        let value = arg.value.clone().unwrap_or_default();
+        match arg.flag {
+            "" => args.url = value,
+            "--method" => args.method = value,
+            "--header" => args.headers.push(value),
+            "--threshold" if args.goal.is_none() => {
+                let latency = plumb_stats::Threshold::parse(&value)
+                    .is_ok_and(|t| t.metric == plumb_stats::Metric::HttpReqDuration);
+                if latency {
+                    args.goal = Some(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(args)
+}
+
 /// Run `plumb capacity`.
 pub fn run(args: CapacityArgs) -> anyhow::Result<Outcome> {
+    let args = with_scenario(args)?;
     args.check()?;
-    let goal = Goal::parse(&args.goal, args.max_errors)?;
+    let goal = args.goal.as_deref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "--goal is needed: what every step must meet\nhint: e.g. --goal 'p(99)<250ms'"
+        )
+    })?;
+    let goal = Goal::parse(goal, args.max_errors)?;
     let (method, headers) = args.request()?;
     let json = args
         .json

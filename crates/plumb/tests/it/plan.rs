@@ -381,3 +381,42 @@ fn a_scenario_of_flows_runs_the_plans_own_flows() {
         "http_req_duration{step:login}: p(95)<500ms"
     );
 }
+
+#[test]
+fn capacity_of_a_scenario_takes_its_url_and_latency_goal() {
+    let pool = WorkerPool::start(8, Duration::from_millis(5));
+    let dir = plan_dir(&pool.url());
+    let out_json = dir.path().join("capacity.json");
+    let out = plumb_in(
+        dir.path(),
+        &[
+            "capacity",
+            "normal",
+            "--start",
+            "20",
+            "--max-steps",
+            "1",
+            "--settle",
+            "0s",
+            "--measure",
+            "3s",
+            "--no-save",
+            "--json",
+            out_json.to_str().unwrap(),
+        ],
+    );
+    let result = json(&out_json);
+    assert_eq!(result["url"], pool.url(), "{}", both(&out));
+    assert_eq!(result["goal"], "http_req_duration: p(95)<150ms");
+    let out = plumb_in(dir.path(), &["capacity", "nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no load scenario called 'nosuch'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the plan's load scenarios are: normal"),
+        "{stderr}"
+    );
+}
