@@ -481,7 +481,7 @@ pub struct Distribution {
 }
 
 /// Height of one row of a distribution chart.
-const ROW: f64 = 56.0;
+const ROW: f64 = 66.0;
 
 impl Distribution {
     /// A chart with CSS class `chart {class}` and a caption.
@@ -590,7 +590,9 @@ impl Distribution {
             return Ok(());
         }
         let q = |f: f64| quantile(&sorted, f);
-        let mid = top + 34.0;
+        // The box above, the points in a strip below it, so neither hides the other.
+        let mid = top + 28.0;
+        let strip = top + 51.0;
         let (x_min, x_q1, x_med, x_q3, x_max) = (
             plot.sx(sorted[0]),
             plot.sx(q(0.25)),
@@ -601,26 +603,26 @@ impl Distribution {
         write!(
             svg,
             "<line x1=\"{x_min:.1}\" y1=\"{mid:.1}\" x2=\"{x_max:.1}\" y2=\"{mid:.1}\" stroke=\"{color}\"/>\
-             <rect class=\"box\" x=\"{x_q1:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"20\" fill=\"{color}\" fill-opacity=\"0.18\" stroke=\"{color}\"><title>{}: quartiles {} to {}, median {}</title></rect>\
+             <rect class=\"box\" x=\"{x_q1:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" fill=\"{color}\" fill-opacity=\"0.18\" stroke=\"{color}\"><title>{}: quartiles {} to {}, median {}</title></rect>\
              <line x1=\"{x_med:.1}\" y1=\"{:.1}\" x2=\"{x_med:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"3\"/>",
-            mid - 10.0,
+            mid - 8.0,
             (x_q3 - x_q1).max(1.0),
             escape(name),
             escape(&with_unit(q(0.25), &self.unit)),
             escape(&with_unit(q(0.75), &self.unit)),
             escape(&with_unit(q(0.5), &self.unit)),
-            mid - 13.0,
-            mid + 13.0
+            mid - 11.0,
+            mid + 11.0
         )?;
         for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
             // A fixed spread by index, so the same runs always draw the same picture.
-            let jitter = ((i as u64).wrapping_mul(2_654_435_761) >> 7) % 17;
-            let jitter = jitter as f64 - 8.0;
+            let jitter = ((i as u64).wrapping_mul(2_654_435_761) >> 7) % 11;
+            let jitter = jitter as f64 - 5.0;
             write!(
                 svg,
                 "<circle class=\"point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{color}\" fill-opacity=\"0.7\"><title>{} run {}: {}</title></circle>",
                 plot.sx(*v),
-                mid + jitter,
+                strip + jitter,
                 escape(name),
                 i + 1,
                 escape(&with_unit(*v, &self.unit))
