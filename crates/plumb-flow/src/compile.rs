@@ -64,6 +64,8 @@ pub struct Step {
     pub think: Think,
     /// Whether a capture or check reads the body (else it is counted, not kept).
     pub reads_body: bool,
+    /// Whether a capture reads a response header (else only `Set-Cookie` is kept).
+    pub reads_headers: bool,
 }
 
 /// One capture of a step.
@@ -247,6 +249,9 @@ impl Context<'_> {
         );
         // Captures are defined for the steps after this one.
         let captures = self.captures(&spec, scope, &field)?;
+        let reads_headers = captures
+            .iter()
+            .any(|c| matches!(c.source, Source::Header(_)));
         let reads_body = captures.iter().any(|c| c.source.reads_body())
             || checks.iter().any(|c| !matches!(c, Check::Status(_)));
         Ok(Step {
@@ -262,6 +267,7 @@ impl Context<'_> {
             checks,
             think,
             reads_body,
+            reads_headers,
         })
     }
 

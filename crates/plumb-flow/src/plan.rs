@@ -10,6 +10,7 @@ use crate::data::DataSet;
 use crate::template::{Escape, Values, VarRef};
 use csv::ByteRecord;
 use rand::Rng;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -205,7 +206,8 @@ impl FlowPlan {
         let method_has_body =
             !matches!(step.method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS");
         if (step.body.is_some() || method_has_body) && !has("content-length") {
-            push_header(out, "Content-Length", body.len().to_string().as_bytes());
+            // Writing into a Vec cannot fail.
+            let _ = write!(out, "Content-Length: {}\r\n", body.len());
         }
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);

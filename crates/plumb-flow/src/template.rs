@@ -185,7 +185,8 @@ impl Template {
             match part {
                 Part::Literal(text) => out.extend_from_slice(text),
                 Part::Var(VarRef::Session) => {
-                    out.extend_from_slice(values.session().to_string().as_bytes())
+                    // Writing into a Vec cannot fail.
+                    let _ = std::io::Write::write_fmt(out, format_args!("{}", values.session()));
                 }
                 Part::Var(var) => {
                     let value = values.value(var).ok_or_else(|| var.clone())?;

@@ -126,6 +126,7 @@ async fn one_session(
         dry.request = shown(&request, body.len());
         let mut kept = Kept {
             keep_body: true,
+            keep_all_headers: true,
             ..Kept::default()
         };
         let started = Instant::now();

@@ -140,6 +140,8 @@ pub(crate) struct Kept {
     pub headers: Vec<(Vec<u8>, Vec<u8>)>,
     pub body: Vec<u8>,
     pub keep_body: bool,
+    /// Keep every header (a header capture reads one), not only `Set-Cookie`.
+    pub keep_all_headers: bool,
 }
 
 /// The most body bytes a flow step keeps for its captures and checks.
@@ -153,8 +155,10 @@ impl Kept {
         let mut response = httparse::Response::new(&mut headers);
         if response.parse(head).is_ok() {
             for h in response.headers.iter() {
-                self.headers
-                    .push((h.name.to_ascii_lowercase().into_bytes(), h.value.to_vec()));
+                if self.keep_all_headers || h.name.eq_ignore_ascii_case("set-cookie") {
+                    self.headers
+                        .push((h.name.to_ascii_lowercase().into_bytes(), h.value.to_vec()));
+                }
             }
         }
     }

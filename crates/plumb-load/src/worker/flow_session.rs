@@ -156,6 +156,7 @@ impl VirtualUser {
             return false;
         }
         self.kept.keep_body = step.reads_body;
+        self.kept.keep_all_headers = step.reads_headers;
         let head = step.method.eq_ignore_ascii_case("HEAD");
         match self.exchange(worker, head).await {
             Err(failure) => {
