@@ -127,6 +127,10 @@ pub struct LogArgs {
     #[arg(long, value_name = "PERCENT", default_value = "2%", value_parser = crate::parse_tolerance)]
     pub tolerance: f64,
 
+    /// Also write the log as an HTML page to this file
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
+
     /// Where the ledger is.
     #[command(flatten)]
     pub ledger: LedgerPath,

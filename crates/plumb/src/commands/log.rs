@@ -22,6 +22,11 @@ struct Entry {
 
 /// Run `plumb log`.
 pub fn run(args: LogArgs) -> anyhow::Result<Outcome> {
+    let html = args
+        .html
+        .as_deref()
+        .map(|path| crate::output::Destination::check("--html", path, false))
+        .transpose()?;
     let ledger = crate::runs::open(&args.ledger)?;
     let notes = ledger.notes().map_err(crate::runs::explained)?;
     if notes.is_empty() {
@@ -37,7 +42,9 @@ pub fn run(args: LogArgs) -> anyhow::Result<Outcome> {
         OutputFormat::Markdown => markdown(&entries),
         OutputFormat::Json => json(&entries)?,
     };
+    let written = html.map_or(Ok(()), |d| d.write(html_page(&entries).as_bytes()));
     crate::output::stdout(text.as_bytes())?;
+    written?;
     Ok(Outcome::Passed)
 }
 
@@ -94,6 +101,7 @@ fn target(result: &RunResult) -> String {
             .as_ref()
             .map_or_else(|| "attached".to_string(), |c| c.join(" ")),
         RunResult::Capacity(r) => format!("{} {}", r.url, r.goal),
+        RunResult::Page(r) => format!("{} ({} throttling)", r.url, r.settings.throttle.preset),
     }
 }
 
@@ -195,4 +203,36 @@ fn json(entries: &[Entry]) -> anyhow::Result<String> {
         })
         .collect::<Result<_, serde_json::Error>>()?;
     Ok(serde_json::to_string_pretty(&values)? + "\n")
+}
+
+/// The log as a page: one row per note, its impact's rows coloured by verdict.
+fn html_page(entries: &[Entry]) -> String {
+    use plumb_report::layout::{Cell, Section, Table, Tone};
+    let mut table = Table::new("log", &["when", "change", "run", "against", "impact"]);
+    for e in entries {
+        let impact = match &e.table {
+            Some(t) => {
+                let worst = t.comparison.rows.iter().fold(Tone::Neutral, |tone, row| {
+                    tone.worst(match row.verdict {
+                        plumb_compare::Verdict::Regressed => Tone::Bad,
+                        plumb_compare::Verdict::Improved => Tone::Good,
+                        _ => Tone::Neutral,
+                    })
+                });
+                Cell::text(impact(t).join("; ")).tone(worst)
+            }
+            None => Cell::text("no earlier run of the same target to compare"),
+        };
+        table.push(vec![
+            Cell::text(&e.note.created_at),
+            Cell::text(&e.note.text),
+            Cell::code(short(&e.run.id)),
+            Cell::code(e.before.as_ref().map_or("-".to_owned(), |b| short(&b.id))),
+            impact,
+        ]);
+    }
+    let section = Section::new("log", "Optimization log")
+        .note("Each change against the run before it, as `plumb compare` judges it.")
+        .table(table);
+    plumb_report::layout::page("plumb log", &[section.render()])
 }

@@ -153,6 +153,16 @@ fn a_profile_is_a_run_that_compare_gate_and_report_read() {
         markdown.contains("| When | Change | Run | Against | Impact |"),
         "{markdown}"
     );
+    let log_html = dir.path().join("log.html");
+    let written = plumb(&ledger, &["log", "--html", log_html.to_str().unwrap()], "7");
+    assert!(written.status.success(), "{}", text(&written.stderr));
+    let page = std::fs::read_to_string(&log_html).unwrap();
+    assert!(page.contains("<h2>Optimization log</h2>"), "{page}");
+    assert!(page.contains("hot_seventy made 3.5x cheaper"), "{page}");
+    assert!(
+        page.contains("<td class=\"good\">"),
+        "the improvement is coloured: {page}"
+    );
 }
 
 /// A server that answers every byte after 8 ms; returns its port.
