@@ -206,7 +206,12 @@ impl LineChart {
     }
 
     fn x_ticks(&self) -> Ticks {
-        let xs = || self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+        let xs = || {
+            self.lines
+                .iter()
+                .flat_map(|l| l.points.iter().map(|p| p.0))
+                .filter(|x| x.is_finite())
+        };
         match &self.x {
             XAxis::Linear { .. } => {
                 let lo = xs().fold(f64::INFINITY, f64::min);
@@ -515,7 +520,12 @@ impl Distribution {
 
     /// The figure: caption, SVG and a legend saying what the marks mean.
     pub fn render(self) -> String {
-        let all = || self.groups.iter().flat_map(|g| g.1.iter().copied());
+        let all = || {
+            self.groups
+                .iter()
+                .flat_map(|g| g.1.iter().copied())
+                .filter(|v| v.is_finite())
+        };
         let lo = all().fold(f64::INFINITY, f64::min);
         let hi = all().fold(f64::NEG_INFINITY, f64::max);
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
@@ -691,6 +701,21 @@ mod tests {
             svg.contains("quartiles 10.8 ms to 12.2 ms, median 11.5 ms"),
             "{svg}"
         );
+    }
+
+    #[test]
+    fn values_that_are_not_finite_are_left_out() {
+        let svg = LineChart::new("x", "x")
+            .line(Line::new(
+                "a",
+                vec![(0.0, 1.0), (f64::INFINITY, f64::NAN), (2.0, 3.0)],
+            ))
+            .render();
+        assert_eq!(svg.matches("class=\"point\"").count(), 2);
+        let svg = Distribution::new("d", "d")
+            .group("a", vec![1.0, f64::INFINITY, 2.0], "")
+            .render();
+        assert_eq!(svg.matches("class=\"point\"").count(), 2);
     }
 
     #[test]

@@ -30,7 +30,11 @@ pub fn nice_step(span: f64, target: usize) -> f64 {
 
 /// Ticks of a linear axis over `[lo, hi]`, about `target` of them, at multiples of a round step.
 pub fn linear(lo: f64, hi: f64, target: usize) -> Ticks {
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
+    let (lo, hi) = match (lo.is_finite(), hi.is_finite()) {
+        (true, true) if hi > lo => (lo, hi),
+        (true, _) => (lo, lo + 1.0),
+        _ => (0.0, 1.0),
+    };
     let step = nice_step(hi - lo, target);
     let first = (lo / step + 1e-9).floor();
     let last = (hi / step - 1e-9).ceil();
@@ -157,6 +161,15 @@ mod tests {
         assert_eq!(labels(&whole(0.0, 4.0, 8)), ["0", "1", "2", "3", "4"]);
         assert_eq!(labels(&whole(0.0, 19.0, 8)), ["0", "5", "10", "15", "20"]);
         assert_eq!(labels(&whole(0.0, 0.0, 8)), ["0", "1"]);
+    }
+
+    #[test]
+    fn values_that_are_not_finite_give_a_plain_axis() {
+        assert_eq!(
+            labels(&linear(0.0, f64::INFINITY, 5)),
+            ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+        );
+        assert_eq!(linear(f64::NAN, 3.0, 5).marks.len(), 6);
     }
 
     #[test]
