@@ -163,6 +163,11 @@ pub struct LoadArgs {
     #[arg(long, value_name = "URL")]
     pub db: Option<String>,
 
+    /// After the run, push its per-second figures (requests, errors, p50, p99, max) to this
+    /// Prometheus remote-write endpoint, e.g. http://127.0.0.1:9090/api/v1/write
+    #[arg(long, value_name = "URL", value_parser = parse_remote_write)]
+    pub prometheus_rw: Option<String>,
+
     /// Sample this server process's CPU, memory, threads and I/O during the load, and its CPU
     /// ms per request (repeat for several processes; their figures are summed)
     #[arg(long, value_name = "PID", allow_negative_numbers = true,
@@ -585,6 +590,18 @@ impl LoadPlan {
         statuses: impl IntoIterator<Item = plumb_stats::ThresholdStatus>,
     ) -> Vec<String> {
         crate::no_data_warnings(&self.thresholds, statuses, self.no_data)
+    }
+}
+
+/// A remote-write endpoint: an http:// or https:// URL.
+fn parse_remote_write(text: &str) -> Result<String, String> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.to_string())
+    } else {
+        Err("is not an http:// or https:// URL\n\
+             hint: e.g. --prometheus-rw http://127.0.0.1:9090/api/v1/write (Prometheus started \
+             with --web.enable-remote-write-receiver)"
+            .into())
     }
 }
 

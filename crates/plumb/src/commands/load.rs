@@ -35,6 +35,7 @@ pub struct Measured {
 pub fn measure(args: LoadArgs, print: bool) -> anyhow::Result<Measured> {
     let save = args.save.clone();
     let db = args.db.clone();
+    let remote_write = args.prometheus_rw.clone();
     let per_second = args.per_second;
     let plan = args.resolve()?;
     let json = plan
@@ -48,6 +49,9 @@ pub fn measure(args: LoadArgs, print: bool) -> anyhow::Result<Measured> {
     let mut result = execute(&plan, &stop)?;
     super::db::attach_to_load(db, &plan, &mut result);
     let run_id = crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
+    if let Some(url) = &remote_write {
+        super::monitor::push_load(url, &result, run_id.as_deref());
+    }
     if print {
         emit(&plan, json.as_ref(), &result)?;
         if per_second {

@@ -76,6 +76,22 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
+/// `plumb load --prometheus-rw URL`: push the run's per-second figures; a failure is a warning.
+pub fn push_load(url: &str, result: &plumb_schema::load::LoadResult, run_id: Option<&str>) {
+    let run = run_id.unwrap_or(&result.started_at);
+    let series = plumb_monitor::remote_write::load_series(result, run);
+    match plumb_monitor::remote_write::push(url, &series) {
+        Ok(()) => crate::output::log(&format!(
+            "pushed {} seconds of the run to {url} (run=\"{run}\")",
+            result.timeseries.len()
+        )),
+        Err(e) => crate::output::log(&format!(
+            "warning: {e}\nhint: is it a Prometheus started with --web.enable-remote-write-receiver? \
+             Its endpoint is /api/v1/write"
+        )),
+    }
+}
+
 fn write_rules(config: &MonitorConfig, path: &std::path::Path) -> anyhow::Result<Outcome> {
     let destination = crate::output::Destination::check("--rules", path, true)?;
     let text = plumb_monitor::rules::rules(config).context("cannot render the rules")?;

@@ -74,6 +74,10 @@ struct Prometheus {
 
 impl Prometheus {
     fn start(target: &str) -> Prometheus {
+        Prometheus::start_with(target, &[])
+    }
+
+    fn start_with(target: &str, extra: &[&str]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -95,6 +99,7 @@ impl Prometheus {
                 dir.path().join("data").display()
             ))
             .arg(format!("--web.listen-address={addr}"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -466,4 +471,83 @@ fn rules_are_written_for_promtool() {
         "{text}"
     );
     assert!(text.contains(r#"le=\"0.25\""#), "{text}");
+}
+
+#[test]
+fn plumb_load_pushes_its_seconds_to_a_prometheus_remote_write_receiver() {
+    let target = target();
+    let dead = dead_url();
+    let prometheus = Prometheus::start_with(
+        &host_port(&dead).replace("/health", ""),
+        &["--web.enable-remote-write-receiver"],
+    );
+    // Wait until Prometheus answers queries.
+    prometheus.value("vector(1)");
+    let out = plumb()
+        .args([
+            "load",
+            &target.url("/"),
+            "-c",
+            "2",
+            "-d",
+            "3s",
+            "-o",
+            "json",
+        ])
+        .args([
+            "--prometheus-rw",
+            &format!("http://{}/api/v1/write", prometheus.addr),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pushed 3 seconds of the run to"),
+        "{}",
+        stderr(&out)
+    );
+    let result: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let seconds = result["timeseries"].as_array().unwrap();
+    let requests: u64 = seconds
+        .iter()
+        .map(|w| w["requests"].as_u64().unwrap())
+        .sum();
+    let sel = r#"{job="plumb-load"}"#;
+    assert_eq!(
+        prometheus.value(&format!("count_over_time(plumb_load_requests{sel}[10m])")),
+        seconds.len() as f64
+    );
+    assert_eq!(
+        prometheus.value(&format!("sum_over_time(plumb_load_requests{sel}[10m])")),
+        requests as f64
+    );
+    let max = seconds
+        .iter()
+        .map(|w| w["latency_max_ms"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let got = prometheus.value(&format!(
+        "max_over_time(plumb_load_latency_max_seconds{sel}[10m])"
+    ));
+    assert!((got - max / 1000.0).abs() < 1e-12, "{got} vs {max} ms");
+    // A receiver that is not there is a warning, not a lost run.
+    let out = plumb()
+        .args([
+            "load",
+            &target.url("/"),
+            "-c",
+            "1",
+            "-d",
+            "1s",
+            "--prometheus-rw",
+            &dead,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: remote write to"),
+        "{}",
+        stderr(&out)
+    );
+    target.shutdown();
 }
