@@ -25,14 +25,7 @@ pub fn text(result: &PlanRunResult) -> String {
         write_steps(&mut out, &result.steps);
     }
     write_goals(&mut out, result.steps.last());
-    for line in [
-        result.stress.as_ref().map(|s| &s.headline),
-        result.spike.as_ref().map(|s| &s.headline),
-        result.soak.as_ref().map(|s| &s.headline),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for line in headlines(result) {
         let _ = writeln!(
             out,
             "\n  {}: {line}",
@@ -64,19 +57,38 @@ fn write_steps(out: &mut String, steps: &[PlanStep]) {
         "step", "level", "achieved", "p95", "p99", "errors"
     );
     for step in steps {
-        let s = &step.result.summary;
+        let c = step_cells(step);
+        let goals = if step.goals_passed { "held" } else { "FAILED" };
         let _ = writeln!(
             out,
-            "  {:<14} {:>10} {:>8}/s {:>7} ms {:>7} ms {:>8}  {}",
-            step.label,
-            format::rate(step.level),
-            format::rate(s.rps),
-            format::ms(s.latency_ms.p95),
-            format::ms(s.latency_ms.p99),
-            format::percent(s.error_rate),
-            if step.goals_passed { "held" } else { "FAILED" }
+            "  {:<14} {:>10} {:>10} {:>10} {:>10} {:>8}  {goals}",
+            c[0], c[1], c[2], c[3], c[4], c[5]
         );
     }
+}
+
+/// A step's cells: label, level, achieved rate, p95, p99, error rate.
+fn step_cells(step: &PlanStep) -> [String; 6] {
+    let s = &step.result.summary;
+    [
+        step.label.clone(),
+        format::rate(step.level),
+        format!("{}/s", format::rate(s.rps)),
+        format!("{} ms", format::ms(s.latency_ms.p95)),
+        format!("{} ms", format::ms(s.latency_ms.p99)),
+        format::percent(s.error_rate),
+    ]
+}
+
+/// The preset's one-sentence readings.
+fn headlines(result: &PlanRunResult) -> impl Iterator<Item = &String> {
+    [
+        result.stress.as_ref().map(|s| &s.headline),
+        result.spike.as_ref().map(|s| &s.headline),
+        result.soak.as_ref().map(|s| &s.headline),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn write_goals(out: &mut String, step: Option<&PlanStep>) {
@@ -229,33 +241,17 @@ pub fn markdown(result: &PlanRunResult) -> String {
     if result.steps.len() > 1 {
         let _ = writeln!(out, "| step | level | achieved | p95 | p99 | errors | goals |\n|---|---:|---:|---:|---:|---:|---|");
         for step in &result.steps {
-            let s = &step.result.summary;
-            let _ = writeln!(
-                out,
-                "| {} | {} | {}/s | {} ms | {} ms | {} | {} |",
-                step.label,
-                format::rate(step.level),
-                format::rate(s.rps),
-                format::ms(s.latency_ms.p95),
-                format::ms(s.latency_ms.p99),
-                format::percent(s.error_rate),
-                if step.goals_passed {
-                    "held"
-                } else {
-                    "**failed**"
-                }
-            );
+            let c = step_cells(step);
+            let goals = if step.goals_passed {
+                "held"
+            } else {
+                "**failed**"
+            };
+            let _ = writeln!(out, "| {} | {goals} |", c.join(" | "));
         }
         out.push('\n');
     }
-    for line in [
-        result.stress.as_ref().map(|s| &s.headline),
-        result.spike.as_ref().map(|s| &s.headline),
-        result.soak.as_ref().map(|s| &s.headline),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for line in headlines(result) {
         let _ = writeln!(out, "{line}\n");
     }
     if let Some(table) = &result.before_after {
@@ -346,14 +342,7 @@ pub fn section(result: &PlanRunResult) -> Section {
             ("plumb", result.plumb_version.clone()),
         ])
         .cards(cards);
-    for headline in [
-        result.stress.as_ref().map(|s| &s.headline),
-        result.spike.as_ref().map(|s| &s.headline),
-        result.soak.as_ref().map(|s| &s.headline),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for headline in headlines(result) {
         section = section.note(headline);
     }
     if result.steps.len() > 1 {
@@ -382,16 +371,11 @@ fn steps_table(steps: &[PlanStep]) -> Table {
         &["step", "level", "achieved", "p95", "p99", "errors", "goals"],
     );
     for step in steps {
-        let s = &step.result.summary;
-        table.push(vec![
-            Cell::text(&step.label),
-            Cell::num(format::rate(step.level)),
-            Cell::num(format!("{}/s", format::rate(s.rps))),
-            Cell::num(format!("{} ms", format::ms(s.latency_ms.p95))),
-            Cell::num(format!("{} ms", format::ms(s.latency_ms.p99))),
-            Cell::num(format::percent(s.error_rate)),
-            goal_badge(step.goals_passed),
-        ]);
+        let [label, cells @ ..] = step_cells(step);
+        let mut row = vec![Cell::text(label)];
+        row.extend(cells.iter().map(Cell::num));
+        row.push(goal_badge(step.goals_passed));
+        table.push(row);
     }
     table
 }
