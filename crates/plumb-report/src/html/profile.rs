@@ -56,8 +56,9 @@ pub(super) fn section(entry: &Entry<'_>, r: &ProfileReport, flamegraph: Option<&
     }
     if let Some(waiting) = &r.waiting {
         section = section.heading("Waiting").note(&format!(
-            "{} threads: {:.2} s on CPU, {:.2} s waiting, {:.2} s runnable",
+            "{} thread{}: {:.2} s on CPU, {:.2} s waiting, {:.2} s runnable",
             waiting.threads,
+            if waiting.threads == 1 { "" } else { "s" },
             waiting.on_cpu_seconds,
             waiting.waiting_seconds,
             waiting.runnable_seconds

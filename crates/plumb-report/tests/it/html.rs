@@ -25,9 +25,18 @@ fn context(name: &str, commit: &str) -> RunContext {
 }
 
 fn entry<'a>(run: ReportRun<'a>, name: &str, commit: &str) -> Entry<'a> {
+    let command_line = match run {
+        ReportRun::Load(..) => "plumb load http://127.0.0.1:8080/api/orders --rate 500 -d 20s",
+        ReportRun::Bench(..) => "plumb bench 'make build' 'make test'",
+        ReportRun::Profile(..) => "plumb profile -- ./server --port 8080",
+        ReportRun::Capacity(..) => "plumb capacity http://127.0.0.1:8080/ --goal 'p(99)<50ms'",
+    };
     Entry {
         run,
-        context: context(name, commit),
+        context: RunContext {
+            command_line: command_line.into(),
+            ..context(name, commit)
+        },
     }
 }
 
