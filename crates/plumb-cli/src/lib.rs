@@ -14,6 +14,7 @@ mod ledger;
 pub mod limits;
 mod load;
 mod monitor;
+mod page;
 mod parse;
 pub mod plan;
 mod profile;
@@ -39,6 +40,7 @@ pub use parse::{
     check_rate, describe_limit, parse_bytes, parse_duration, parse_duration_at_most, parse_rate,
     parse_run_duration, parse_whole, CliError,
 };
+pub use page::{PageArgs, PageFormat, ThrottleArg, MAX_PAGE_RUNS};
 pub use plumb_stats::NoData;
 pub use profile::ProfileArgs;
 pub use report::ReportArgs;
@@ -95,6 +97,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Where does it break? Search the open model's rate for the highest the goal holds at.
     Capacity(Box<CapacityArgs>),
+    /// Page load in headless Chromium: TTFB, FCP, LCP, CLS, TBT at median and p75, audits.
+    Page(Box<PageArgs>),
     /// Run a scenario or preset of the plan file (plumb.toml): goals, the before/after table.
     Run(Box<RunArgs>),
     /// Write a commented starter plan file (plumb.toml) for a URL or a command.

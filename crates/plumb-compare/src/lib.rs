@@ -18,6 +18,7 @@ mod comparable;
 mod judge;
 mod load;
 mod noise;
+mod page;
 mod profile;
 mod thresholds;
 mod widen;
@@ -29,6 +30,7 @@ pub use comparable::{bench_mismatches, host_warnings, load_mismatches};
 pub use judge::{judge_difference, judge_ratio};
 pub use load::compare_load;
 pub use noise::{noise_warnings, MAX_PRESSURE, MAX_STEAL};
+pub use page::{check_page, compare_page};
 pub use profile::compare_profile;
 pub use thresholds::{check_saved, SavedLoadMetrics, SavedThreshold};
 
@@ -83,6 +85,8 @@ pub enum Unit {
     CorePercent,
     /// A count per request (the database's statements per request).
     PerRequest,
+    /// A plain number: a layout-shift score, a count of requests.
+    Number,
 }
 
 impl Unit {
@@ -96,6 +100,7 @@ impl Unit {
             Unit::Bytes => "bytes",
             Unit::CorePercent => "% of a core",
             Unit::PerRequest => "per request",
+            Unit::Number => "number",
         }
     }
 }

@@ -103,6 +103,7 @@ impl RunRecord {
             RunResult::Bench(r) => (String::new(), r.plumb_version.clone()),
             RunResult::Profile(r) => (String::new(), r.plumb_version.clone()),
             RunResult::Capacity(r) => (r.started_at.clone(), r.plumb_version.clone()),
+            RunResult::Page(r) => (r.started_at.clone(), r.plumb_version.clone()),
         };
         Ok(RunRecord {
             id: path.display().to_string(),

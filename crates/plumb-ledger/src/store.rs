@@ -170,6 +170,7 @@ impl Ledger {
         let started_at = match &result {
             RunResult::Load(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
             RunResult::Capacity(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
+            RunResult::Page(r) => humantime::parse_rfc3339_weak(&r.started_at).ok(),
             RunResult::Bench(_) | RunResult::Profile(_) => None,
         }
         .or(modified)
@@ -179,6 +180,7 @@ impl Ledger {
             RunResult::Bench(r) => r.plumb_version.clone(),
             RunResult::Profile(r) => r.plumb_version.clone(),
             RunResult::Capacity(r) => r.plumb_version.clone(),
+            RunResult::Page(r) => r.plumb_version.clone(),
         };
         let run = NewRun {
             name: None,

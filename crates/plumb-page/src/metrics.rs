@@ -18,7 +18,7 @@ pub fn total_blocking_time(tasks: &[LongTask], fcp_ms: f64) -> f64 {
             let end = task.start_ms + task.duration_ms;
             (end - blocking_start).max(0.0)
         })
-        .sum()
+        .fold(0.0, |sum, blocking| sum + blocking)
 }
 
 /// A session window ends after a 1 s gap between shifts or 5 s after its first shift.

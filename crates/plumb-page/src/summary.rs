@@ -21,25 +21,9 @@ pub const METRICS: [(&str, &str); 9] = [
     ("page_requests", "requests"),
 ];
 
-/// The value of `metric` in one run, when it has one.
-pub fn value(run: &PageRun, metric: &str) -> Option<f64> {
-    match metric {
-        "page_ttfb" => Some(run.ttfb_ms),
-        "page_fcp" => run.fcp_ms,
-        "page_lcp" => run.lcp_ms,
-        "page_cls" => Some(run.cls),
-        "page_tbt" => Some(run.tbt_ms),
-        "page_dcl" => Some(run.dom_content_loaded_ms),
-        "page_load" => Some(run.load_ms),
-        "page_weight" => Some(run.weight.transfer_bytes as f64),
-        "page_requests" => Some(run.weight.requests as f64),
-        _ => None,
-    }
-}
-
 /// The values of `metric` over the runs that have it.
 pub fn values(runs: &[PageRun], metric: &str) -> Vec<f64> {
-    runs.iter().filter_map(|r| value(r, metric)).collect()
+    runs.iter().filter_map(|r| r.value(metric)).collect()
 }
 
 /// Each metric that some run measured.

@@ -75,6 +75,7 @@ pub fn value(unit: Unit, v: f64) -> String {
         Unit::Bytes => format::bytes(v.max(0.0) as u64),
         Unit::CorePercent => format!("{}% of a core", format::significant(v)),
         Unit::PerRequest => format!("{} per request", format::significant(v)),
+        Unit::Number => format::significant(v),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod junit;
 pub mod layout;
 pub mod load;
 pub mod markdown;
+pub mod page;
 pub mod per_second;
 pub mod plan;
 pub mod profile;

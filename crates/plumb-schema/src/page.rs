@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const PAGE_SCHEMA_VERSION: u32 = 1;
 
 /// Everything one `plumb page` measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PageResult {
     /// Always [`PAGE_SCHEMA_VERSION`] when written by this plumb.
     pub schema_version: u32,
@@ -46,7 +46,7 @@ pub struct PageResult {
 }
 
 /// The settings a page run was measured with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PageSettingsRecord {
     /// Loads asked for.
     pub runs: u32,
@@ -61,7 +61,7 @@ pub struct PageSettingsRecord {
 }
 
 /// Throttling as applied through the DevTools protocol.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ThrottleRecord {
     /// `none`, `mobile`, `desktop` or `custom`.
     pub preset: String,
@@ -76,7 +76,7 @@ pub struct ThrottleRecord {
 }
 
 /// A viewport.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Viewport {
     /// Width in CSS pixels.
     pub width: u32,
@@ -89,7 +89,7 @@ pub struct Viewport {
 }
 
 /// One page load.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PageRun {
     /// When the document was requested, in milliseconds since the Unix epoch (the browser's
     /// wall clock; HAR's `startedDateTime`).
@@ -142,7 +142,7 @@ pub struct LcpParts {
 }
 
 /// Bytes and requests of one load.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PageWeight {
     /// Bytes received over the network (headers and bodies, as sent: compressed).
     pub transfer_bytes: u64,
@@ -313,7 +313,30 @@ pub struct AuditItem {
     pub savings_bytes: Option<u64>,
 }
 
+impl PageRun {
+    /// This load's value of the metric named `metric` (`page_lcp`, as thresholds name it).
+    pub fn value(&self, metric: &str) -> Option<f64> {
+        match metric {
+            "page_ttfb" => Some(self.ttfb_ms),
+            "page_fcp" => self.fcp_ms,
+            "page_lcp" => self.lcp_ms,
+            "page_cls" => Some(self.cls),
+            "page_tbt" => Some(self.tbt_ms),
+            "page_dcl" => Some(self.dom_content_loaded_ms),
+            "page_load" => Some(self.load_ms),
+            "page_weight" => Some(self.weight.transfer_bytes as f64),
+            "page_requests" => Some(self.weight.requests as f64),
+            _ => None,
+        }
+    }
+}
+
 impl PageResult {
+    /// The values of the metric named `metric` over the loads that measured it.
+    pub fn values(&self, metric: &str) -> Vec<f64> {
+        self.runs.iter().filter_map(|r| r.value(metric)).collect()
+    }
+
     /// The metric named `metric` (`page_lcp`) over the runs, when any run measured it.
     pub fn metric(&self, metric: &str) -> Option<&PageMetricSummary> {
         self.summary.iter().find(|m| m.metric == metric)

@@ -5,6 +5,7 @@
 use crate::bench::{BenchReport, BENCH_SCHEMA_VERSION};
 use crate::capacity::{CapacityResult, CAPACITY_SCHEMA_VERSION};
 use crate::load::{LoadResult, LOAD_SCHEMA_VERSION};
+use crate::page::{PageResult, PAGE_SCHEMA_VERSION};
 use crate::profile::{ProfileReport, PROFILE_SCHEMA_VERSION};
 
 /// Which engine produced a run.
@@ -18,6 +19,8 @@ pub enum RunKind {
     Profile,
     /// `plumb capacity`.
     Capacity,
+    /// `plumb page`.
+    Page,
 }
 
 impl RunKind {
@@ -28,6 +31,7 @@ impl RunKind {
             RunKind::Bench => "bench",
             RunKind::Profile => "profile",
             RunKind::Capacity => "capacity",
+            RunKind::Page => "page",
         }
     }
 
@@ -38,6 +42,7 @@ impl RunKind {
             "bench" => Some(RunKind::Bench),
             "profile" => Some(RunKind::Profile),
             "capacity" => Some(RunKind::Capacity),
+            "page" => Some(RunKind::Page),
             _ => None,
         }
     }
@@ -54,6 +59,8 @@ pub enum RunResult {
     Profile(Box<ProfileReport>),
     /// A `plumb capacity` result.
     Capacity(Box<CapacityResult>),
+    /// A `plumb page` result.
+    Page(Box<PageResult>),
 }
 
 /// Why a text is not a result this plumb can read.
@@ -78,6 +85,7 @@ impl RunResult {
             RunResult::Bench(_) => RunKind::Bench,
             RunResult::Profile(_) => RunKind::Profile,
             RunResult::Capacity(_) => RunKind::Capacity,
+            RunResult::Page(_) => RunKind::Page,
         }
     }
 
@@ -88,6 +96,7 @@ impl RunResult {
             RunResult::Bench(report) => report.interrupted,
             RunResult::Profile(report) => report.interrupted,
             RunResult::Capacity(result) => result.interrupted,
+            RunResult::Page(result) => result.interrupted,
         }
     }
 
@@ -98,6 +107,7 @@ impl RunResult {
             RunResult::Bench(report) => serde_json::to_string(report),
             RunResult::Profile(report) => serde_json::to_string(report),
             RunResult::Capacity(result) => serde_json::to_string(result),
+            RunResult::Page(result) => serde_json::to_string(result),
         };
         value.expect("results always serialize")
     }
@@ -116,6 +126,10 @@ impl RunResult {
                 "measure_s": result.measure_s,
                 "precision": result.precision,
             })),
+            RunResult::Page(result) => serde_json::to_string(&serde_json::json!({
+                "url": result.url,
+                "settings": result.settings,
+            })),
         };
         value.expect("settings always serialize")
     }
@@ -130,6 +144,7 @@ impl RunResult {
             RunKind::Bench => BENCH_SCHEMA_VERSION,
             RunKind::Profile => PROFILE_SCHEMA_VERSION,
             RunKind::Capacity => CAPACITY_SCHEMA_VERSION,
+            RunKind::Page => PAGE_SCHEMA_VERSION,
         };
         let found = value.get("schema_version").and_then(|v| v.as_u64());
         if let Some(found) = found.filter(|&v| v > u64::from(supported)) {
@@ -142,6 +157,7 @@ impl RunResult {
             RunKind::Capacity => {
                 RunResult::Capacity(serde_json::from_value(value).map_err(invalid)?)
             }
+            RunKind::Page => RunResult::Page(serde_json::from_value(value).map_err(invalid)?),
         })
     }
 
@@ -152,6 +168,8 @@ impl RunResult {
             Ok(RunKind::Load)
         } else if kind == Some("capacity") {
             Ok(RunKind::Capacity)
+        } else if kind == Some("page") {
+            Ok(RunKind::Page)
         } else if value.get("benchmarks").is_some() {
             Ok(RunKind::Bench)
         } else if value.get("cpu").is_some() && value.get("resources").is_some() {
@@ -182,6 +200,7 @@ impl RunResult {
                 .join("; "),
             RunResult::Profile(r) => r.headline(),
             RunResult::Capacity(r) => r.headline.clone(),
+            RunResult::Page(r) => r.headline(),
         }
     }
 }

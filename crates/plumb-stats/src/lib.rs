@@ -6,11 +6,13 @@
 
 mod histogram;
 mod metrics;
+mod page;
 pub mod sample;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
+pub use page::{PageMetric, PageMetrics};
 pub use threshold::{
     Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Tag, TagKey, Threshold,
     ThresholdParseError, ThresholdStatus,

@@ -33,6 +33,8 @@ pub enum Metric {
     DbQueriesPerRequest,
     /// Database time (planning and execution) per completed request (`plumb load --db`).
     DbTimePerRequest,
+    /// A page load's metric over the loads (`plumb page`: `page_lcp`, `page_cls`, ...).
+    Page(crate::PageMetric),
 }
 
 /// How a metric is reduced to one number.
@@ -321,7 +323,7 @@ impl Comparison {
 }
 
 impl Metric {
-    const ALL: [(&'static str, Metric); 11] = [
+    const ALL: [(&'static str, Metric); 20] = [
         ("http_req_duration", Metric::HttpReqDuration),
         ("http_req_service_time", Metric::HttpReqServiceTime),
         ("http_req_waiting", Metric::HttpReqWaiting),
@@ -333,6 +335,15 @@ impl Metric {
         ("data_sent", Metric::DataSent),
         ("db_queries_per_request", Metric::DbQueriesPerRequest),
         ("db_time_per_request", Metric::DbTimePerRequest),
+        ("page_ttfb", Metric::Page(crate::PageMetric::Ttfb)),
+        ("page_fcp", Metric::Page(crate::PageMetric::Fcp)),
+        ("page_lcp", Metric::Page(crate::PageMetric::Lcp)),
+        ("page_cls", Metric::Page(crate::PageMetric::Cls)),
+        ("page_tbt", Metric::Page(crate::PageMetric::Tbt)),
+        ("page_dcl", Metric::Page(crate::PageMetric::Dcl)),
+        ("page_load", Metric::Page(crate::PageMetric::Load)),
+        ("page_weight", Metric::Page(crate::PageMetric::Weight)),
+        ("page_requests", Metric::Page(crate::PageMetric::Requests)),
     ];
 
     /// The metric's name in threshold expressions.
@@ -353,6 +364,7 @@ impl Metric {
             );
         }
         let none_of = match self {
+            Metric::Page(_) => "0 page loads measured",
             Metric::HttpReqConnecting => "0 connections measured",
             m if m.is_duration() => "0 responses measured",
             _ => "0 requests completed to measure",
@@ -370,6 +382,9 @@ impl Metric {
     }
 
     fn is_duration(self) -> bool {
+        if let Metric::Page(page) = self {
+            return page.is_duration();
+        }
         matches!(
             self,
             Metric::DbTimePerRequest
@@ -384,6 +399,9 @@ impl Metric {
         if self.is_database() {
             return aggregation == Aggregation::Avg;
         }
+        if let Metric::Page(_) = self {
+            return !matches!(aggregation, Aggregation::Rate | Aggregation::Count);
+        }
         match aggregation {
             Aggregation::Rate => !self.is_duration(),
             Aggregation::Count => matches!(
@@ -397,7 +415,7 @@ impl Metric {
     fn allowed_aggregations(self) -> &'static str {
         if self.is_database() {
             "avg"
-        } else if self.is_duration() {
+        } else if self.is_duration() || matches!(self, Metric::Page(_)) {
             "avg, min, med, max, p(N)"
         } else if matches!(self, Metric::HttpReqFailed | Metric::Checks) {
             "rate"

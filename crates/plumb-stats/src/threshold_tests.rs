@@ -134,7 +134,7 @@ fn comparison() -> impl Strategy<Value = Comparison> {
 fn aggregation(metric: Metric) -> BoxedStrategy<Aggregation> {
     if metric.is_database() {
         Just(Aggregation::Avg).boxed()
-    } else if metric.is_duration() {
+    } else if metric.is_duration() || matches!(metric, Metric::Page(_)) {
         prop_oneof![
             Just(Aggregation::Avg),
             Just(Aggregation::Min),

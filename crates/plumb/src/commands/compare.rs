@@ -221,11 +221,24 @@ fn compare_kind(
     if let (Some(b), Some(c)) = (capacities(base), capacities(cand)) {
         return Ok(plumb_compare::compare_capacity(&b, &c, settings));
     }
+    if let (Some(b), Some(c)) = (pages(base), pages(cand)) {
+        return Ok(plumb_compare::compare_page(&b, &c, settings));
+    }
     anyhow::bail!(
-        "cannot compare {} with {}: every run must be of one kind (load, bench, profile or capacity)\nhint: compare load runs with load runs, bench runs with bench runs and profiles with profiles",
+        "cannot compare {} with {}: every run must be of one kind (load, bench, profile, capacity or page)\nhint: compare load runs with load runs, bench runs with bench runs and profiles with profiles",
         kinds(base),
         kinds(cand)
     )
+}
+
+/// Every run's page loads, when every run is a page run.
+fn pages(runs: &[RunRecord]) -> Option<Vec<&plumb_schema::page::PageResult>> {
+    runs.iter()
+        .map(|r| match &r.result {
+            RunResult::Page(result) => Some(&**result),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every run's capacity search, when every run is one.

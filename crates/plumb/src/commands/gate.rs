@@ -103,6 +103,7 @@ fn measured_seconds(runs: &[RunRecord]) -> f64 {
             RunResult::Capacity(result) => {
                 result.steps.len() as f64 * (result.settle_s.ceil() + result.measure_s)
             }
+            RunResult::Page(result) => result.runs.iter().map(|run| run.load_ms / 1e3).sum(),
         })
         .sum()
 }
@@ -144,9 +145,24 @@ fn gate_thresholds(
     if thresholds.is_empty() {
         return Ok(Vec::new());
     }
+    if let RunResult::Page(cand) = cand {
+        let base = match base {
+            RunResult::Page(base) => Some(&**base),
+            _ => None,
+        };
+        return Ok(plumb_compare::check_page(thresholds, cand, base)
+            .into_iter()
+            .map(|checked| ThresholdRow {
+                expression: checked.expression,
+                baseline: checked.baseline,
+                achieved: checked.observed,
+                status: checked.status,
+            })
+            .collect());
+    }
     let RunResult::Load(cand) = cand else {
         anyhow::bail!(
-            "--threshold applies to load runs, and the gated run is a {} run\n\
+            "--threshold applies to load and page runs, and the gated run is a {} run\n\
              hint: a bench or profile run is gated by its comparison with the baseline and --tolerance",
             cand.kind().as_str()
         );
@@ -157,7 +173,10 @@ fn gate_thresholds(
     let cand_values = saved(cand)?;
     let base_values = match base {
         RunResult::Load(base) => Some(saved(base)?),
-        RunResult::Bench(_) | RunResult::Profile(_) | RunResult::Capacity(_) => None,
+        RunResult::Bench(_)
+        | RunResult::Profile(_)
+        | RunResult::Capacity(_)
+        | RunResult::Page(_) => None,
     };
     Ok(
         plumb_compare::check_saved(thresholds, &cand_values, base_values.as_ref())

@@ -16,6 +16,7 @@ mod load;
 mod log;
 mod monitor;
 mod note;
+mod page;
 mod profile;
 mod report;
 mod run;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Report(args) => report::run(args),
         Command::Capacity(args) => capacity::run(*args),
+        Command::Page(args) => page::run(*args),
         Command::Db(args) => db::run(*args),
         Command::Monitor(args) => monitor::run(*args),
         Command::Run(args) => run::run(*args),

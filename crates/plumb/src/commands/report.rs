@@ -124,6 +124,7 @@ fn report_run<'a>(record: &'a RunRecord, flamegraph: Option<&'a [u8]>) -> Report
         RunResult::Bench(r) => ReportRun::Bench(&record.id, r),
         RunResult::Profile(r) => ReportRun::Profile(&record.id, r, flamegraph),
         RunResult::Capacity(r) => ReportRun::Capacity(&record.id, r),
+        RunResult::Page(r) => ReportRun::Page(&record.id, r),
     }
 }
 
@@ -221,6 +222,14 @@ fn csv(records: &[RunRecord]) -> String {
                     let _ = writeln!(out, "{id},capacity,achieved_rps,{i},{}", step.achieved_rps);
                     if let Some(p99) = step.p99_ms {
                         let _ = writeln!(out, "{id},capacity,latency_p99_ms,{i},{p99}");
+                    }
+                }
+            }
+            RunResult::Page(r) => {
+                for m in &r.summary {
+                    let values = plumb_page::summary::values(&r.runs, &m.metric);
+                    for (i, v) in values.iter().enumerate() {
+                        let _ = writeln!(out, "{id},page,{},{i},{v}", m.metric);
                     }
                 }
             }

@@ -36,6 +36,9 @@ pub fn render(result: &RunResult, format: OutputFormat) -> anyhow::Result<String
         (RunResult::Capacity(r), OutputFormat::Text) => plumb_report::capacity::text(r),
         (RunResult::Capacity(r), OutputFormat::Json) => serde_json::to_string_pretty(r)? + "\n",
         (RunResult::Capacity(r), OutputFormat::Markdown) => plumb_report::capacity::markdown(r),
+        (RunResult::Page(r), OutputFormat::Text) => plumb_report::page::text(r),
+        (RunResult::Page(r), OutputFormat::Json) => serde_json::to_string_pretty(r)? + "\n",
+        (RunResult::Page(r), OutputFormat::Markdown) => plumb_report::page::markdown(r),
     })
 }
 

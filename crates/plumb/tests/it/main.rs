@@ -11,6 +11,7 @@ mod load;
 mod messages;
 mod monitor;
 mod outputs;
+mod page;
 mod plan;
 mod profile;
 mod profiles;

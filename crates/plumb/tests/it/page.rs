@@ -1,0 +1,181 @@
+//! `plumb page` end to end: Debian's chromium loading plumb-page's fixture site from a real nginx;
+//! the result saved to the ledger, judged by thresholds, compared and gated; and the errors a
+//! user meets (no browser, an unreachable URL) said plainly, with no browser left behind.
+
+use crate::support::{run, stderr, stdout};
+use plumb_test::Nginx;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The fixture site with a generated 1 MiB script beside it; nginx serves a temporary copy.
+fn site() -> (Nginx, tempfile::TempDir) {
+    let root = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plumb-page/tests/fixtures/site");
+    for entry in std::fs::read_dir(fixtures).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), root.path().join(entry.file_name())).unwrap();
+    }
+    let script: String = (0..16_384)
+        .map(|i| format!("{:<63}\n", format!("// padding line {i:06}")))
+        .collect();
+    std::fs::write(root.path().join("big.js"), script).unwrap();
+    let nginx = Nginx::serve(root.path(), "");
+    (nginx, root)
+}
+
+fn with_ledger(ledger: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plumb"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("PLUMB_LEDGER", ledger)
+        .env_remove("PLUMB_NO_SAVE")
+        .output()
+        .expect("plumb runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", stdout(output), stderr(output));
+    })
+}
+
+#[test]
+fn page_runs_are_saved_judged_compared_and_gated() {
+    let (nginx, _root) = site();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    let har = dir.path().join("heavy.har");
+    let heavy = format!("{}heavy.html", nginx.url());
+    let out = with_ledger(
+        &ledger,
+        &[
+            "page",
+            &heavy,
+            "--runs",
+            "3",
+            "--settle",
+            "500ms",
+            "--run-name",
+            "heavy",
+            "--har",
+            har.to_str().unwrap(),
+            "-o",
+            "json",
+            "--threshold",
+            "page_weight: max<2000000",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = json(&out);
+    assert_eq!(result["kind"], "page");
+    assert_eq!(result["runs"].as_array().unwrap().len(), 3);
+    assert_eq!(result["thresholds"][0]["status"], "passed");
+    let schema: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../plumb-schema/schema/page.schema.json"
+    ))
+    .unwrap();
+    assert!(
+        jsonschema::is_valid(&schema, &result),
+        "the result fits its schema"
+    );
+    let har: serde_json::Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    assert_eq!(har["log"]["pages"].as_array().unwrap().len(), 3);
+    // The light twin: the same page without its 1 MiB script and stylesheet.
+    let light = format!("{}light.html", nginx.url());
+    let out = with_ledger(
+        &ledger,
+        &[
+            "page",
+            &light,
+            "--runs",
+            "3",
+            "--settle",
+            "500ms",
+            "--run-name",
+            "light",
+            "--threshold",
+            "page_weight: max<1000",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed threshold: {}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("threshold page_weight: max<1000: failed"),
+        "{}",
+        stdout(&out)
+    );
+    let history = stdout(&with_ledger(&ledger, &["history"]));
+    assert!(history.matches("page").count() >= 2, "{history}");
+    let out = with_ledger(
+        &ledger,
+        &["compare", "name:heavy", "name:light", "-o", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let comparison = json(&out);
+    let rows = comparison["metrics"].as_array().unwrap();
+    let row = |metric: &str| {
+        rows.iter()
+            .find(|r| r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no {metric} row in {comparison:#}"))
+    };
+    assert_eq!(
+        row("page weight")["verdict"],
+        "improved",
+        "{:#}",
+        row("page weight")
+    );
+    assert_eq!(
+        row("requests")["verdict"],
+        "improved",
+        "{:#}",
+        row("requests")
+    );
+    // Gated the other way round, the heavy page regresses against the light baseline.
+    let out = with_ledger(
+        &ledger,
+        &[
+            "gate",
+            "--baseline",
+            "name:light",
+            "name:heavy",
+            "--threshold",
+            "page_requests: max<3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("page weight"), "{}", stdout(&out));
+    let shown = stdout(&with_ledger(&ledger, &["show", "latest", "-o", "markdown"]));
+    assert!(shown.contains("## plumb page:"), "{shown}");
+}
+
+#[test]
+fn a_missing_browser_and_an_unreachable_url_are_errors_with_hints() {
+    let out = run(&[
+        "page",
+        "http://127.0.0.1:9/",
+        "--browser",
+        "/nonexistent/chromium",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no Chromium found: looked for /nonexistent/chromium"),
+        "{err}"
+    );
+    assert!(err.contains("hint: install Chromium"), "{err}");
+    let port = plumb_test::closed_port();
+    let out = run(&["page", &format!("http://{port}/"), "--runs", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("net::ERR_CONNECTION_REFUSED") && err.contains("hint:"),
+        "{err}"
+    );
+    let out = run(&["page", "http://127.0.0.1:8080/", "--runs", "5000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("at most 1000"), "{}", stderr(&out));
+}
