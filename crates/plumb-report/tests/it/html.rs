@@ -30,6 +30,7 @@ fn entry<'a>(run: ReportRun<'a>, name: &str, commit: &str) -> Entry<'a> {
         ReportRun::Bench(..) => "plumb bench 'make build' 'make test'",
         ReportRun::Profile(..) => "plumb profile -- ./server --port 8080",
         ReportRun::Capacity(..) => "plumb capacity http://127.0.0.1:8080/ --goal 'p(99)<50ms'",
+        ReportRun::Page(..) => "plumb page http://127.0.0.1:8080/",
     };
     Entry {
         run,
