@@ -302,11 +302,11 @@ impl Monitor {
         Verdict {
             holds: recent.total > 0 && rate - base > level,
             summary: format!(
-                "error rate {} over the last {} is more than {} points above the {} of the hour before",
-                format_percent(rate),
+                "error rate {:.2}% over the last {} is more than {} points above the {:.2}% of the hour before",
+                rate * 100.0,
                 span(self.recent),
                 format_percent(self.spike).trim_end_matches('%'),
-                format_percent(base),
+                base * 100.0,
             ),
             value: rate,
         }

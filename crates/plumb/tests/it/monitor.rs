@@ -280,8 +280,10 @@ fn a_restart_keeps_the_budget_and_does_not_fire_again() {
     let first = run("1s");
     assert!(first.status.success(), "{}", stderr(&first));
     let status: serde_json::Value = serde_json::from_str(&stdout(&first)).unwrap();
-    assert_eq!(status["probes_failed"], 5);
-    assert_eq!(status["slos"][0]["total"], 5);
+    // About 5 probes in 1 s every 200 ms (fewer if a loaded machine makes one overrun a slot).
+    let first_probes = status["probes_failed"].as_u64().unwrap();
+    assert!((1..=5).contains(&first_probes), "{status}");
+    assert_eq!(status["slos"][0]["total"], first_probes);
     let err = stderr(&first);
     // Every probe fails: 100% errors over every window burns 1000x the 0.1% budget.
     assert!(err.contains("FIRING SloBurnPage{monitor=api,severity=page,slo=availability}: availability error budget burn rate 1000.0x over 5m"), "{err}");
@@ -302,7 +304,8 @@ fn a_restart_keeps_the_budget_and_does_not_fire_again() {
     assert!(second.status.success(), "{}", stderr(&second));
     let status: serde_json::Value = serde_json::from_str(&stdout(&second)).unwrap();
     // The budget counts both runs' probes; the alerts still fire, without firing again.
-    assert_eq!(status["slos"][0]["total"], 10);
+    let second_probes = status["probes_failed"].as_u64().unwrap();
+    assert_eq!(status["slos"][0]["total"], first_probes + second_probes);
     assert_eq!(status["slos"][0]["good"], 0);
     assert!(!stderr(&second).contains("FIRING"), "{}", stderr(&second));
     assert_eq!(std::fs::read_to_string(&alerts).unwrap(), fired);
