@@ -88,6 +88,14 @@ fn planted_lcp_cls_and_tbt_are_measured_in_every_run() {
             run.load_ms
         );
     }
+    for (i, run) in result.runs.iter().enumerate() {
+        let parts = run.lcp_parts.as_ref().unwrap();
+        eprintln!(
+            "load {i}: LCP {:.1} ms (TTFB {:.1} + delay {:.1} + load {:.1} + render {:.1}), CLS {:.5} (planted {cls:.5}), TBT {:.1} ms (planted 250)",
+            run.lcp_ms.unwrap(), parts.ttfb_ms, parts.resource_load_delay_ms,
+            parts.resource_load_duration_ms, parts.render_delay_ms, run.cls, run.tbt_ms
+        );
+    }
     let lcp = result.metric("page_lcp").expect("LCP summary");
     assert_eq!(lcp.runs, 3);
     assert!(lcp.min <= lcp.median && lcp.median <= lcp.p75 && lcp.p75 <= lcp.max);

@@ -179,3 +179,59 @@ fn a_missing_browser_and_an_unreachable_url_are_errors_with_hints() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("at most 1000"), "{}", stderr(&out));
 }
+
+/// Browser processes naming a plumb-page temporary directory that no longer exists.
+fn leftover_browsers() -> Vec<String> {
+    let mut left = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).into_owned();
+        let stale = cmdline.split('\0').any(|arg| {
+            let path = arg.split_once('=').map_or(arg, |(_, v)| v);
+            path.find("/plumb-page-").is_some_and(|at| {
+                let end = path[at + 1..].find('/').map_or(path.len(), |i| at + 1 + i);
+                !Path::new(&path[..end]).exists()
+            })
+        });
+        if stale {
+            left.push(cmdline.replace('\0', " "));
+        }
+    }
+    left
+}
+
+#[test]
+fn sigterm_during_a_load_stops_closes_the_browser_and_reports() {
+    let (nginx, _root) = site();
+    // never.html's image comes from /hang/, which this nginx does not proxy: make it hang by
+    // pointing the page at a server that accepts and never answers.
+    let silent = plumb_test::silent_server();
+    let page = format!(
+        "<!doctype html><p>waiting</p><img src=\"http://{}/forever.png\">",
+        silent.addr()
+    );
+    std::fs::write(_root.path().join("stuck.html"), page).unwrap();
+    let mut child = crate::support::plumb()
+        .args(["page", &format!("{}stuck.html", nginx.url()), "--runs", "3"])
+        .args(["--timeout", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    // SAFETY: kill with the pid of the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("interrupted: 0 of 3 loads measured"),
+        "{}",
+        stdout(&out)
+    );
+    let left = leftover_browsers();
+    assert!(left.is_empty(), "browsers left behind: {left:#?}");
+}
