@@ -204,16 +204,15 @@ fn leftover_browsers() -> Vec<String> {
 
 #[test]
 fn sigterm_during_a_load_stops_closes_the_browser_and_reports() {
-    let (nginx, _root) = site();
-    // never.html's image comes from /hang/, which this nginx does not proxy: make it hang by
-    // pointing the page at a server that accepts and never answers.
+    let (nginx, root) = site();
+    // A page whose image comes from a server that accepts and never answers.
     let silent = plumb_test::silent_server();
     let page = format!(
         "<!doctype html><p>waiting</p><img src=\"http://{}/forever.png\">",
         silent.addr()
     );
-    std::fs::write(_root.path().join("stuck.html"), page).unwrap();
-    let mut child = crate::support::plumb()
+    std::fs::write(root.path().join("stuck.html"), page).unwrap();
+    let child = crate::support::plumb()
         .args(["page", &format!("{}stuck.html", nginx.url()), "--runs", "3"])
         .args(["--timeout", "60s"])
         .stdout(std::process::Stdio::piped())
