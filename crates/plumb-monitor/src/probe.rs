@@ -37,6 +37,7 @@ pub trait Prober {
 /// Probes over HTTP with plumb's load engine: one connection, one request.
 pub struct HttpProber {
     settings: LoadSettings,
+    stop: StopSignal,
 }
 
 impl HttpProber {
@@ -44,7 +45,20 @@ impl HttpProber {
     pub fn new(config: &MonitorConfig) -> Result<HttpProber, ConfigError> {
         Ok(HttpProber {
             settings: one_request(&config.url, config.timeout, config.checks()?),
+            stop: StopSignal::new(),
         })
+    }
+
+    /// Cut a probe in flight short when `stop` fires (SIGINT/SIGTERM), rather than wait for
+    /// its timeout; a probe cut short is not counted.
+    pub fn with_stop(mut self, stop: StopSignal) -> HttpProber {
+        self.stop = stop;
+        self
+    }
+
+    /// Whether the stop has fired.
+    pub fn stopped(&self) -> bool {
+        self.stop.is_stopped()
     }
 }
 
@@ -61,7 +75,7 @@ pub fn one_request(url: &str, timeout: Duration, checks: plumb_load::Checks) -> 
 
 impl Prober for HttpProber {
     fn probe(&mut self, at: Millis) -> ProbeResult {
-        match plumb_load::run(&self.settings, &mut Unobserved, &StopSignal::new()) {
+        match plumb_load::run(&self.settings, &mut Unobserved, &self.stop) {
             Ok(report) => from_totals(at, &report.totals),
             Err(e) => ProbeResult {
                 at,

@@ -110,6 +110,10 @@ pub fn run(config: &MonitorConfig, rt: Runtime<'_>) -> RunSummary {
             break;
         }
         let probe = rt.prober.probe(rt.clock.now());
+        if rt.stop.load(std::sync::atomic::Ordering::SeqCst) {
+            // Stopped mid-probe: its failure would be plumb's, not the target's.
+            break;
+        }
         probes += 1;
         monitor.record(&probe);
         let now = rt.clock.now();

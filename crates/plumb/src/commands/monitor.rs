@@ -21,7 +21,8 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
         return write_rules(&config, path);
     }
     let mut store = LedgerStore::open(&args)?;
-    let mut prober = plumb_monitor::HttpProber::new(&config)?;
+    let stop = crate::interrupt::stop();
+    let mut prober = plumb_monitor::HttpProber::new(&config)?.with_stop(stop.signal().clone());
     let shared = Arc::new(plumb_monitor::Shared::new(&config));
     let server = match config.listen {
         Some(addr) => Some(plumb_monitor::serve(addr, Arc::clone(&shared)).with_context(|| {
@@ -44,7 +45,6 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let stop = crate::interrupt::stop();
     let flag = stop.flag();
     let mut log = Log::default();
     let summary = plumb_monitor::run(

@@ -554,3 +554,39 @@ fn plumb_load_pushes_its_seconds_to_a_prometheus_remote_write_receiver() {
     );
     target.shutdown();
 }
+
+#[test]
+fn sigterm_cuts_a_probe_in_flight_short_and_saves_the_state() {
+    let settings = plumb_target::TargetSettings {
+        latency: plumb_target::Latency::Fixed(Duration::from_secs(20)),
+        ..Default::default()
+    };
+    let target = plumb_target::spawn(settings, "127.0.0.1:0".parse().unwrap(), 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("l.db");
+    let (mut monitor, url) = start_monitor(&[
+        &target.url("/"),
+        "--timeout",
+        "30s",
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ]);
+    let (status, body) = get(&host_port(&url), "/api/status");
+    assert_eq!(
+        (status, body.trim()),
+        (200, "null"),
+        "the first probe is still in flight"
+    );
+    let sent = Instant::now();
+    let (code, err) = sigterm(&mut monitor);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        err.contains("stopped (interrupted (SIGTERM)) after 0 probes; state saved"),
+        "{err}"
+    );
+}
