@@ -409,3 +409,111 @@ fn short_url(url: &str) -> String {
         _ => path,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plumb_schema::page::{PageAudit, PageRequest, PageWeight, TypeWeight};
+
+    fn result() -> PageResult {
+        let request = PageRequest {
+            url: "http://127.0.0.1:8080/big.js".into(),
+            method: "GET".into(),
+            resource_type: "script".into(),
+            status: 200,
+            protocol: Some("http/1.1".into()),
+            mime_type: Some("application/javascript".into()),
+            start_ms: 10.0,
+            response_ms: Some(20.0),
+            end_ms: 40.0,
+            transfer_bytes: 1_048_800,
+            decoded_bytes: 1_048_576,
+            content_encoding: None,
+            cache_control: None,
+            render_blocking: true,
+            failed: None,
+            timings: None,
+            request_headers: Vec::new(),
+            response_headers: Vec::new(),
+        };
+        let runs: Vec<PageRun> = [1000.0, 1200.0, 1100.0]
+            .iter()
+            .map(|&lcp| PageRun {
+                lcp_ms: Some(lcp),
+                fcp_ms: Some(lcp / 2.0),
+                cls: 0.165,
+                load_ms: lcp,
+                weight: PageWeight {
+                    transfer_bytes: 1_048_800,
+                    requests: 1,
+                    by_type: vec![TypeWeight {
+                        resource_type: "script".into(),
+                        requests: 1,
+                        transfer_bytes: 1_048_800,
+                        decoded_bytes: 1_048_576,
+                    }],
+                },
+                requests: vec![request.clone()],
+                ..PageRun::default()
+            })
+            .collect();
+        let mut result = PageResult {
+            url: "http://127.0.0.1:8080/".into(),
+            browser: "Chrome/156".into(),
+            runs,
+            audits: vec![PageAudit {
+                id: "uncompressed-text".into(),
+                title: "1 text response(s) sent without compression".into(),
+                savings_bytes: Some(1_040_000),
+                savings_ms: None,
+                items: Vec::new(),
+            }],
+            ..PageResult::default()
+        };
+        result.settings.runs = 3;
+        result.settings.throttle.preset = "none".into();
+        result.summary = vec![PageMetricSummary {
+            metric: "page_lcp".into(),
+            unit: "ms".into(),
+            runs: 3,
+            median: 1100.0,
+            median_interval: [1000.0, 1200.0],
+            p75: 1150.0,
+            p75_interval: [1000.0, 1200.0],
+            confidence: 0.75,
+            min: 1000.0,
+            max: 1200.0,
+            outliers: vec![],
+        }];
+        result
+    }
+
+    #[test]
+    fn text_markdown_and_html_show_the_metrics_and_audits() {
+        let r = result();
+        let text = text(&r);
+        assert!(text.contains("p75 of 3 loads: LCP 1150 ms"), "{text}");
+        assert!(text.contains("LCP              1,100 ms"), "{text}");
+        assert!(
+            text.contains("at 75.0% confidence (95% needs more loads"),
+            "{text}"
+        );
+        let saving = format!("sent without compression: saves {}", bytes(1_040_000));
+        assert!(text.contains(&saving), "{text}");
+        let md = markdown(&r);
+        assert!(
+            md.contains("| LCP | 1,100 ms | 1,000 ms .. 1,200 ms | 1,150 ms |"),
+            "{md}"
+        );
+        let html = crate::html::html(&[crate::html::ReportRun::Page("r1", &r)], None);
+        assert!(
+            html.contains("Page load r1: http://127.0.0.1:8080/"),
+            "{html}"
+        );
+        assert!(html.contains("/big.js"), "the waterfall lists the request");
+        assert!(
+            html.contains("#d9534f"),
+            "a render-blocking request is drawn red"
+        );
+    }
+}
