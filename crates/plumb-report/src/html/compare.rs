@@ -128,11 +128,18 @@ fn overlays(section: Section, entries: &[Entry<'_>]) -> Section {
                     (format!("baseline {}", base.label()), b),
                     (format!("candidate {}", cand.label()), c),
                 ];
-                section
+                let section = section
                     .heading("Baseline and candidate on shared axes")
                     .chart(super::load::spectrum(c, &runs))
                     .chart(super::load::p99_over_time(&runs))
-                    .chart(super::load::throughput(&runs, c.summary.requested_rps))
+                    .chart(super::load::throughput(&runs, c.summary.requested_rps));
+                match (&b.server, &c.server) {
+                    (Some(bs), Some(cs)) => {
+                        let servers = [(runs[0].0.clone(), bs), (runs[1].0.clone(), cs)];
+                        section.chart(super::profile::server_cpu_overlay(&servers))
+                    }
+                    _ => section,
+                }
             }
             (ReportRun::Bench(_, b), ReportRun::Bench(_, c)) => {
                 let runs = [("baseline".to_string(), b), ("candidate".to_string(), c)];

@@ -144,6 +144,23 @@ fn resources(section: Section, timeline: &ResourceTimeline) -> Section {
     section
 }
 
+/// The watched server's CPU over time in each run, on one pair of axes (a comparison's overlay).
+pub(super) fn server_cpu_overlay(runs: &[(String, &WatchedServer)]) -> String {
+    let mut chart = LineChart::new("server-cpu", "Server CPU over time")
+        .x_linear("time since start", "s")
+        .y("server CPU", "% of a core");
+    for (i, (name, server)) in runs.iter().enumerate() {
+        let points = server
+            .resources
+            .points
+            .iter()
+            .map(|p| (p.t_secs, p.cpu_user_percent + p.cpu_system_percent))
+            .collect();
+        chart = chart.line(Line::new(format!("{name} server CPU"), points).paired(i, runs.len()));
+    }
+    chart.render()
+}
+
 /// The server watched during a load: cards, CPU and memory over time, hot functions, flamegraph.
 pub(super) fn server(
     section: Section,

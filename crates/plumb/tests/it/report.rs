@@ -144,6 +144,7 @@ fn reports_of_real_runs_open_in_chromium_with_overlays_and_a_trend() {
     for needle in [
         "Comparison",
         "Baseline and candidate on shared axes",
+        "Server CPU over time",
         "baseline after",
         "candidate again",
         "PASS http_req_duration: p(95)<500ms",
