@@ -298,9 +298,12 @@ fn write_thresholds(out: &mut String, result: &LoadResult) {
         let observed = t.observed.map_or("-".to_string(), |v| {
             crate::thresholds::observed(&t.expression, v)
         });
+        let windows = crate::thresholds::windows(t)
+            .map(|w| format!(" over the whole run; {w}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "    {mark:<7} {}   (observed {observed})",
+            "    {mark:<7} {}   (observed {observed}{windows})",
             t.expression
         );
     }

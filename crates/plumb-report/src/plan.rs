@@ -38,16 +38,35 @@ pub fn text(result: &PlanRunResult) -> String {
     for warning in &result.warnings {
         let _ = writeln!(out, "\nwarning: {warning}");
     }
-    let _ = writeln!(
-        out,
-        "\n{}",
-        if result.goals_passed {
-            "goals: all held"
-        } else {
-            "goals: FAILED"
-        }
-    );
+    let _ = writeln!(out, "\n{}", verdict(result));
     out
+}
+
+/// Rows of the before/after table that regressed.
+fn regressions(result: &PlanRunResult) -> usize {
+    result.before_after.as_ref().map_or(0, |t| {
+        t.rows.iter().filter(|r| r.verdict == "regressed").count()
+    })
+}
+
+/// The last line: what the exit code stands for. A stress test is judged by its normal step
+/// (it exists to find where the goals fail); a regression against the baseline fails a run whose
+/// goals held.
+pub fn verdict(result: &PlanRunResult) -> String {
+    let regressed = match regressions(result) {
+        0 => String::new(),
+        1 => ", but 1 metric regressed against the baseline".to_owned(),
+        n => format!(", but {n} metrics regressed against the baseline"),
+    };
+    match (&result.stress, result.goals_passed) {
+        (Some(stress), true) => format!(
+            "stress: the normal step held its goals; {}",
+            stress.headline.replace("the goals ", "they ")
+        ),
+        (Some(_), false) => "stress: the goals FAILED at the normal step".to_owned(),
+        (None, true) => format!("goals: all held{regressed}"),
+        (None, false) => format!("goals: FAILED{}", regressed.replacen(", but", ", and", 1)),
+    }
 }
 
 fn write_steps(out: &mut String, steps: &[PlanStep]) {
@@ -102,25 +121,9 @@ fn write_goals(out: &mut String, step: Option<&PlanStep>) {
             .observed
             .map(|v| thresholds::observed(&t.expression, v))
             .unwrap_or_else(|| "no data".to_owned());
-        let window = t.window.as_ref().map_or(String::new(), |w| {
-            match (w.worst_observed, w.worst_from_s) {
-                (Some(v), Some(from)) => format!(
-                    "; {} of {} windows of {} s failed, worst {} at {from}-{} s",
-                    w.failed_windows,
-                    w.windows,
-                    w.seconds,
-                    thresholds::observed(&t.expression, v),
-                    from + w.seconds
-                ),
-                _ if w.windows == 0 => {
-                    format!("; the run was shorter than one window of {} s", w.seconds)
-                }
-                _ => format!(
-                    "; every one of {} windows of {} s held",
-                    w.windows, w.seconds
-                ),
-            }
-        });
+        let window = thresholds::windows(t)
+            .map(|w| format!("; {w}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "    {:<7} {}  (whole run {observed}{window})",
@@ -228,10 +231,11 @@ pub fn markdown(result: &PlanRunResult) -> String {
         Some(preset) => format!("preset `{preset}` of scenario `{}`", result.scenario),
         None => format!("scenario `{}`", result.scenario),
     };
-    let verdict = if result.goals_passed {
-        "goals held"
+    let failed = !result.goals_passed || (result.stress.is_none() && regressions(result) > 0);
+    let verdict = if failed {
+        format!("**{}**", verdict(result))
     } else {
-        "**goals FAILED**"
+        verdict(result)
     };
     let _ = writeln!(
         out,
@@ -304,12 +308,21 @@ pub fn section(result: &PlanRunResult) -> Section {
             result.plan, result.scenario
         ),
     };
-    let verdict = if result.goals_passed {
-        Card::new("goals", "all held").tone(Tone::Good)
-    } else {
-        Card::new("goals", "FAILED").tone(Tone::Bad)
+    let verdict = match (&result.stress, result.goals_passed) {
+        (Some(_), true) => Card::new("normal step", "held").tone(Tone::Good),
+        (Some(_), false) => Card::new("normal step", "FAILED").tone(Tone::Bad),
+        (None, true) => Card::new("goals", "all held").tone(Tone::Good),
+        (None, false) => Card::new("goals", "FAILED").tone(Tone::Bad),
     };
     let mut cards = vec![verdict, Card::new("steps", result.steps.len().to_string())];
+    if let Some(stress) = &result.stress {
+        let breaking = stress
+            .first_failing_step
+            .and_then(|i| result.steps.get(i))
+            .map(|s| (s.label.clone(), Tone::Warn))
+            .unwrap_or(("no step".to_owned(), Tone::Good));
+        cards.push(Card::new("goals fail from", breaking.0).tone(breaking.1));
+    }
     if let Some(table) = &result.before_after {
         let regressed = table
             .rows
@@ -396,16 +409,7 @@ fn goals_table(step: &PlanStep) -> Table {
             plumb_stats::ThresholdStatus::Failed => Tone::Bad,
             plumb_stats::ThresholdStatus::NoData => Tone::Warn,
         };
-        let windows = t
-            .window
-            .as_ref()
-            .map_or("-".to_owned(), |w| match w.windows {
-                0 => format!("the run was shorter than one window of {} s", w.seconds),
-                n => format!(
-                    "{} of {n} windows of {} s failed",
-                    w.failed_windows, w.seconds
-                ),
-            });
+        let windows = thresholds::windows(t).unwrap_or_else(|| "-".to_owned());
         table.push(vec![
             Cell::code(&t.expression),
             Cell::badge(t.status.as_str(), tone),

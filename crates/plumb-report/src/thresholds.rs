@@ -65,6 +65,23 @@ pub fn latency_goals<'a>(
         .collect()
 }
 
+/// What a threshold's rolling windows showed (`--threshold-window`), in words: `3 of 8 windows
+/// of 3 s failed, worst 201.1 ms at 5-8 s`; `None` without windows.
+pub fn windows(outcome: &plumb_schema::load::ThresholdOutcome) -> Option<String> {
+    let w = outcome.window.as_ref()?;
+    Some(match (w.windows, w.worst_observed, w.worst_from_s) {
+        (0, _, _) => format!("the run was shorter than one window of {} s", w.seconds),
+        (n, Some(worst), Some(from)) if w.failed_windows > 0 => format!(
+            "{} of {n} windows of {} s failed, worst {} at {from}-{} s",
+            w.failed_windows,
+            w.seconds,
+            observed(&outcome.expression, worst),
+            from + w.seconds
+        ),
+        (n, _, _) => format!("all {n} windows of {} s held", w.seconds),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -230,7 +230,10 @@ fn directory_name(path: &Path) -> String {
 
 /// toml's error (unknown key, wrong type, bad syntax) with its place in the file.
 fn toml_error(source: &Source<'_>, error: &toml::de::Error) -> PlanError {
-    let message = error.message().trim().to_owned();
+    let message = error.message().trim().replace(
+        "data did not match any variant of untagged enum Number",
+        "expected a number (e.g. 200 or 2.5)",
+    );
     let hint = if message.contains("unknown field") {
         format!(
             "check the key's spelling; docs/plan.md lists every key (top-level sections: {})",
@@ -241,7 +244,19 @@ fn toml_error(source: &Source<'_>, error: &toml::de::Error) -> PlanError {
     } else {
         "the plan file is TOML: see docs/plan.md for a worked example".to_owned()
     };
-    source.error(error.span(), None, &message, &hint)
+    source.error(error.span(), error_key(error).as_deref(), &message, &hint)
+}
+
+/// The dotted key toml's error is about (`scenarios.normal.rate`), which it shows only when it
+/// has no input to quote.
+fn error_key(error: &toml::de::Error) -> Option<String> {
+    let mut bare = error.clone();
+    bare.set_input(None);
+    let shown = bare.to_string();
+    let key = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("in `")?.strip_suffix('`'))?;
+    (!key.is_empty()).then(|| key.to_owned())
 }
 
 /// `[goals]`, each parsed as a threshold.

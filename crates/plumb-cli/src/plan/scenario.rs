@@ -174,6 +174,14 @@ impl Scenario {
         match self.kind {
             ScenarioKind::Load => {
                 let load = self.load_args(args)?;
+                if let Err(e) = plumb_load::Endpoint::resolve(&load.url) {
+                    return Err(self.fault(
+                        args,
+                        "",
+                        &format!("invalid URL '{}': {e}", load.url),
+                        "a scenario loads an http:// or https:// URL, e.g. \"http://127.0.0.1:8080/api\"",
+                    ));
+                }
                 if let Err(e) = load.resolve() {
                     return Err(self.cli_error(args, &e, url_key));
                 }
@@ -228,8 +236,10 @@ impl Scenario {
             .unwrap_or_default()
             .trim()
             .to_owned();
+        // clap's trailer speaks of a command line the user never typed.
+        let message = message.replace("\n\nFor more information, try '--help'.", "");
         let (message, hint) = match message.split_once("\nhint: ") {
-            Some((m, h)) => (m.to_owned(), h.to_owned()),
+            Some((m, h)) => (m.to_owned(), h.trim().to_owned()),
             None => (
                 message,
                 "see docs/plan.md for the scenario keys and their values".to_owned(),
@@ -348,15 +358,21 @@ fn load_args(
     push("--expect-body", "expect_body", text(&raw.expect_body));
     push("--db", "db", text(&raw.db));
     push("--watch-cgroup", "watch_cgroup", text(&raw.watch_cgroup));
-    let window = raw
-        .threshold_window
-        .as_ref()
-        .or(context.threshold_window.as_ref());
-    push(
-        "--threshold-window",
-        "threshold_window",
-        text(&window.cloned()),
-    );
+    match (&raw.threshold_window, &context.threshold_window) {
+        (Some(own), _) => args.push(Arg::new(
+            "--threshold-window",
+            Some(own.get_ref().clone()),
+            key("threshold_window"),
+            own.span(),
+        )),
+        (None, Some(plans)) => args.push(Arg::new(
+            "--threshold-window",
+            Some(plans.get_ref().clone()),
+            "plan.threshold_window".to_owned(),
+            plans.span(),
+        )),
+        (None, None) => {}
+    }
     for (header, value) in &raw.headers {
         let line = format!("{header}: {}", value.get_ref());
         args.push(Arg::new(

@@ -133,7 +133,7 @@ fn an_unknown_key_names_the_file_the_line_and_the_key() {
     let text = PLAN.replace("duration = \"30s\"", "duraton = \"30s\"");
     let e = error(&text);
     assert!(
-        e.starts_with("/tmp/shop/plumb.toml:17:1: unknown field `duraton`"),
+        e.starts_with("/tmp/shop/plumb.toml:17:1: scenarios.normal: unknown field `duraton`"),
         "{e}"
     );
     assert!(e.contains("hint: check the key's spelling"), "{e}");
@@ -240,4 +240,40 @@ fn slo_goals_read_as_the_thresholds_they_mean() {
         e.contains("99.9% available"),
         "the hint shows the SLO form: {e}"
     );
+}
+
+#[test]
+fn a_wrong_type_names_its_key_in_words() {
+    let e = error(&PLAN.replace("rate = 200", "rate = \"fast\""));
+    assert!(
+        e.starts_with(
+            "/tmp/shop/plumb.toml:16:8: scenarios.normal.rate: expected a number (e.g. 200 or 2.5)"
+        ),
+        "{e}"
+    );
+    let e = error(&PLAN.replace("duration = \"30s\"", "duration = 5"));
+    assert!(
+        e.contains("scenarios.normal.duration: invalid type: integer `5`, expected a string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bad_url_is_refused_at_its_key_before_anything_runs() {
+    let e = error(&PLAN.replace("url = \"/api/orders\"", "url = \"ftp://127.0.0.1/x\""));
+    assert!(
+        e.starts_with("/tmp/shop/plumb.toml:15:7: scenarios.normal.url: "),
+        "{e}"
+    );
+    assert!(e.contains("ftp"), "{e}");
+}
+
+#[test]
+fn the_plans_own_window_is_named_as_the_plans() {
+    let e = error(&PLAN.replace("threshold_window = \"10s\"", "threshold_window = \"20m\""));
+    assert!(
+        e.starts_with("/tmp/shop/plumb.toml:5:20: plan.threshold_window: "),
+        "{e}"
+    );
+    assert!(!e.contains("For more information"), "{e}");
 }

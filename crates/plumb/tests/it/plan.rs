@@ -277,7 +277,7 @@ fn a_failed_goal_exits_1_and_a_bad_plan_exits_2_naming_file_line_and_key() {
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("plumb.toml:15:1: unknown field `conections`"),
+        stderr.contains("plumb.toml:15:1: scenarios.normal: unknown field `conections`"),
         "{stderr}"
     );
     assert!(stderr.contains("hint:"), "{stderr}");
