@@ -187,17 +187,34 @@ fn thresholds_table(section: Section, r: &LoadResult) -> Section {
     if r.thresholds.is_empty() {
         return section;
     }
-    let mut table = Table::new("thresholds", &["result", "threshold", "observed"]);
+    let windowed = r.thresholds.iter().any(|t| t.window.is_some());
+    let headers: &[&str] = if windowed {
+        &[
+            "result",
+            "threshold",
+            "observed (whole run)",
+            "rolling windows",
+        ]
+    } else {
+        &["result", "threshold", "observed"]
+    };
+    let mut table = Table::new("thresholds", headers);
     for t in &r.thresholds {
         let (word, tone) = status(t.status);
         let observed = t
             .observed
             .map_or("no data".into(), |v| thresholds::observed(&t.expression, v));
-        table.push(vec![
+        let mut row = vec![
             Cell::badge(word, tone),
             Cell::code(&t.expression),
             Cell::num(observed),
-        ]);
+        ];
+        if windowed {
+            row.push(Cell::text(
+                thresholds::windows(t).unwrap_or_else(|| "-".to_owned()),
+            ));
+        }
+        table.push(row);
     }
     section.heading("Goals and thresholds").table(table)
 }

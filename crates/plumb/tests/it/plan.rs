@@ -80,6 +80,9 @@ fn a_window_catches_a_late_degradation_the_whole_run_dilutes() {
         window["first_failed_from_s"].as_u64().unwrap() >= 5,
         "{window}"
     );
+    // The text says what the windows showed beside the whole run's passing figure.
+    let text = stdout(&out);
+    assert!(text.contains("of 8 windows of 3 s failed, worst"), "{text}");
 }
 
 #[test]
