@@ -21,7 +21,7 @@ pub fn text(result: &PlanRunResult) -> String {
         None => format!("scenario {}", result.scenario),
     };
     let _ = writeln!(out, "\nplumb run: plan {}, {what}", result.plan);
-    if result.steps.len() > 1 {
+    if result.steps.len() > 1 || result.stress.is_some() {
         write_steps(&mut out, &result.steps);
     }
     write_goals(&mut out, result.steps.last());
@@ -242,7 +242,7 @@ pub fn markdown(result: &PlanRunResult) -> String {
         "### plumb run: plan `{}`, {what}: {verdict}\n",
         result.plan
     );
-    if result.steps.len() > 1 {
+    if result.steps.len() > 1 || result.stress.is_some() {
         let _ = writeln!(out, "| step | level | achieved | p95 | p99 | errors | goals |\n|---|---:|---:|---:|---:|---:|---|");
         for step in &result.steps {
             let c = step_cells(step);
@@ -358,7 +358,7 @@ pub fn section(result: &PlanRunResult) -> Section {
     for headline in headlines(result) {
         section = section.note(headline);
     }
-    if result.steps.len() > 1 {
+    if result.steps.len() > 1 || result.stress.is_some() {
         section = section.heading("Steps").table(steps_table(&result.steps));
     }
     if let Some(step) = result.steps.last() {

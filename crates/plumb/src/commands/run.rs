@@ -71,7 +71,8 @@ fn select<'a>(
             names()
         )
     })?;
-    Ok((normal, name.map(|_| preset)))
+    // `plumb run load` is the normal scenario as written: its runs are the plain runs'.
+    Ok((normal, name.map(|_| preset).filter(|p| *p != Preset::Load)))
 }
 
 /// The arguments `plumb run` adds to every command: labels, and its own ledger flags.
