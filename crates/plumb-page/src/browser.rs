@@ -28,6 +28,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a browser may take to close when asked, before its group is killed.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// How long killed processes may take to be gone (a loaded machine tears a browser's memory down
+/// slowly), before the profile is deleted anyway.
+const GONE_LIMIT: Duration = Duration::from_secs(15);
+
 /// The browser to run: `--browser PATH`, or the first Chromium on PATH.
 pub fn find(given: Option<&Path>) -> Result<PathBuf, PageError> {
     if let Some(path) = given {
@@ -87,9 +91,9 @@ impl Browser {
             .stderr(stderr)
             .process_group(0);
         let (read_fd, write_fd) = (commands_read.as_raw_fd(), replies_write.as_raw_fd());
-        // SAFETY: the closure runs in the forked child before exec and only calls fcntl and
-        // dup2, which are async-signal-safe, on descriptors that are open in the child.
-        unsafe { command.pre_exec(move || place_pipes(read_fd, write_fd)) };
+        // SAFETY: the closure runs in the forked child before exec and only calls prctl, fcntl
+        // and dup2, which are async-signal-safe, on descriptors that are open in the child.
+        unsafe { command.pre_exec(move || in_child(read_fd, write_fd)) };
         let child = command.spawn().map_err(|e| PageError::Launch {
             browser: path.display().to_string(),
             reason: e.to_string(),
@@ -161,7 +165,7 @@ impl Browser {
         unsafe { libc::killpg(self.group, libc::SIGKILL) };
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let deadline = Instant::now() + CLOSE_GRACE;
+        let deadline = Instant::now() + GONE_LIMIT;
         loop {
             let outside = mentioning(self.dir.path());
             for &pid in &outside {
@@ -273,9 +277,11 @@ pub(crate) fn pipe() -> std::io::Result<(std::fs::File, std::fs::File)> {
     Ok((read.into(), write.into()))
 }
 
-/// In the child: the commands pipe becomes fd 3 and the replies pipe fd 4. Both are first moved
-/// above 10, since either may already sit on 3 or 4.
-fn place_pipes(read: RawFd, write: RawFd) -> std::io::Result<()> {
+/// In the child, before exec: die with plumb (a SIGKILLed or aborted plumb runs no `Drop`; the
+/// browser's helpers exit when the browser does, and closing the pipe does not end it), then
+/// make the commands pipe fd 3 and the replies pipe fd 4. Both are first moved above 10, since
+/// either may already sit on 3 or 4.
+fn in_child(read: RawFd, write: RawFd) -> std::io::Result<()> {
     let check = |fd: i32| {
         if fd < 0 {
             Err(std::io::Error::last_os_error())
@@ -283,8 +289,10 @@ fn place_pipes(read: RawFd, write: RawFd) -> std::io::Result<()> {
             Ok(fd)
         }
     };
-    // SAFETY: fcntl and dup2 on descriptors open in this process; the results are checked.
+    // SAFETY: prctl with a valid option and signal; fcntl and dup2 on descriptors open in this
+    // process; the results are checked.
     unsafe {
+        check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL))?;
         let read = check(libc::fcntl(read, libc::F_DUPFD_CLOEXEC, 10))?;
         let write = check(libc::fcntl(write, libc::F_DUPFD_CLOEXEC, 10))?;
         check(libc::dup2(read, 3))?;

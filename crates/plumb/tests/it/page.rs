@@ -180,26 +180,23 @@ fn a_missing_browser_and_an_unreachable_url_are_errors_with_hints() {
     assert!(stderr(&out).contains("at most 1000"), "{}", stderr(&out));
 }
 
-/// Browser processes naming a plumb-page temporary directory that no longer exists.
-fn leftover_browsers() -> Vec<String> {
-    let mut left = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&cmdline).into_owned();
-        let stale = cmdline.split('\0').any(|arg| {
-            let path = arg.split_once('=').map_or(arg, |(_, v)| v);
-            path.find("/plumb-page-").is_some_and(|at| {
-                let end = path[at + 1..].find('/').map_or(path.len(), |i| at + 1 + i);
-                !Path::new(&path[..end]).exists()
-            })
-        });
-        if stale {
-            left.push(cmdline.replace('\0', " "));
-        }
-    }
-    left
+/// Live processes whose command line names `marker` (the TMPDIR a plumb was given: its
+/// browsers' profiles live under it).
+fn processes_naming(marker: &Path) -> Vec<String> {
+    let marker = marker.to_str().unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let zombie = stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, s)| s.starts_with('Z'));
+            let cmdline = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).ok()?)
+                .replace('\0', " ");
+            (!zombie && cmdline.contains(marker)).then_some(cmdline)
+        })
+        .collect()
 }
 
 #[test]
@@ -212,9 +209,11 @@ fn sigterm_during_a_load_stops_closes_the_browser_and_reports() {
         silent.addr()
     );
     std::fs::write(root.path().join("stuck.html"), page).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
     let child = crate::support::plumb()
         .args(["page", &format!("{}stuck.html", nginx.url()), "--runs", "3"])
         .args(["--timeout", "60s"])
+        .env("TMPDIR", tmp.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -231,6 +230,54 @@ fn sigterm_during_a_load_stops_closes_the_browser_and_reports() {
         "{}",
         stdout(&out)
     );
-    let left = leftover_browsers();
+    let left = processes_naming(tmp.path());
     assert!(left.is_empty(), "browsers left behind: {left:#?}");
+}
+
+#[test]
+fn a_killed_plumb_takes_its_browser_with_it() {
+    let (nginx, root) = site();
+    let silent = plumb_test::silent_server();
+    let page = format!(
+        "<!doctype html><img src=\"http://{}/x.png\">",
+        silent.addr()
+    );
+    std::fs::write(root.path().join("stuck.html"), page).unwrap();
+    // The browser's profile goes under this directory, so its processes can be found by it.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = crate::support::plumb()
+        .args([
+            "page",
+            &format!("{}stuck.html", nginx.url()),
+            "--timeout",
+            "60s",
+        ])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let browsers = || processes_naming(tmp.path()).len();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Wait for the browser and its helpers (zygotes, renderer, network service).
+    while browsers() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(
+        browsers() >= 5,
+        "the browser and its helpers started: {}",
+        browsers()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while browsers() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        browsers(),
+        0,
+        "browser processes outlived a SIGKILLed plumb"
+    );
 }
