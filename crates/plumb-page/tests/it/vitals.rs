@@ -205,6 +205,25 @@ fn mobile_throttling_adds_its_latency_to_the_document() {
         assert!(wait >= 562.5, "{}: waited {wait:.1} ms", request.url);
     }
     assert!(run.ttfb_ms >= 562.5, "TTFB {}", run.ttfb_ms);
+    // The script, stylesheet and image share 1474.56 kbit/s (1024 bits) once their headers are
+    // in: together about 1.4 MB, so about 7.5 s from the first response to the last byte.
+    let loaded: Vec<_> = run
+        .requests
+        .iter()
+        .filter(|r| ["script", "stylesheet", "image"].contains(&r.resource_type.as_str()))
+        .collect();
+    let first = loaded
+        .iter()
+        .filter_map(|r| r.response_ms)
+        .fold(f64::INFINITY, f64::min);
+    let last = loaded.iter().map(|r| r.end_ms).fold(0.0, f64::max);
+    let bytes: u64 = loaded.iter().map(|r| r.transfer_bytes).sum();
+    let truth = bytes as f64 * 8.0 / (1474.56 * 1024.0);
+    let receiving = (last - first) / 1e3;
+    assert!(
+        (receiving - truth).abs() <= truth * 0.1,
+        "{bytes} bytes took {receiving:.2} s to arrive, throttled truth {truth:.2} s"
+    );
 }
 
 fn gzip_len(bytes: &[u8]) -> u64 {
