@@ -52,6 +52,19 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "DURATION")]
     pub p95_above: Option<String>,
 
+    /// Alert when the host's CPU or memory (and the --watch-pid processes') is above this share
+    /// of the host, e.g. 80%
+    #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
+    pub resource_above: Option<f64>,
+
+    /// Watch this process's CPU and memory for --resource-above (repeatable)
+    #[arg(long, value_name = "PID")]
+    pub watch_pid: Vec<u32>,
+
+    /// With --watch-pid: its descendants too (workers of a pre-forking server)
+    #[arg(long)]
+    pub watch_tree: bool,
+
     /// How long the condition of a firing alert must stay clear before it resolves
     /// [default: two probe intervals]
     #[arg(long, value_name = "DURATION")]
@@ -163,6 +176,13 @@ impl MonitorArgs {
         if let Some(d) = duration("--resolve-after", &self.resolve_after)? {
             config.resolve_after = Some(d);
         }
+        if self.resource_above.is_some() {
+            config.resource_above = self.resource_above;
+        }
+        if !self.watch_pid.is_empty() {
+            config.watch_pid.clone_from(&self.watch_pid);
+        }
+        config.watch_tree |= self.watch_tree;
         if !self.slos.is_empty() {
             config.slo = self
                 .slos
@@ -184,6 +204,19 @@ impl MonitorArgs {
             config.listen = self.listen;
         }
         Ok(())
+    }
+}
+
+/// `80%` or `0.8`: above 0 and at most 100%.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(number) => (number.trim(), 0.01),
+        None => (trimmed, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v * scale > 0.0 && v * scale <= 1.0 => Ok(v * scale),
+        _ => Err("expected a share of the host above 0% and at most 100%\nhint: e.g. --resource-above 80%".to_owned()),
     }
 }
 

@@ -71,6 +71,7 @@ fn main() {
             stop: &stop,
             shared: Some(std::sync::Arc::new(plumb_monitor::Shared::new(&config))),
             run_for: Some(Duration::from_millis(days * DAY)),
+            resources: None,
         },
     );
     println!(

@@ -53,6 +53,16 @@ pub struct MonitorConfig {
     /// its level over the hour before.
     #[serde(default = "default_spike")]
     pub spike: f64,
+    /// Alert when the host's CPU or memory, or the watched processes', is above this share of
+    /// the host (0.8 = 80%); none means no resource alerts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_above: Option<f64>,
+    /// Processes whose CPU and memory are watched (with `resource-above`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub watch_pid: Vec<u32>,
+    /// Watch the `watch-pid` processes' descendants too (workers of a pre-forking server).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub watch_tree: bool,
     /// An alert resolves only once its condition has been clear this long (hysteresis);
     /// none means two probe intervals.
     #[serde(
@@ -168,6 +178,9 @@ impl MonitorConfig {
             p95_above: None,
             recent: default_recent(),
             spike: default_spike(),
+            resource_above: None,
+            watch_pid: Vec::new(),
+            watch_tree: false,
             resolve_after: None,
             webhook: None,
             alert_command: None,
@@ -293,6 +306,22 @@ impl MonitorConfig {
                 "spike",
                 format!("{} is not above 0 and at most 1", self.spike),
                 "a share of probes: spike = 0.05 alerts at 5 points above the last hour's error rate",
+            ));
+        }
+        if let Some(share) = self.resource_above {
+            if !(share > 0.0 && share <= 1.0) {
+                return Err(ConfigError::new(
+                    "resource-above",
+                    format!("{share} is not above 0 and at most 1"),
+                    "a share of the host: resource-above = 0.8 alerts above 80% CPU or memory",
+                ));
+            }
+        }
+        if !self.watch_pid.is_empty() && self.resource_above.is_none() {
+            return Err(ConfigError::new(
+                "watch-pid",
+                "watches processes for resource alerts, and resource-above is not set".to_owned(),
+                "add resource-above = 0.8 (--resource-above 80%)",
             ));
         }
         if self.slo.len() > MAX_SLOS {

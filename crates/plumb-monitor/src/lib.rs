@@ -1,5 +1,6 @@
 //! `plumb monitor`: synthetic probes on a schedule, SLOs with error budgets and burn rates,
-//! multi-window multi-burn-rate alerts (plus p95, error-rate spike) with hysteresis, delivered
+//! multi-window multi-burn-rate alerts (plus p95, error-rate spike, and the host's or a watched
+//! process tree's CPU and memory) with hysteresis, delivered
 //! to a webhook in Alertmanager's format, a command and the log; Prometheus `/metrics`, rules in
 //! Sloth's shape, remote write for `plumb load`, and a live dashboard.
 //!
@@ -16,6 +17,7 @@ mod monitor;
 mod notify;
 mod probe;
 pub mod remote_write;
+mod resources;
 pub mod rules;
 mod run;
 mod server;
@@ -29,6 +31,7 @@ pub use metrics::Metrics;
 pub use monitor::{AlertView, Monitor, MonitorStatus, Point, SavedState};
 pub use notify::{alertmanager_body, NotifyError};
 pub use probe::{HttpProber, ProbeResult, Prober};
+pub use resources::{ResourceLevels, ResourceSource, SystemResources};
 pub use run::{run, NoStore, Observer, RunSummary, Runtime, StateStore};
 pub use server::{serve, Server, Shared};
 pub use slo::{BurnStatus, Severity, Sli, SloParseError, SloSpec, SloStatus};

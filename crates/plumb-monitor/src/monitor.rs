@@ -7,6 +7,7 @@ use crate::alert::{Alert, AlertEvent, Phase, Verdict};
 use crate::clock::Millis;
 use crate::config::MonitorConfig;
 use crate::probe::ProbeResult;
+use crate::resources::ResourceLevels;
 use crate::slo::{format_percent, BurnStatus, Severity, SloState, SloStatus};
 use crate::window::{Bucket, EventWindow};
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,46 @@ enum Watch {
     P95,
     /// The recent error rate above the hour before's by `spike`.
     Spike,
+    /// A resource above `resource_above`.
+    Resource(Resource),
+}
+
+/// A resource a monitor can alert on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    HostCpu,
+    HostMemory,
+    ProcessCpu,
+    ProcessMemory,
+}
+
+impl Resource {
+    fn alert_name(self) -> &'static str {
+        match self {
+            Resource::HostCpu => "HostCpuHigh",
+            Resource::HostMemory => "HostMemoryHigh",
+            Resource::ProcessCpu => "ProcessCpuHigh",
+            Resource::ProcessMemory => "ProcessMemoryHigh",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Resource::HostCpu => "the host's CPU",
+            Resource::HostMemory => "the host's memory in use",
+            Resource::ProcessCpu => "the watched processes' CPU",
+            Resource::ProcessMemory => "the watched processes' resident memory",
+        }
+    }
+
+    fn of(self, levels: &ResourceLevels) -> Option<f64> {
+        match self {
+            Resource::HostCpu => levels.host_cpu,
+            Resource::HostMemory => levels.host_memory,
+            Resource::ProcessCpu => levels.process_cpu,
+            Resource::ProcessMemory => levels.process_memory,
+        }
+    }
 }
 
 /// One dashboard point: a minute of probes.
@@ -125,6 +166,8 @@ pub struct Monitor {
     last_probe: Option<ProbeResult>,
     probes_ok: u64,
     probes_failed: u64,
+    resource_above: f64,
+    resources: ResourceLevels,
 }
 
 impl Monitor {
@@ -167,6 +210,19 @@ impl Monitor {
             Watch::Spike,
             Alert::new("ErrorRateSpike", labels(&extra), 0, keep),
         ));
+        if config.resource_above.is_some() {
+            let mut watched = vec![Resource::HostCpu, Resource::HostMemory];
+            if !config.watch_pid.is_empty() {
+                watched.extend([Resource::ProcessCpu, Resource::ProcessMemory]);
+            }
+            for resource in watched {
+                let extra = [("severity", "ticket".to_string())];
+                alerts.push((
+                    Watch::Resource(resource),
+                    Alert::new(resource.alert_name(), labels(&extra), 0, keep),
+                ));
+            }
+        }
         Monitor {
             url: config.url.clone(),
             name,
@@ -182,7 +238,14 @@ impl Monitor {
             last_probe: None,
             probes_ok: 0,
             probes_failed: 0,
+            resource_above: config.resource_above.unwrap_or(1.0),
+            resources: ResourceLevels::default(),
         }
+    }
+
+    /// The resources as read now (before an evaluation).
+    pub fn record_resources(&mut self, levels: ResourceLevels) {
+        self.resources = levels;
     }
 
     /// Count one probe.
@@ -286,6 +349,28 @@ impl Monitor {
                 self.recent,
             ),
             Watch::Spike => self.spike_verdict(firing, now),
+            Watch::Resource(resource) => self.resource_verdict(resource, firing),
+        }
+    }
+
+    /// Above the share (clearing below [`CLEAR_SHARE`] of it once firing); no reading holds
+    /// nothing.
+    fn resource_verdict(&self, resource: Resource, firing: bool) -> Verdict {
+        let value = resource.of(&self.resources);
+        let level = if firing {
+            self.resource_above * CLEAR_SHARE
+        } else {
+            self.resource_above
+        };
+        Verdict {
+            holds: value.is_some_and(|v| v > level),
+            summary: format!(
+                "{} is {} of the host, above {}",
+                resource.words(),
+                value.map_or("unreadable".to_owned(), |v| format!("{:.1}%", v * 100.0)),
+                format_percent(self.resource_above)
+            ),
+            value: value.unwrap_or(0.0),
         }
     }
 

@@ -71,6 +71,9 @@ pub struct Runtime<'a> {
     pub shared: Option<Arc<Shared>>,
     /// Stop after this long by the clock (`--for`).
     pub run_for: Option<Duration>,
+    /// The host's and the watched processes' CPU and memory, read at each probe (with
+    /// `resource-above`).
+    pub resources: Option<&'a mut dyn crate::resources::ResourceSource>,
 }
 
 /// What a run did.
@@ -85,7 +88,7 @@ pub struct RunSummary {
 }
 
 /// Run the monitor until stopped or `run_for` has passed.
-pub fn run(config: &MonitorConfig, rt: Runtime<'_>) -> RunSummary {
+pub fn run(config: &MonitorConfig, mut rt: Runtime<'_>) -> RunSummary {
     let name = config.display_name().to_string();
     let mut monitor = Monitor::new(config);
     let start = rt.clock.now();
@@ -116,6 +119,9 @@ pub fn run(config: &MonitorConfig, rt: Runtime<'_>) -> RunSummary {
         }
         probes += 1;
         monitor.record(&probe);
+        if let Some(source) = rt.resources.as_mut() {
+            monitor.record_resources(source.read());
+        }
         let now = rt.clock.now();
         for event in monitor.evaluate(now) {
             deliver(config, &event, rt.observer);

@@ -34,7 +34,7 @@ pub use flamegraph::{
 pub use perf::access::{diagnose, DeniedContext, Diagnosis};
 pub use processes::{resolve_cgroup, ProcessSelection};
 pub use profiler::{Profiler, ProfilerHandle};
-pub use resources::{ResourceSampler, ResourceSamplerHandle};
+pub use resources::{LiveResources, ResourceSampler, ResourceSamplerHandle};
 pub use settings::{
     ProfileSettings, SamplingSettings, Target, Unwinding, DEFAULT_FREQUENCY_HZ, DEFAULT_INTERVAL,
 };

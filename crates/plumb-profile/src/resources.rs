@@ -96,6 +96,30 @@ impl ResourceSamplerHandle {
     }
 }
 
+/// A process selection read one point at a time, for a monitor that runs for days: nothing is
+/// kept but what the next reading needs (its CPU counters), unlike [`ResourceSampler`]'s timeline.
+pub struct LiveResources {
+    recorder: Recorder,
+}
+
+impl LiveResources {
+    /// Check that the selection's PIDs exist and can be read and that its cgroup exists.
+    pub fn watch(selection: &ProcessSelection) -> Result<LiveResources, ProfileError> {
+        Ok(LiveResources {
+            recorder: Recorder::new(selection.checked()?, Duration::from_secs(1)),
+        })
+    }
+
+    /// The selection now: CPU since the previous reading (zero at the first) and memory summed
+    /// over its live members; `None` once no member is alive.
+    pub fn read(&mut self) -> Option<ResourcePoint> {
+        if !self.recorder.read() {
+            return None;
+        }
+        self.recorder.points.pop()
+    }
+}
+
 /// Counters of one member, kept after it exits.
 #[derive(Debug, Clone, Default)]
 struct MemberCounters {

@@ -35,6 +35,7 @@ fn drive(
             stop: &stop,
             shared: None,
             run_for: Some(Duration::from_secs(hours * 3600)),
+            resources: None,
         },
     );
     (summary, log)
@@ -230,5 +231,89 @@ fn a_slow_target_fires_the_p95_alert_and_burns_the_latency_budget_once() {
         p95.at,
         START + HOUR,
         "1 slow of the 10 recent probes is their p95: fires at the first slow probe"
+    );
+}
+
+/// The host's CPU from a script: each span's level within it, 30% elsewhere.
+struct CpuScript<'a> {
+    clock: &'a ManualClock,
+    spans: Vec<(Millis, Millis, f64)>,
+}
+
+impl plumb_monitor::ResourceSource for CpuScript<'_> {
+    fn read(&mut self) -> plumb_monitor::ResourceLevels {
+        use plumb_monitor::Clock;
+        let now = self.clock.now();
+        let level = self
+            .spans
+            .iter()
+            .find(|(from, to, _)| (*from..*to).contains(&now))
+            .map_or(0.3, |(_, _, level)| *level);
+        plumb_monitor::ResourceLevels {
+            host_cpu: Some(level),
+            host_memory: Some(0.4),
+            ..Default::default()
+        }
+    }
+}
+
+#[test]
+fn the_hosts_cpu_above_80_percent_fires_once_and_resolves_once_below_72() {
+    let mut config = config();
+    config.resource_above = Some(0.8);
+    config.slo.clear();
+    // 95% from 1:00 to 1:10; then 75%, still above 90% of 80% (hysteresis), until 1:20.
+    let clock = ManualClock::new(START);
+    let mut prober = Scripted::down_between(0, 0);
+    let mut cpu = CpuScript {
+        clock: &clock,
+        spans: vec![
+            (START + HOUR, START + HOUR + 10 * MINUTE, 0.95),
+            (START + HOUR + 10 * MINUTE, START + HOUR + 20 * MINUTE, 0.75),
+        ],
+    };
+    let mut log = Log::default();
+    let stop = AtomicBool::new(false);
+    run(
+        &config,
+        Runtime {
+            clock: &clock,
+            prober: &mut prober,
+            store: &mut NoStore,
+            observer: &mut log,
+            stop: &stop,
+            shared: None,
+            run_for: Some(Duration::from_secs(2 * 3600)),
+            resources: Some(&mut cpu),
+        },
+    );
+    let cpu_events: Vec<_> = timeline(&log)
+        .into_iter()
+        .filter(|(name, ..)| name == "HostCpuHigh")
+        .collect();
+    // Fires at the first probe at 95%; resolves two probe intervals after the first below 72%
+    // (1:20:00): at 1:21:00.
+    assert_eq!(
+        cpu_events,
+        vec![
+            ("HostCpuHigh".to_string(), AlertStatus::Firing, HOUR),
+            (
+                "HostCpuHigh".to_string(),
+                AlertStatus::Resolved,
+                HOUR + 21 * MINUTE
+            ),
+        ]
+    );
+    let fired = log.alerts.iter().find(|e| e.name == "HostCpuHigh").unwrap();
+    assert!(
+        fired
+            .line()
+            .contains("the host's CPU is 95.0% of the host, above 80%"),
+        "{}",
+        fired.line()
+    );
+    assert!(
+        !log.alerts.iter().any(|e| e.name == "HostMemoryHigh"),
+        "memory at 40% never alerts"
     );
 }

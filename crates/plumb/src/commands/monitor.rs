@@ -13,6 +13,24 @@ use plumb_monitor::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// With `--resource-above`: the host, and the `--watch-pid` processes (checked now).
+fn watched_resources(
+    config: &plumb_monitor::MonitorConfig,
+) -> anyhow::Result<Option<plumb_monitor::SystemResources>> {
+    if config.resource_above.is_none() {
+        return Ok(None);
+    }
+    let selection = (!config.watch_pid.is_empty()).then(|| plumb_profile::ProcessSelection {
+        pids: config.watch_pid.clone(),
+        tree: config.watch_tree,
+        cgroup: None,
+    });
+    let resources = plumb_monitor::SystemResources::new(selection.as_ref()).map_err(|e| {
+        anyhow::anyhow!("--watch-pid: {e}\nhint: give the PID of a running process you may read")
+    })?;
+    Ok(Some(resources))
+}
+
 /// Run `plumb monitor`.
 pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
     let plan = args.resolve()?;
@@ -45,6 +63,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    let mut resources = watched_resources(&config)?;
     let flag = stop.flag();
     let mut log = Log::default();
     let summary = plumb_monitor::run(
@@ -57,6 +76,9 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<Outcome> {
             stop: &flag,
             shared: Some(shared),
             run_for: plan.run_for,
+            resources: resources
+                .as_mut()
+                .map(|r| r as &mut dyn plumb_monitor::ResourceSource),
         },
     );
     if let Some(server) = server {

@@ -590,3 +590,50 @@ fn sigterm_cuts_a_probe_in_flight_short_and_saves_the_state() {
         "{err}"
     );
 }
+
+#[test]
+fn a_watched_process_above_its_share_of_the_host_fires_the_resource_alert() {
+    let target = target();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spinner = Command::new("sh")
+        .args(["-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let pid = spinner.id().to_string();
+    let out = plumb()
+        .args([
+            "monitor",
+            &target.url("/health"),
+            "--every",
+            "300ms",
+            "--for",
+            "2s",
+        ])
+        .args(["--resource-above", "5%", "--watch-pid", &pid])
+        .args(["--ledger", dir.path().join("l.db").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let _ = spinner.kill();
+    let _ = spinner.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    // One spinning thread is at least 5% of the host's CPUs (at most 1024 of them).
+    assert!(
+        err.contains("FIRING ProcessCpuHigh{monitor=")
+            && err.contains("the watched processes' CPU is"),
+        "{err}"
+    );
+    let bad = plumb()
+        .args([
+            "monitor",
+            &target.url("/health"),
+            "--watch-pid",
+            &pid,
+            "--for",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("resource-above"), "{}", stderr(&bad));
+}
