@@ -1,4 +1,5 @@
-//! Flags of `plumb import`: a recording (HAR), a curl command, written out as a flow file.
+//! Flags of `plumb import`: a recording (HAR), an OpenAPI document or a curl command, written
+//! out as a flow file.
 
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -29,6 +30,11 @@ pub enum ImportSource {
         /// The flow's name
         #[arg(long, value_name = "NAME", default_value = "recorded")]
         flow: String,
+    },
+    /// An OpenAPI 3 document (JSON): one step per operation, with its example values
+    Openapi {
+        /// The .json file
+        file: PathBuf,
     },
     /// A curl command line (as "copy as cURL" writes it), quoted as one argument
     Curl {

@@ -1,15 +1,18 @@
 //! Importers that write a flow file a person can read and edit: `plumb import har` (a browser's
 //! recording: third-party hosts dropped, think times from the recorded gaps, values of a response
-//! that reappear in later requests turned into captures) and `plumb import curl`.
+//! that reappear in later requests turned into captures), `plumb import curl` and
+//! `plumb import openapi` (one step per operation, with example values).
 //!
 //! Each importer builds [`ImportedStep`]s; [`write_toml`] renders them, so every importer writes
 //! the same layout.
 
 mod curl;
 mod har;
+mod openapi;
 
 pub use curl::curl;
 pub use har::{har, HarOptions};
+pub use openapi::openapi;
 
 use std::fmt::Write;
 

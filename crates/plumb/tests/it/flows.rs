@@ -348,3 +348,54 @@ fn a_curl_command_imports_as_one_step() {
     );
     assert!(text.contains(r#"body = "{\"user\":\"a\"}""#), "{text}");
 }
+
+#[test]
+fn an_openapi_document_imports_one_step_per_operation_and_runs() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("api.json");
+    let spec = format!(
+        r#"{{"openapi":"3.0.0","servers":[{{"url":"{}"}}],"paths":{{
+            "/":{{"get":{{"operationId":"home","responses":{{"200":{{}}}}}}}},
+            "/track/{{code}}":{{"get":{{"parameters":[{{"name":"code","in":"path","example":"abc-1"}}],"responses":{{"200":{{}}}}}}}}}}}}"#,
+        shop.url()
+    );
+    std::fs::write(&doc, spec).unwrap();
+    let flows = dir.path().join("api.toml");
+    let output = plumb()
+        .args([
+            "import",
+            "openapi",
+            &doc.display().to_string(),
+            "-o",
+            &flows.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = plumb()
+        .args([
+            "load",
+            "-f",
+            &flows.display().to_string(),
+            &shop.url(),
+            "-c",
+            "1",
+            "-t",
+            "1",
+            "-n",
+            "4",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let steps = &json["flows"]["flows"][0]["steps"];
+    assert_eq!(
+        (steps[0]["name"].as_str(), steps[1]["name"].as_str()),
+        (Some("home"), Some("GET /track/{code}"))
+    );
+    assert_eq!(shop.log().tracked, vec!["abc-1"; 4]);
+}
