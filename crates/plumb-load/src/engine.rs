@@ -77,6 +77,16 @@ impl plumb_stats::MetricSource for Progress<'_> {
     ) -> Option<f64> {
         crate::report::metric_value(self.totals, self.elapsed, metric, aggregation)
     }
+
+    /// Submetrics of a flow run (`{step:login}`), so `--abort-on-fail` judges them live too.
+    fn tagged_value(
+        &self,
+        metric: plumb_stats::Metric,
+        aggregation: plumb_stats::Aggregation,
+        tag: &plumb_stats::Tag,
+    ) -> Option<f64> {
+        crate::flow_report::tagged_value(self.totals, self.elapsed, metric, aggregation, tag)
+    }
 }
 
 /// Receives progress once per second; may stop the run.
