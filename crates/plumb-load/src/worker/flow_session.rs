@@ -44,7 +44,11 @@ struct VirtualUser {
 
 /// Run sessions on this connection slot until the worker's pacing says stop.
 pub(super) async fn virtual_user(worker: Rc<Worker>, slot: Option<usize>, plan: Arc<FlowPlan>) {
-    let seed = worker.plan.thread as u64 * 1_000_003 + slot.unwrap_or(usize::MAX) as u64;
+    // Wrapping: the open model's users have no slot (u64::MAX), and an overflow panic would end
+    // this thread's user task silently, leaving its share of the schedule unsent.
+    let seed = (worker.plan.thread as u64)
+        .wrapping_mul(1_000_003)
+        .wrapping_add(slot.map_or(u64::MAX, |s| s as u64));
     let mut user = VirtualUser {
         conn: ConnSlot::default(),
         buf: BytesMut::with_capacity(8 * 1024),

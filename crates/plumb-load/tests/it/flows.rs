@@ -249,28 +249,32 @@ fn csv_rows_are_used_in_order_and_once_with_stop() {
 
 #[test]
 fn the_open_model_starts_sessions_on_the_schedule() {
-    let shop = Shop::start();
-    let dir = tempfile::tempdir().unwrap();
-    let plan = plan(dir.path(), SHOP, 1000, &["buy"], &shop.url(), 1);
-    let mut s = settings(
-        &shop,
-        plan,
-        LoadModel::Open {
-            rate: 100.0,
-            max_connections: 50,
-        },
-        1,
-    );
-    s.duration = Some(Duration::from_millis(1500));
-    let report = run(&s);
-    let f = report.totals.flows.as_ref().unwrap();
-    // 100 sessions a second for 1.5 s: 150 due.
-    assert_eq!(f.flows[0].started, 150);
-    assert_eq!(f.flows[0].completed + report.in_flight_at_end, 150);
-    assert_eq!(report.totals.errors, 0);
-    assert_eq!(
-        report.totals.send_lag.len(),
-        150,
-        "one send lag per session"
-    );
+    // On one thread and on three: every thread's users send their share of the schedule (an
+    // overflow in a user's seed once ended the users of every thread but the first).
+    for threads in [1, 3] {
+        let shop = Shop::start();
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan(dir.path(), SHOP, 1000, &["buy"], &shop.url(), threads);
+        let mut s = settings(
+            &shop,
+            plan,
+            LoadModel::Open {
+                rate: 100.0,
+                max_connections: 50,
+            },
+            threads,
+        );
+        s.duration = Some(Duration::from_millis(1500));
+        let report = run(&s);
+        let f = report.totals.flows.as_ref().unwrap();
+        // 100 sessions a second for 1.5 s: 150 due.
+        assert_eq!(f.flows[0].started, 150, "{threads} threads");
+        assert_eq!(f.flows[0].completed + report.in_flight_at_end, 150);
+        assert_eq!(report.totals.errors, 0);
+        assert_eq!(
+            report.totals.send_lag.len(),
+            150,
+            "one send lag per session"
+        );
+    }
 }
