@@ -481,7 +481,7 @@ fn gate_checks_thresholds_against_a_saved_load_run() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(
-        stderr(&out).contains("applies to load runs") && stderr(&out).contains("hint:"),
+        stderr(&out).contains("applies to load and page runs") && stderr(&out).contains("hint:"),
         "{}",
         stderr(&out)
     );
