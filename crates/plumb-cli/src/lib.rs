@@ -36,11 +36,11 @@ pub use ledger::{
 };
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch, StageTargets};
 pub use monitor::{MonitorArgs, MonitorPlan};
+pub use page::{PageArgs, PageFormat, ThrottleArg, MAX_PAGE_RUNS};
 pub use parse::{
     check_rate, describe_limit, parse_bytes, parse_duration, parse_duration_at_most, parse_rate,
     parse_run_duration, parse_whole, CliError,
 };
-pub use page::{PageArgs, PageFormat, ThrottleArg, MAX_PAGE_RUNS};
 pub use plumb_stats::NoData;
 pub use profile::ProfileArgs;
 pub use report::ReportArgs;
