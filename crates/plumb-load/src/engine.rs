@@ -353,6 +353,11 @@ impl Collector {
         stop_reason: Option<String>,
         requested_rate: Option<f64>,
     ) -> LoadReport {
+        let stop_reason = stop_reason.or_else(|| {
+            self.finals.iter().any(|f| f.exhausted).then(|| {
+                "the data ran out (on_eof = \"stop\"): no session started after it".to_owned()
+            })
+        });
         let ended = self.finals.iter().map(|f| f.ended).max().unwrap_or(start);
         let elapsed = ended
             .saturating_duration_since(start)
@@ -704,6 +709,7 @@ mod collector_tests {
             cpu_user: Duration::from_millis(4),
             wall: Duration::from_secs(3),
             ended: Instant::now(),
+            exhausted: false,
         }
     }
 

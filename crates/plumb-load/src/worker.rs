@@ -45,6 +45,8 @@ pub(crate) struct WorkerDone {
     pub wall: Duration,
     /// When the load phase ended on this thread.
     pub ended: Instant,
+    /// Flows: a data file ran out (`on_eof = "stop"`), so no more sessions started.
+    pub exhausted: bool,
 }
 
 /// How this thread paces its requests.
@@ -112,6 +114,7 @@ pub(crate) fn run(plan: WorkerPlan, to_coordinator: Sender<WorkerMessage>) -> st
         cpu_user,
         wall: thread_started.elapsed(),
         ended: summary.ended,
+        exhausted: worker.exhausted.get(),
     };
     drop(local);
     drop(runtime);

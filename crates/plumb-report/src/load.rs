@@ -58,8 +58,16 @@ pub fn text(result: &LoadResult) -> String {
         let _ = writeln!(out, "{alarm}");
     }
     let _ = writeln!(out);
-    let achieved = match s.requested_rps {
-        Some(asked) => format!("{}/s achieved of {}/s requested", rate(s.rps), rate(asked)),
+    let achieved = match schedule_rate(result) {
+        Some((done, asked, "requests")) => {
+            format!("{}/s achieved of {}/s requested", rate(done), rate(asked))
+        }
+        Some((done, asked, what)) => format!(
+            "{}/s; {what} {}/s started of {}/s requested",
+            rate(s.rps),
+            rate(done),
+            rate(asked)
+        ),
         None => format!("{}/s", rate(s.rps)),
     };
     let _ = writeln!(
@@ -281,6 +289,21 @@ fn headline(result: &LoadResult) -> String {
         if st.threads == 1 { "" } else { "s" },
         st.http_version
     )
+}
+
+/// The open model's schedule against what was achieved: (achieved, requested, what the
+/// schedule starts). With flows the schedule starts sessions, not requests, so the requested
+/// rate is compared with sessions started per second.
+pub(crate) fn schedule_rate(result: &LoadResult) -> Option<(f64, f64, &'static str)> {
+    let s = &result.summary;
+    let asked = s.requested_rps?;
+    match &result.flows {
+        Some(flows) => {
+            let started: u64 = flows.flows.iter().map(|f| f.sessions_started).sum();
+            Some((started as f64 / s.duration_s.max(1e-9), asked, "sessions"))
+        }
+        None => Some((s.rps, asked, "requests")),
+    }
 }
 
 fn write_thresholds(out: &mut String, result: &LoadResult) {

@@ -231,6 +231,11 @@ fn csv_rows_are_used_in_order_and_once_with_stop() {
         report.elapsed < Duration::from_secs(15),
         "the run ends when the data does"
     );
+    // ... and says so: the run stopped before its planned end.
+    assert_eq!(
+        report.stop_reason.as_deref(),
+        Some("the data ran out (on_eof = \"stop\"): no session started after it")
+    );
     // Several users on two threads: each row exactly once.
     let shop = Shop::start();
     let plan_many = plan(dir.path(), SHOP, 40, &["buy"], &shop.url(), 2);

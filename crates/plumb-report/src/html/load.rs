@@ -38,7 +38,11 @@ pub(super) fn section(entry: &Entry<'_>, r: &LoadResult) -> Section {
         .chart(spectrum(r, &[(entry.label(), r)]));
     section = section
         .chart(latency_over_time(r))
-        .chart(throughput(&[(entry.label(), r)], r.summary.requested_rps))
+        .chart(throughput(
+            &[(entry.label(), r)],
+            // With flows the schedule starts sessions: no requests-per-second goal line.
+            r.summary.requested_rps.filter(|_| r.flows.is_none()),
+        ))
         .chart(errors_over_time(r));
     section = responses(section, r);
     if let Some(server) = &r.server {
@@ -168,15 +172,18 @@ fn throughput_card(r: &LoadResult) -> Card {
         count(s.requests),
         s.duration_s
     ));
-    match s.requested_rps {
-        Some(asked) if asked > 0.0 => {
-            let tone = if s.rps < 0.95 * asked {
+    match crate::load::schedule_rate(r) {
+        Some((done, asked, what)) if asked > 0.0 => {
+            let tone = if done < 0.95 * asked {
                 Tone::Warn
             } else {
                 Tone::Good
             };
-            card.detail(format!("of {}/s requested", rate(asked)))
-                .tone(tone)
+            let detail = match what {
+                "requests" => format!("of {}/s requested", rate(asked)),
+                _ => format!("{what} {}/s of {}/s requested", rate(done), rate(asked)),
+            };
+            card.detail(detail).tone(tone)
         }
         _ => card.tone(threshold_tone(r, "http_reqs", None)),
     }
