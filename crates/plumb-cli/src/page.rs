@@ -109,6 +109,15 @@ pub struct PageArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = PageFormat::Text)]
     pub output: PageFormat,
 
+    /// Measure the page while this load scenario of the plan file runs against the backend
+    /// (started 2 s before the first page load, stopped after the last)
+    #[arg(long, value_name = "SCENARIO")]
+    pub under: Option<String>,
+
+    /// The plan file --under reads [default: plumb.toml here or above]
+    #[arg(long, value_name = "FILE", requires = "under")]
+    pub plan: Option<PathBuf>,
+
     /// Saving the run to the ledger.
     #[command(flatten)]
     pub save: LedgerArgs,

@@ -86,5 +86,6 @@ pub fn run(
         thresholds: Vec::new(),
         representative_run: representative,
         interrupted: stop.load(Ordering::SeqCst),
+        under_load: None,
     })
 }

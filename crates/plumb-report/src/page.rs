@@ -351,6 +351,30 @@ fn savings(audit: &plumb_schema::page::PageAudit) -> String {
     }
 }
 
+/// `under load: scenario normal (GET http://...), 200/s requested, 199.8/s achieved, p95 12 ms,
+/// p99 30 ms, 0.00% errors over 14 s`.
+pub fn under_load_line(load: &plumb_schema::page::PageUnderLoad) -> String {
+    let requested = load
+        .requested_rps
+        .map(|r| format!("{}/s requested, ", crate::format::rate(r)))
+        .unwrap_or_default();
+    let ended = load
+        .ended_early
+        .as_deref()
+        .map(|why| format!("; it ended before the last page load: {why}"))
+        .unwrap_or_default();
+    format!(
+        "under load: scenario {} ({}), {requested}{}/s achieved, p95 {} ms, p99 {} ms, {} errors over {:.0} s{ended}",
+        load.scenario,
+        load.url,
+        crate::format::rate(load.achieved_rps),
+        crate::format::ms(load.latency_p95_ms),
+        crate::format::ms(load.latency_p99_ms),
+        crate::format::percent(load.error_rate),
+        load.duration_s
+    )
+}
+
 fn settings_line(r: &PageResult) -> String {
     let s = &r.settings;
     let t = &s.throttle;
@@ -364,7 +388,7 @@ fn settings_line(r: &PageResult) -> String {
             significant(t.cpu_slowdown)
         ),
     };
-    format!(
+    let line = format!(
         "{} of {} loads, {}, {}×{} viewport, {}",
         r.runs.len(),
         s.runs,
@@ -372,7 +396,11 @@ fn settings_line(r: &PageResult) -> String {
         s.viewport.width,
         s.viewport.height,
         r.browser
-    )
+    );
+    match &r.under_load {
+        Some(load) => format!("{line}\n{}", under_load_line(load)),
+        None => line,
+    }
 }
 
 fn confidence_line(r: &PageResult) -> String {

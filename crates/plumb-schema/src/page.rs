@@ -43,6 +43,34 @@ pub struct PageResult {
     pub representative_run: usize,
     /// Whether a signal stopped the runs early (the runs measured are kept).
     pub interrupted: bool,
+    /// The backend load the page was measured under (`--under SCENARIO`), when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub under_load: Option<PageUnderLoad>,
+}
+
+/// A load that ran against the backend while the page loads were measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PageUnderLoad {
+    /// The plan's scenario.
+    pub scenario: String,
+    /// The loaded URL (or the flows' base URL).
+    pub url: String,
+    /// The requested rate (open model), per second.
+    pub requested_rps: Option<f64>,
+    /// Requests completed per second while it ran.
+    pub achieved_rps: f64,
+    /// Requests completed.
+    pub requests: u64,
+    /// The load's p95 latency, in milliseconds.
+    pub latency_p95_ms: f64,
+    /// The load's p99 latency, in milliseconds.
+    pub latency_p99_ms: f64,
+    /// Its failed requests over all requests.
+    pub error_rate: f64,
+    /// Seconds it ran, the page loads inside them.
+    pub duration_s: f64,
+    /// Why it ended before the last page load, if it did.
+    pub ended_early: Option<String>,
 }
 
 /// The settings a page run was measured with.

@@ -281,3 +281,75 @@ fn a_killed_plumb_takes_its_browser_with_it() {
         "browser processes outlived a SIGKILLed plumb"
     );
 }
+
+#[test]
+fn a_page_measured_under_a_plan_scenarios_load_records_the_load() {
+    let (nginx, _root) = site();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger.db");
+    // The backend: a pool of known capacity, loaded at 50 req/s by the plan's scenario.
+    let pool = plumb_test::WorkerPool::start(4, std::time::Duration::from_millis(5));
+    let plan = dir.path().join("plumb.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "[scenarios.backend]\nurl = \"{}\"\nrate = 50\nduration = \"1s\"\n",
+            pool.url()
+        ),
+    )
+    .unwrap();
+    let light = format!("{}light.html", nginx.url());
+    let out = with_ledger(
+        &ledger,
+        &[
+            "page",
+            &light,
+            "--runs",
+            "1",
+            "--settle",
+            "300ms",
+            "--under",
+            "backend",
+            "--plan",
+            plan.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = json(&out);
+    let load = &result["under_load"];
+    assert_eq!(load["scenario"], "backend");
+    assert_eq!(load["url"], pool.url());
+    assert_eq!(load["requested_rps"], 50.0);
+    // It ran for the 2 s before the page load and during it, whatever the scenario's 1 s said.
+    let seconds = load["duration_s"].as_f64().unwrap();
+    assert!(seconds >= 2.0, "{load}");
+    let achieved = load["achieved_rps"].as_f64().unwrap();
+    assert!((40.0..=55.0).contains(&achieved), "{load}");
+    assert_eq!(load["error_rate"], 0.0, "{load}");
+    assert!(load["ended_early"].is_null(), "{load}");
+    let text = with_ledger(&ledger, &["show", "latest"]);
+    assert!(
+        stdout(&text).contains("under load: scenario backend"),
+        "{}",
+        stdout(&text)
+    );
+    let bad = with_ledger(
+        &ledger,
+        &[
+            "page",
+            &light,
+            "--under",
+            "nosuch",
+            "--plan",
+            plan.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("no load scenario called 'nosuch'"),
+        "{}",
+        stderr(&bad)
+    );
+}
