@@ -52,6 +52,15 @@ pub struct MonitorArgs {
     #[arg(long, value_name = "DURATION")]
     pub p95_above: Option<String>,
 
+    /// Probe with one session of this flow file's flows instead of one request (the URL is
+    /// their base URL; see docs/flows.md)
+    #[arg(long, value_name = "FILE")]
+    pub flow_file: Option<PathBuf>,
+
+    /// With --flow-file: the flow a probe runs (repeatable: picked by weight) [default: all]
+    #[arg(long, value_name = "NAME", requires = "flow_file")]
+    pub flow: Vec<String>,
+
     /// Alert when the host's CPU or memory (and the --watch-pid processes') is above this share
     /// of the host, e.g. 80%
     #[arg(long, value_name = "PERCENT", value_parser = parse_share)]
@@ -175,6 +184,12 @@ impl MonitorArgs {
         }
         if let Some(d) = duration("--resolve-after", &self.resolve_after)? {
             config.resolve_after = Some(d);
+        }
+        if self.flow_file.is_some() {
+            config.flow_file.clone_from(&self.flow_file);
+        }
+        if !self.flow.is_empty() {
+            config.flow.clone_from(&self.flow);
         }
         if self.resource_above.is_some() {
             config.resource_above = self.resource_above;

@@ -30,6 +30,13 @@ pub struct MonitorConfig {
     /// Each probe's timeout (connect and exchange each).
     #[serde(default = "default_timeout", with = "duration_text")]
     pub timeout: Duration,
+    /// Probe with a session of these flows instead of one request: the flow file (its
+    /// `[data]`, `[requests]` and `[flows]`, docs/flows.md); `url` is then their base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_file: Option<std::path::PathBuf>,
+    /// With `flow-file`: the flows a probe picks from by weight (default: all of them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flow: Vec<String>,
     /// Accepted status codes, e.g. `200` or `200-299,304`; none means any 2xx or 3xx.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_status: Option<String>,
@@ -172,6 +179,8 @@ impl MonitorConfig {
             url: url.into(),
             every: default_every(),
             timeout: default_timeout(),
+            flow_file: None,
+            flow: Vec::new(),
             expect_status: None,
             expect_body: None,
             slo: default_slos(),

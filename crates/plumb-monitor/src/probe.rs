@@ -43,8 +43,24 @@ pub struct HttpProber {
 impl HttpProber {
     /// A prober of the monitor's URL with its timeout and checks.
     pub fn new(config: &MonitorConfig) -> Result<HttpProber, ConfigError> {
+        let mut settings = one_request(&config.url, config.timeout, config.checks()?);
+        if let Some(path) = &config.flow_file {
+            let flow_error = |e: plumb_flow::FlowFileError| {
+                ConfigError::new(
+                    "flow-file",
+                    e.to_string(),
+                    "see docs/flows.md for the flow file",
+                )
+            };
+            let file = plumb_flow::read_flow_file(path).map_err(flow_error)?;
+            let plan = file
+                .prepare(&config.url, &config.flow, 1)
+                .map_err(flow_error)?;
+            // One session a probe: -n counts sessions with flows.
+            settings.flows = Some(std::sync::Arc::new(plan));
+        }
         Ok(HttpProber {
-            settings: one_request(&config.url, config.timeout, config.checks()?),
+            settings,
             stop: StopSignal::new(),
         })
     }
@@ -76,6 +92,7 @@ pub fn one_request(url: &str, timeout: Duration, checks: plumb_load::Checks) -> 
 impl Prober for HttpProber {
     fn probe(&mut self, at: Millis) -> ProbeResult {
         match plumb_load::run(&self.settings, &mut Unobserved, &self.stop) {
+            Ok(report) if self.settings.flows.is_some() => from_session(at, &report.totals),
             Ok(report) => from_totals(at, &report.totals),
             Err(e) => ProbeResult {
                 at,
@@ -107,6 +124,31 @@ fn from_totals(at: Millis, totals: &plumb_load::Recorder) -> ProbeResult {
         status,
         took: connect + exchange,
         error: (!ok).then(|| failure_reason(totals, status)),
+    }
+}
+
+/// A probe that ran one session of flows: it passes when the session completed with no failed
+/// request, check or capture; it took the session's whole time.
+fn from_session(at: Millis, totals: &plumb_load::Recorder) -> ProbeResult {
+    let session = totals.flows.as_ref().and_then(|f| {
+        f.flows
+            .iter()
+            .find(|s| s.started > 0)
+            .map(|s| (s.completed == 1 && s.failed == 0, s.duration.max()))
+    });
+    let (completed, took) = session.unwrap_or((false, Duration::ZERO));
+    let ok = completed && totals.errors == 0;
+    let status = totals.statuses().map(|(code, _)| code).find(|c| *c > 0);
+    ProbeResult {
+        at,
+        ok,
+        status,
+        took,
+        error: (!ok).then(|| match session {
+            None => "no session started".to_string(),
+            Some(_) if totals.errors > 0 => failure_reason(totals, status),
+            Some(_) => "the session did not complete".to_string(),
+        }),
     }
 }
 

@@ -637,3 +637,59 @@ fn a_watched_process_above_its_share_of_the_host_fires_the_resource_alert() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("resource-above"), "{}", stderr(&bad));
 }
+
+const SHOP_FLOW: &str = r#"
+[flows.buy]
+[[flows.buy.steps]]
+name = "login"
+method = "POST"
+url = "/login"
+json = { user = "probe@x.org", pw = "PASSWORD" }
+capture = { token = "json:$.token" }
+check = { status = 200 }
+
+[[flows.buy.steps]]
+name = "cart"
+method = "POST"
+url = "/cart"
+headers = { Authorization = "Bearer {{token}}" }
+check = { status = 200 }
+"#;
+
+#[test]
+fn a_flow_probe_passes_when_its_session_completes_and_fails_when_a_check_does() {
+    let shop = plumb_test::Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let probe = |password: &str| {
+        let flows = dir.path().join(format!("{password}.toml"));
+        std::fs::write(&flows, SHOP_FLOW.replace("PASSWORD", password)).unwrap();
+        plumb()
+            .args([
+                "monitor",
+                &shop.url(),
+                "--every",
+                "200ms",
+                "--for",
+                "1s",
+                "--json",
+            ])
+            .args(["--flow-file", flows.to_str().unwrap(), "--flow", "buy"])
+            .args(["--name", password])
+            .args(["--ledger", dir.path().join("l.db").to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let good = probe("secret");
+    assert!(good.status.success(), "{}", stderr(&good));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&good)).unwrap();
+    let passed = status["probes_ok"].as_u64().unwrap();
+    assert!(passed >= 1, "{status}");
+    assert_eq!(status["probes_failed"], 0, "{status}");
+    // Each probe is one session: a login, then the cart with the captured token.
+    assert_eq!(shop.served("/cart", 200), passed);
+    let bad = probe("wrong");
+    let status: serde_json::Value = serde_json::from_str(&stdout(&bad)).unwrap();
+    assert_eq!(status["probes_ok"], 0, "{status}");
+    assert!(status["probes_failed"].as_u64().unwrap() >= 1, "{status}");
+    assert_eq!(shop.served("/cart", 200), passed, "no cart without a login");
+}
