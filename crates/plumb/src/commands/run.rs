@@ -438,8 +438,10 @@ fn listing(plan: &Plan) -> String {
         for preset in [Preset::Load, Preset::Stress, Preset::Soak, Preset::Spike] {
             match plan.presets.runs(preset, normal) {
                 Ok(runs) => {
-                    let labels: Vec<&str> = runs.iter().map(|r| r.label.as_str()).collect();
-                    out.push_str(&format!("  {:<7} {}\n", preset.name(), labels.join(", ")));
+                    out.push_str(&format!("  {}\n", preset.name()));
+                    for run in &runs {
+                        out.push_str(&format!("    {:<12} {}\n", run.label, shape(&run.args)));
+                    }
                 }
                 Err(e) => out.push_str(&format!(
                     "  {:<7} unavailable: {}\n",
@@ -450,6 +452,16 @@ fn listing(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// The flags that shape a preset's load: `--rate 400 --duration 30s`.
+fn shape(args: &[Arg]) -> String {
+    const SHAPING: [&str; 4] = ["--rate", "--connections", "--duration", "--stages"];
+    args.iter()
+        .filter(|a| SHAPING.contains(&a.flag))
+        .map(|a| format!("{} {}", a.flag, a.value.as_deref().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `argv` as a shell would read it back.

@@ -318,6 +318,18 @@ fn init_writes_a_plan_that_runs_and_never_overwrites_one() {
         "{}",
         both(&list)
     );
+    // Each preset's steps with the load they offer.
+    assert!(
+        stdout(&list).contains("stress 3x    --rate 60 --duration 30s"),
+        "{}",
+        both(&list)
+    );
+    assert!(
+        stdout(&list)
+            .contains("spike 5x     --rate 20 --stages 20s:20,0s:100,10s:100,0s:20,30s:20"),
+        "{}",
+        both(&list)
+    );
     let run = plumb_in(dir.path(), &["run", "-q", "--no-save"]);
     assert_eq!(run.status.code(), Some(0), "{}", both(&run));
     let again = plumb_in(dir.path(), &["init", &url]);
