@@ -36,7 +36,16 @@ pub fn run(args: PageArgs) -> anyhow::Result<Outcome> {
     ));
     let mut progress = |index: usize, run: &PageRun| output::log(&progress_line(index, run));
     let measured = plumb_page::run(&settings, &started_at, &flag, &mut progress);
-    let under_load = background.map(BackgroundLoad::finish).transpose()?;
+    // A background load that failed must not cost the page loads measured beside it.
+    let under_load = background.and_then(|load| match load.finish() {
+        Ok(under) => Some(under),
+        Err(e) => {
+            output::log(&format!(
+                "warning: the background load failed, so the page run records no load: {e}"
+            ));
+            None
+        }
+    });
     let mut result = measured.map_err(|e| with_hint(&e))?;
     result.under_load = under_load;
     result.interrupted |= flag.load(Ordering::SeqCst);
