@@ -287,6 +287,7 @@ mod tests {
             service_p50_ms: p99 / 2.0,
             bytes_received: 0,
             latency_histogram: None,
+            service_histogram: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod plan;
 mod profile;
 mod report;
 mod run;
+pub mod segment;
 mod target;
 mod thresholds;
 

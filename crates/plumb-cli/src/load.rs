@@ -158,6 +158,17 @@ pub struct LoadArgs {
     #[arg(long)]
     pub per_second: bool,
 
+    /// Run only segment INDEX of COUNT of this test, for a test split over several processes or
+    /// machines: together the segments send exactly what one process would (docs/segments.md);
+    /// auto/COUNT reads the index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub segment: Option<String>,
+
+    /// Begin the load at this absolute time, so every segment starts together: RFC 3339
+    /// (2026-12-01T17:00:00Z), @UNIX_SECONDS, or +DELAY from now
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub start_at: Option<String>,
+
     /// Read this PostgreSQL database's pg_stat_statements before and after the load: queries and
     /// database time per request, top statements, N+1 suspects, connections (see docs/db.md)
     #[arg(long, value_name = "URL")]
@@ -276,6 +287,8 @@ impl LoadArgs {
             cacert: self.cacert.clone(),
         };
         settings.checks = self.checks()?;
+        (settings.segment, settings.start_at) =
+            crate::segment::resolve(self.segment.as_deref(), self.start_at.as_deref())?;
         settings.flows = self.flow_plan(&settings)?;
         let thresholds = crate::parse_thresholds(&self.thresholds)?;
         Ok(LoadPlan {

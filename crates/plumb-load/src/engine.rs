@@ -8,7 +8,7 @@ use crate::http2::H2Request;
 use crate::recorder::Recorder;
 use crate::report::{GeneratorStats, LoadReport, WindowStats};
 use crate::schedule::Ramp;
-use crate::settings::{HttpVersion, LoadModel, LoadSettings};
+use crate::settings::{HttpVersion, LoadModel, LoadSettings, Segment};
 use crate::usage::raise_open_files_limit;
 use crate::worker::{self, ExchangePlan, Pacing, WorkerDone, WorkerMessage, WorkerPlan};
 use std::collections::BTreeMap;
@@ -126,8 +126,8 @@ pub fn run(
         .filter(|_| endpoint.tls);
     ensure_open_files(settings)?;
     let threads = effective_threads(settings);
-    let start = Instant::now() + Duration::from_millis(20);
-    let started_at = SystemTime::now() + Duration::from_millis(20);
+    let segment = settings.segment.unwrap_or(Segment::WHOLE);
+    let (start, started_at, late_start) = start_time(settings.start_at)?;
     let planned = settings.planned_duration();
     let deadline = planned.map(|d| start + d);
     let (to_coordinator, from_workers) = mpsc::channel();
@@ -136,12 +136,14 @@ pub fn run(
     for thread in 0..threads {
         let (give_back, recycled) = mpsc::channel();
         returns.push(give_back);
+        let lanes = u64::from(segment.count);
         let plan = WorkerPlan {
             thread,
-            threads,
+            lane: u64::from(segment.index) + lanes * thread as u64,
+            stride: lanes * threads as u64,
             start,
             deadline,
-            pacing: pacing_for(settings, thread, threads),
+            pacing: pacing_for(settings, segment, thread, threads),
             exchange: exchange_plan(settings, &endpoint, tls.clone())?,
             stop: Arc::clone(&stop.flag),
             recycled,
@@ -176,11 +178,61 @@ pub fn run(
         }
     }
     let requested_rate = match settings.model {
-        LoadModel::Open { rate, .. } if settings.stages.is_empty() => Some(rate),
+        LoadModel::Open { rate, .. } if settings.stages.is_empty() => {
+            Some(rate / f64::from(segment.count))
+        }
         _ => None,
     };
-    Ok(collector.finish(started_at, start, stop.reason(), requested_rate))
+    let mut report = collector.finish(started_at, start, stop.reason(), requested_rate);
+    report.late_start = late_start;
+    Ok(report)
 }
+
+/// When the load begins: 20 ms from now, or at the agreed `--start-at`. A segment that reaches
+/// the agreed time late keeps the agreed schedule (its overdue requests count as send lag), so
+/// every segment's per-second windows count from the same instant; the lateness is returned.
+fn start_time(start_at: Option<SystemTime>) -> Result<(Instant, SystemTime, Duration), LoadError> {
+    let Some(at) = start_at else {
+        let lead = Duration::from_millis(20);
+        return Ok((
+            Instant::now() + lead,
+            SystemTime::now() + lead,
+            Duration::ZERO,
+        ));
+    };
+    let (now, wall) = (Instant::now(), SystemTime::now());
+    match at.duration_since(wall) {
+        Ok(wait) if wait <= MAX_START_WAIT => Ok((now + wait, at, Duration::ZERO)),
+        Ok(wait) => Err(LoadError::Settings {
+            message: format!(
+                "--start-at is {} from now, beyond the limit of {}",
+                humantime::format_duration(Duration::from_secs(wait.as_secs())),
+                humantime::format_duration(MAX_START_WAIT)
+            ),
+            hint: "give a time within the next day, e.g. --start-at +30s".into(),
+        }),
+        Err(past) if past.duration() <= MAX_LATE_START => {
+            let late = past.duration();
+            let start = now.checked_sub(late).unwrap_or(now);
+            Ok((start, at, late))
+        }
+        Err(past) => Err(LoadError::Settings {
+            message: format!(
+                "--start-at was {:.1} s ago: this segment is too late to join the test",
+                past.duration().as_secs_f64()
+            ),
+            hint: format!(
+                "start every segment before the agreed time (at most {} s late), or check this host's clock",
+                MAX_LATE_START.as_secs()
+            ),
+        }),
+    }
+}
+
+/// The longest `--start-at` waits.
+pub const MAX_START_WAIT: Duration = Duration::from_secs(24 * 3600);
+/// How late a segment may reach the agreed start and still join (catching up on its schedule).
+pub const MAX_LATE_START: Duration = Duration::from_secs(5);
 
 /// Receive workers' messages until all are done, ticking the observer once per second.
 fn collect(
@@ -382,6 +434,7 @@ impl Collector {
             generator,
             stop_reason,
             requested_rate,
+            late_start: Duration::ZERO,
         }
     }
 }
@@ -557,38 +610,48 @@ fn validate_bounds(settings: &LoadSettings) -> Result<(), LoadError> {
 /// or than requests (a flow plan's data partitions are made for this many).
 pub fn effective_threads(settings: &LoadSettings) -> usize {
     let mut threads = settings.threads.max(1);
+    let segment = settings.segment.unwrap_or(Segment::WHOLE);
     if let LoadModel::Closed { connections } = settings.model {
         let peak = Ramp::new(f64::from(connections), &settings.stages)
             .peak()
-            .ceil() as usize;
-        threads = threads.min(peak.max(1));
+            .ceil() as u64;
+        threads = threads.min(segment.share(peak).max(1) as usize);
     }
     if let Some(n) = settings.requests {
-        threads = threads.min(n.max(1) as usize);
+        threads = threads.min(segment.share(n).max(1) as usize);
     }
     threads
 }
 
-fn pacing_for(settings: &LoadSettings, thread: usize, threads: usize) -> Pacing {
+/// Thread `thread`'s pacing. Its connection slots (closed) and request indices (open) are
+/// `lane, lane + stride, ...` with `lane = segment + segments * thread` and `stride = segments *
+/// threads`, so every (segment, thread) pair owns one residue class of the whole test's.
+fn pacing_for(settings: &LoadSettings, segment: Segment, thread: usize, threads: usize) -> Pacing {
+    let segments = segment.count as usize;
+    let lane = segment.index as usize + segments * thread;
     match settings.model {
         LoadModel::Closed { connections } => {
             let ramp = Ramp::new(f64::from(connections), &settings.stages);
             let total = ramp.peak().ceil() as usize;
             Pacing::Closed {
-                slots: (thread..total).step_by(threads).collect(),
+                slots: (lane..total).step_by(segments * threads).collect(),
                 ramp: (!settings.stages.is_empty()).then_some(ramp),
-                quota: settings.requests.map(|n| share(n, thread, threads)),
+                quota: settings
+                    .requests
+                    .map(|n| share(segment.share(n), thread, threads)),
             }
         }
         LoadModel::Open {
             rate,
             max_connections,
-        } => Pacing::Open {
-            ramp: Ramp::new(rate, &settings.stages),
-            cap: u32::try_from(share(u64::from(max_connections), thread, threads).max(1))
-                .unwrap_or(u32::MAX),
-            limit: settings.requests,
-        },
+        } => {
+            let segment_cap = segment.share(u64::from(max_connections));
+            Pacing::Open {
+                ramp: Ramp::new(rate, &settings.stages),
+                cap: u32::try_from(share(segment_cap, thread, threads).max(1)).unwrap_or(u32::MAX),
+                limit: settings.requests,
+            }
+        }
     }
 }
 

@@ -29,7 +29,10 @@ mod worker;
 
 pub use dry_run::{dry_run, DryRun, DrySession, DryStep};
 pub use endpoint::Endpoint;
-pub use engine::{effective_threads, run, Control, Observer, Progress, StopSignal, Unobserved};
+pub use engine::{
+    effective_threads, run, Control, Observer, Progress, StopSignal, Unobserved, MAX_LATE_START,
+    MAX_START_WAIT,
+};
 pub use error::LoadError;
 pub use flow_metrics::{FlowRecorder, FlowStats, StepStats};
 pub use recorder::{DetailCount, ErrorClass, Exchange, Failure, Recorder};
@@ -38,7 +41,8 @@ pub use report::{
 };
 pub use schedule::Ramp;
 pub use settings::{
-    default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Stage, StatusRange, TlsSettings,
+    default_threads, Checks, HttpVersion, LoadModel, LoadSettings, Segment, Stage, StatusRange,
+    TlsSettings,
 };
 pub use windows::{with_windows, RollingThresholds, WindowFailure};
 

@@ -5,7 +5,7 @@ use crate::recorder::{ErrorClass, Recorder};
 use crate::settings::{HttpVersion, LoadModel, LoadSettings};
 use plumb_schema::load::{
     ErrorDetail, GeneratorUsage, LoadHistograms, LoadResult, LoadSettingsRecord, LoadSummary,
-    Percentiles, SecondWindow, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
+    Percentiles, SecondWindow, SegmentRecord, StageRecord, ThresholdOutcome, LOAD_SCHEMA_VERSION,
 };
 use plumb_stats::{Aggregation, DurationHistogram, LoadMetrics, Metric, MetricSource, Threshold};
 use std::time::{Duration, SystemTime};
@@ -36,8 +36,10 @@ pub struct LoadReport {
     pub generator: GeneratorStats,
     /// Why the run stopped early, if it did.
     pub stop_reason: Option<String>,
-    /// The requested constant rate (open model without stages).
+    /// The requested constant rate (open model without stages); a segment's share of it.
     pub requested_rate: Option<f64>,
+    /// How late the load began after the agreed `--start-at`.
+    pub late_start: Duration,
 }
 
 /// CPU used by the generator's worker threads.
@@ -73,6 +75,8 @@ pub struct WindowStats {
     /// The window's latency histogram (base64 V2 deflate; empty when nothing completed), so a
     /// comparison can block-bootstrap whole-run percentiles from the run's seconds.
     pub latency_histogram: String,
+    /// The window's service-time histogram, likewise.
+    pub service_histogram: String,
 }
 
 impl WindowStats {
@@ -99,6 +103,11 @@ impl WindowStats {
                 String::new()
             } else {
                 recorder.latency.to_base64()
+            },
+            service_histogram: if recorder.service.is_empty() {
+                String::new()
+            } else {
+                recorder.service.to_base64()
             },
         }
     }
@@ -224,7 +233,11 @@ impl LoadReport {
                 ttfb: self.totals.ttfb.to_base64(),
                 send_lag: self.totals.send_lag.to_base64(),
             },
-            timeseries: self.series.iter().map(second_window).collect(),
+            timeseries: self
+                .series
+                .iter()
+                .map(|w| second_window(w, settings.segment.is_some()))
+                .collect(),
             warnings: [
                 self.warnings(),
                 crate::flow_report::warnings(&self.totals, settings.flows.as_deref()),
@@ -234,6 +247,22 @@ impl LoadReport {
             host_noise: None,
             db: None,
             flows: crate::flow_report::result(&self.totals, settings.flows.as_deref()),
+            segment: settings.segment.map(|segment| self.segment_record(segment)),
+            merged_from: None,
+        }
+    }
+
+    fn segment_record(&self, segment: crate::settings::Segment) -> SegmentRecord {
+        SegmentRecord {
+            index: u64::from(segment.index),
+            count: u64::from(segment.count),
+            start_at: humantime::format_rfc3339_millis(self.started_at).to_string(),
+            late_start_ms: ms(self.late_start),
+            clock_offset_ms: None,
+            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_default(),
+            generator_saturated: self.generator_saturated(),
         }
     }
 
@@ -364,7 +393,9 @@ pub fn percentiles(h: &DurationHistogram) -> Percentiles {
     }
 }
 
-fn second_window(w: &WindowStats) -> SecondWindow {
+/// One second of the result; a segment's also carries its service-time histogram, so that
+/// `plumb merge` recomputes the merged second's median exactly.
+fn second_window(w: &WindowStats, segment: bool) -> SecondWindow {
     SecondWindow {
         t_s: w.t_s,
         requests: w.requests,
@@ -375,6 +406,8 @@ fn second_window(w: &WindowStats) -> SecondWindow {
         service_p50_ms: ms(w.service_p50),
         bytes_received: w.bytes_received,
         latency_histogram: (!w.latency_histogram.is_empty()).then(|| w.latency_histogram.clone()),
+        service_histogram: (segment && !w.service_histogram.is_empty())
+            .then(|| w.service_histogram.clone()),
     }
 }
 
@@ -461,6 +494,7 @@ mod tests {
             },
             stop_reason: None,
             requested_rate: None,
+            late_start: Duration::ZERO,
         }
     }
 

@@ -35,6 +35,35 @@ pub struct LoadSettings {
     /// Flows to run instead of one request (`plumb load -f FILE`): `url` is then their base URL,
     /// and `requests` counts sessions.
     pub flows: Option<std::sync::Arc<plumb_flow::FlowPlan>>,
+    /// Run only this segment of the test (`--segment I/N`); `None` runs all of it.
+    pub segment: Option<Segment>,
+    /// Start the load at this absolute time (`--start-at`), so segments on several machines
+    /// begin together; `None` starts at once.
+    pub start_at: Option<std::time::SystemTime>,
+}
+
+/// Segment `index` of `count` of a test split over several processes. Every other setting stays
+/// the whole test's: the open model's request `k` and the closed model's connection `k` belong
+/// to segment `k % count`, and the request count `-n` and connection cap are shared out, so the
+/// segments together send exactly what one process would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// From 0 to `count - 1`.
+    pub index: u32,
+    /// At least 1.
+    pub count: u32,
+}
+
+impl Segment {
+    /// The whole test as one segment.
+    pub const WHOLE: Segment = Segment { index: 0, count: 1 };
+
+    /// This segment's share of `total` (requests under `-n`, or connections of the cap), split as
+    /// evenly as possible with the first segments taking the remainder.
+    pub fn share(self, total: u64) -> u64 {
+        let count = u64::from(self.count.max(1));
+        total / count + u64::from(u64::from(self.index) < total % count)
+    }
 }
 
 /// How requests are paced.
@@ -131,6 +160,8 @@ impl LoadSettings {
             tls: TlsSettings::default(),
             checks: Checks::default(),
             flows: None,
+            segment: None,
+            start_at: None,
         }
     }
 

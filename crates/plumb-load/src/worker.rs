@@ -57,7 +57,7 @@ pub(crate) enum Pacing {
         ramp: Option<Ramp>,
         quota: Option<u64>,
     },
-    /// On the global schedule; this thread sends indices `thread, thread + threads, ...`.
+    /// On the global schedule; this thread sends indices `lane, lane + stride, ...`.
     Open {
         ramp: Ramp,
         cap: u32,
@@ -68,7 +68,11 @@ pub(crate) enum Pacing {
 /// Everything one worker thread needs, all owned or shared read-only.
 pub(crate) struct WorkerPlan {
     pub thread: usize,
-    pub threads: usize,
+    /// The first global request (or session) index this thread sends: `segment + segments *
+    /// thread`, so every thread of every segment has its own residue class.
+    pub lane: u64,
+    /// The distance between this thread's indices: `segments * threads`.
+    pub stride: u64,
     pub start: Instant,
     pub deadline: Option<Instant>,
     pub pacing: Pacing,
@@ -144,7 +148,8 @@ struct Worker {
     idle_connections: Cell<usize>,
     open_connections: Cell<u32>,
     schedule_done: Cell<bool>,
-    /// Open model: the next global request index this thread will release.
+    /// Open model: the next global request index this thread will release (`lane` plus a
+    /// multiple of `stride`).
     next_index: Cell<u64>,
     cap_waits: Cell<u64>,
     /// Per-second windows handed to the coordinator so far.
@@ -240,7 +245,7 @@ impl Worker {
     fn new(plan: WorkerPlan) -> Worker {
         let connector =
             Connector::new(&plan.exchange.connector_endpoint, plan.exchange.tls.clone());
-        let plan_thread = plan.thread as u64;
+        let lane = plan.lane;
         let quota = match &plan.pacing {
             Pacing::Closed { quota, .. } => *quota,
             Pacing::Open { .. } => None,
@@ -258,7 +263,7 @@ impl Worker {
             idle_connections: Cell::new(0),
             open_connections: Cell::new(0),
             schedule_done: Cell::new(false),
-            next_index: Cell::new(plan_thread),
+            next_index: Cell::new(lane),
             cap_waits: Cell::new(0),
             windows_sent: Cell::new(0),
             exhausted: Cell::new(false),
@@ -457,7 +462,7 @@ impl Worker {
             return None;
         }
         self.backlog.set(Backlog {
-            first: backlog.first + self.plan.threads as u64,
+            first: backlog.first + self.plan.stride,
             count: backlog.count - 1,
         });
         Some(backlog.first)
@@ -517,7 +522,7 @@ impl Worker {
             .count_before(end.saturating_duration_since(self.plan.start))
             .min(limit.unwrap_or(u64::MAX));
         let next = self.next_index.get();
-        let never_released = due.saturating_sub(next).div_ceil(self.plan.threads as u64);
+        let never_released = due.saturating_sub(next).div_ceil(self.plan.stride);
         self.backlog.get().count + never_released
     }
 
@@ -652,7 +657,7 @@ impl Worker {
         let Pacing::Open { ramp, cap, limit } = &self.plan.pacing else {
             return;
         };
-        let threads = self.plan.threads as u64;
+        let stride = self.plan.stride;
         let last = limit.unwrap_or(u64::MAX);
         let start = self.plan.start;
         let end_count = self.plan.deadline.map_or(u64::MAX, |d| {
@@ -676,8 +681,8 @@ impl Worker {
                 .max(index + 1)
                 .min(last)
                 .min(end_count.max(index + 1));
-            let count = (due - index).div_ceil(threads);
-            self.next_index.set(index + count * threads);
+            let count = (due - index).div_ceil(stride);
+            self.next_index.set(index + count * stride);
             self.release(index, count, *cap);
             if count > 1 {
                 // Behind schedule: let the connections run before releasing more.

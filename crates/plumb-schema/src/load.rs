@@ -52,6 +52,39 @@ pub struct LoadResult {
     /// flows' and steps' names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flows: Option<FlowsResult>,
+    /// This run was one segment of a test split over several processes (`--segment I/N`): its
+    /// `settings` are the whole test's, its `summary` and histograms this segment's share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentRecord>,
+    /// A run merged by `plumb merge` from segment results: the segments it was made of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<SegmentRecord>>,
+}
+
+/// One segment of a test split over several processes or machines (`--segment I/N`). Segment
+/// `index` of `count` sends the open model's request indices `index, index + count, ...` and the
+/// closed model's connections `index, index + count, ...`, so the segments together reproduce the
+/// single-process schedule with no overlap and no gap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SegmentRecord {
+    /// This segment's index, from 0.
+    pub index: u64,
+    /// How many segments the test was split into.
+    pub count: u64,
+    /// The agreed absolute start of every segment, RFC 3339 UTC with milliseconds; per-second
+    /// windows (`timeseries[].t_s`) count seconds from it.
+    pub start_at: String,
+    /// How late this segment's load began after `start_at` by its own clock, in milliseconds.
+    pub late_start_ms: f64,
+    /// This host's clock minus the coordinator's, in milliseconds, when a coordinator measured
+    /// it (`--coordinator`); absent with `--start-at`, where clocks are trusted as synchronised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<f64>,
+    /// The host the segment ran on.
+    pub host: String,
+    /// The segment's generator was saturated (its busiest thread near a full core): a merged run
+    /// with such a segment is marked invalid.
+    pub generator_saturated: bool,
 }
 
 /// The server processes observed while they were under load (one process, a tree or a cgroup:
@@ -278,6 +311,10 @@ pub struct SecondWindow {
     /// from these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_histogram: Option<String>,
+    /// The window's service-time histogram (base64 V2 deflate, ns), written by segment runs
+    /// (`--segment`) so `plumb merge` recomputes `service_p50_ms` exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_histogram: Option<String>,
 }
 
 /// The flows of a run (`plumb load -f FILE`): per flow its sessions, per step its latency,

@@ -80,6 +80,7 @@ pub fn load_run(
         generator: Default::default(),
         stop_reason: None,
         requested_rate: Some(rate),
+        late_start: Duration::ZERO,
     };
     let mut settings = LoadSettings::new(url);
     settings.model = LoadModel::Open {

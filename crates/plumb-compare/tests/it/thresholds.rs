@@ -31,6 +31,7 @@ fn report() -> LoadReport {
         generator: Default::default(),
         stop_reason: None,
         requested_rate: None,
+        late_start: Duration::ZERO,
     }
 }
 

@@ -46,7 +46,9 @@ struct VirtualUser {
 pub(super) async fn virtual_user(worker: Rc<Worker>, slot: Option<usize>, plan: Arc<FlowPlan>) {
     // Wrapping: the open model's users have no slot (u64::MAX), and an overflow panic would end
     // this thread's user task silently, leaving its share of the schedule unsent.
-    let seed = (worker.plan.thread as u64)
+    let seed = worker
+        .plan
+        .lane
         .wrapping_mul(1_000_003)
         .wrapping_add(slot.map_or(u64::MAX, |s| s as u64));
     let mut user = VirtualUser {
@@ -89,7 +91,7 @@ impl VirtualUser {
         let flow_index = self.mixer.next_flow();
         let id = worker.sessions.get();
         worker.sessions.set(id + 1);
-        let id = id * worker.plan.threads as u64 + worker.plan.thread as u64;
+        let id = id * worker.plan.stride + worker.plan.lane;
         let Some(mut session) =
             plan.start_session(flow_index, worker.plan.thread, id, &mut self.rng)
         else {

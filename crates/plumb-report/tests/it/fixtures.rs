@@ -77,6 +77,7 @@ pub fn load(scale: f64) -> LoadResult {
             service_p50_ms: p.p50 * 0.9,
             bytes_received: PER_SECOND * 1000,
             latency_histogram: Some(second.to_base64()),
+            service_histogram: None,
         });
     }
     let latency = percentiles(&total);
@@ -160,6 +161,8 @@ pub fn load(scale: f64) -> LoadResult {
         host_noise: None,
         db: None,
         flows: None,
+        segment: None,
+        merged_from: None,
     }
 }
 

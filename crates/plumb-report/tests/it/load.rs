@@ -95,12 +95,15 @@ fn result(interrupted: bool) -> LoadResult {
             service_p50_ms: 0.08,
             bytes_received: 3_040_152,
             latency_histogram: None,
+            service_histogram: None,
         }],
         warnings: vec!["12 requests waited for a free connection at the cap".into()],
         server: None,
         host_noise: None,
         db: None,
         flows: None,
+        segment: None,
+        merged_from: None,
     }
 }
 
