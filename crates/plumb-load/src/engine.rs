@@ -136,11 +136,11 @@ pub fn run(
     for thread in 0..threads {
         let (give_back, recycled) = mpsc::channel();
         returns.push(give_back);
-        let lanes = u64::from(segment.count);
+        let (lane, stride) = lane_of(segment, thread, threads);
         let plan = WorkerPlan {
             thread,
-            lane: u64::from(segment.index) + lanes * thread as u64,
-            stride: lanes * threads as u64,
+            lane,
+            stride,
             start,
             deadline,
             pacing: pacing_for(settings, segment, thread, threads),
@@ -485,6 +485,7 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         })
     };
     validate_bounds(settings)?;
+    validate_segment(settings)?;
     if settings.threads == 0 {
         return bad(
             "--threads must be at least 1".into(),
@@ -532,6 +533,41 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         }
         _ => Ok(()),
     }
+}
+
+/// A segment must have work of its own: a closed-model connection, a request under `-n`.
+fn validate_segment(settings: &LoadSettings) -> Result<(), LoadError> {
+    let Some(segment) = settings.segment else {
+        return Ok(());
+    };
+    let bad = |message: String, hint: String| Err(LoadError::Settings { message, hint });
+    if segment.count == 0 || segment.index >= segment.count {
+        return bad(
+            format!("segment {}/{} does not exist", segment.index, segment.count),
+            "segments count from 0: --segment 0/4 ... --segment 3/4".into(),
+        );
+    }
+    if let LoadModel::Closed { connections } = settings.model {
+        let peak = Ramp::new(f64::from(connections), &settings.stages)
+            .peak()
+            .ceil() as u64;
+        if peak < u64::from(segment.count) {
+            return bad(
+                format!(
+                    "{peak} connections cannot be split into {} segments: each segment needs one of its own",
+                    segment.count
+                ),
+                format!("give -c {} or more, or fewer segments", segment.count),
+            );
+        }
+    }
+    if let Some(n) = settings.requests.filter(|n| *n < u64::from(segment.count)) {
+        return bad(
+            format!("-n {n} cannot be split into {} segments", segment.count),
+            format!("give -n {} or more, or fewer segments", segment.count),
+        );
+    }
+    Ok(())
 }
 
 /// Every value within the limits that keep the schedule's arithmetic exact and finite.
@@ -627,14 +663,16 @@ pub fn effective_threads(settings: &LoadSettings) -> usize {
 /// `lane, lane + stride, ...` with `lane = segment + segments * thread` and `stride = segments *
 /// threads`, so every (segment, thread) pair owns one residue class of the whole test's.
 fn pacing_for(settings: &LoadSettings, segment: Segment, thread: usize, threads: usize) -> Pacing {
-    let segments = segment.count as usize;
-    let lane = segment.index as usize + segments * thread;
+    let (lane, stride) = lane_of(segment, thread, threads);
     match settings.model {
         LoadModel::Closed { connections } => {
             let ramp = Ramp::new(f64::from(connections), &settings.stages);
-            let total = ramp.peak().ceil() as usize;
+            let total = ramp.peak().ceil() as u64;
             Pacing::Closed {
-                slots: (lane..total).step_by(segments * threads).collect(),
+                slots: (lane..total)
+                    .step_by(stride as usize)
+                    .map(|s| s as usize)
+                    .collect(),
                 ramp: (!settings.stages.is_empty()).then_some(ramp),
                 quota: settings
                     .requests
@@ -653,6 +691,15 @@ fn pacing_for(settings: &LoadSettings, segment: Segment, thread: usize, threads:
             }
         }
     }
+}
+
+/// The residue class of (segment, thread): its first index and the stride between its indices.
+fn lane_of(segment: Segment, thread: usize, threads: usize) -> (u64, u64) {
+    let segments = u64::from(segment.count);
+    (
+        u64::from(segment.index) + segments * thread as u64,
+        segments * threads as u64,
+    )
 }
 
 /// Thread `thread`'s share of `total` split as evenly as possible.
@@ -727,6 +774,75 @@ mod tests {
         let parts: Vec<u64> = (0..3).map(|t| share(10, t, 3)).collect();
         assert_eq!(parts, vec![4, 3, 3]);
         assert_eq!(parts.iter().sum::<u64>(), 10);
+    }
+
+    /// Every (segment, thread) pair of every split owns its own residue class: together they
+    /// hold each connection slot exactly once and each request under `-n` exactly once.
+    #[test]
+    fn segments_and_threads_deal_every_slot_and_request_once() {
+        for segments in 1..=5u32 {
+            for threads in 1..=4usize {
+                let mut closed = LoadSettings::new("http://127.0.0.1/");
+                closed.model = LoadModel::Closed { connections: 23 };
+                closed.requests = Some(1_001);
+                let mut slots = Vec::new();
+                let mut quota = 0;
+                for index in 0..segments {
+                    let segment = Segment {
+                        index,
+                        count: segments,
+                    };
+                    for thread in 0..threads {
+                        let Pacing::Closed {
+                            slots: s, quota: q, ..
+                        } = pacing_for(&closed, segment, thread, threads)
+                        else {
+                            unreachable!()
+                        };
+                        slots.extend(s);
+                        quota += q.unwrap();
+                    }
+                }
+                slots.sort_unstable();
+                assert_eq!(slots, (0..23).collect::<Vec<_>>(), "{segments}x{threads}");
+                assert_eq!(quota, 1_001);
+                let mut indices: Vec<u64> = (0..segments)
+                    .flat_map(|index| {
+                        (0..threads).flat_map(move |thread| {
+                            let segment = Segment {
+                                index,
+                                count: segments,
+                            };
+                            let (lane, stride) = lane_of(segment, thread, threads);
+                            (lane..1_001).step_by(stride as usize)
+                        })
+                    })
+                    .collect();
+                indices.sort_unstable();
+                assert_eq!(indices, (0..1_001).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn segment_shares_sum_to_the_whole() {
+        let shares: Vec<u64> = (0..4)
+            .map(|index| Segment { index, count: 4 }.share(10))
+            .collect();
+        assert_eq!(shares, vec![3, 3, 2, 2]);
+    }
+
+    #[test]
+    fn start_times_too_far_or_too_late_are_refused() {
+        let later = SystemTime::now() + Duration::from_secs(2 * 24 * 3600);
+        assert!(start_time(Some(later)).is_err());
+        let late = SystemTime::now() - Duration::from_secs(60);
+        let error = start_time(Some(late)).unwrap_err().to_string();
+        assert!(error.contains("too late"), "{error}");
+        let (start, _, lateness) =
+            start_time(Some(SystemTime::now() - Duration::from_secs(1))).unwrap();
+        assert!(lateness >= Duration::from_secs(1));
+        assert!(start <= Instant::now() - Duration::from_secs(1));
     }
 
     #[test]

@@ -16,5 +16,6 @@ mod plan;
 mod profile;
 mod profiles;
 mod report;
+mod segments;
 mod signals;
 mod support;
