@@ -46,6 +46,18 @@ pub fn text(result: &LoadResult) -> String {
     let mut out = String::new();
     let s = &result.summary;
     let _ = writeln!(out, "{}", headline(result));
+    if let Some(segment) = &result.segment {
+        let _ = writeln!(
+            out,
+            "SEGMENT {} of {} (indices k % {} = {}), started at {} ({:.0} ms late): this segment's share only; `plumb merge` joins the segments",
+            segment.index,
+            segment.count,
+            segment.count,
+            segment.index,
+            segment.start_at,
+            segment.late_start_ms
+        );
+    }
     if result.interrupted {
         let reason = result.stop_reason.as_deref().unwrap_or("stopped early");
         let _ = writeln!(
