@@ -54,6 +54,16 @@ pub struct RunArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
 
+    /// Run only segment INDEX of COUNT of the scenario (auto/COUNT: the index from
+    /// JOB_COMPLETION_INDEX), as `plumb load --segment`; no before/after table, since a segment
+    /// is a share of the load
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub segment: Option<String>,
+
+    /// Begin the load at this absolute time, as `plumb load --start-at` (a one-step run only)
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub start_at: Option<String>,
+
     /// Saving the runs to the ledger.
     #[command(flatten)]
     pub save: LedgerArgs,

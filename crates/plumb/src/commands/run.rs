@@ -104,10 +104,22 @@ fn extras(
     if args.quiet {
         extra.push(Arg::extra("--quiet", None));
     }
+    if let Some(segment) = &args.segment {
+        extra.push(Arg::extra("--segment", Some(segment.clone())));
+    }
+    if let Some(start_at) = &args.start_at {
+        extra.push(Arg::extra("--start-at", Some(start_at.clone())));
+    }
     extra
 }
 
 fn run_bench(plan: &Plan, scenario: &Scenario, args: &RunArgs) -> anyhow::Result<Outcome> {
+    if args.segment.is_some() || args.start_at.is_some() {
+        anyhow::bail!(
+            "scenario '{}' benchmarks a command: --segment and --start-at split a load over machines\nhint: drop them, or name a load scenario",
+            scenario.name
+        );
+    }
     // `--` ends the flags of a bench scenario: plumb run's go before it.
     let split = scenario
         .args
@@ -151,8 +163,16 @@ fn run_load(
             args: scenario.args.clone(),
         }],
     };
-    let compares =
-        !args.no_compare && matches!(preset, None | Some(Preset::Load) | Some(Preset::Soak));
+    if args.start_at.is_some() && runs.len() > 1 {
+        anyhow::bail!(
+            "--start-at is one moment, and the {} preset runs {} steps\nhint: give each step a scenario of its own and run one scenario per segment job",
+            preset.map_or("", |p| p.name()),
+            runs.len()
+        );
+    }
+    let compares = !args.no_compare
+        && args.segment.is_none()
+        && matches!(preset, None | Some(Preset::Load) | Some(Preset::Soak));
     let baseline = if compares {
         find_baseline(plan, scenario, args)?
     } else {

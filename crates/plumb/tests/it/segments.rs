@@ -161,3 +161,43 @@ fn the_segment_index_can_come_from_a_kubernetes_indexed_job() {
     // 10 requests over 5 segments: 2 each.
     assert_eq!(result.summary.requests, 2);
 }
+
+#[test]
+fn a_plan_scenario_runs_as_one_segment() {
+    let nginx = plumb_test::Nginx::start();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = format!(
+        "[target]\nurl = \"{}\"\n\n[scenarios.normal]\nrate = 200\nduration = \"1s\"\n",
+        nginx.url()
+    );
+    std::fs::write(dir.path().join("plumb.toml"), plan).unwrap();
+    let json = dir.path().join("run.json");
+    let out = plumb()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "normal",
+            "-q",
+            "--segment",
+            "1/2",
+            "--start-at",
+            "+1s",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let result = &run["steps"][0]["result"];
+    assert_eq!(result["segment"]["index"], 1);
+    assert_eq!(result["segment"]["count"], 2);
+    // 200 requests due in 1 s; this segment owns the odd ones.
+    let s = &result["summary"];
+    let sent = s["requests"].as_u64().unwrap()
+        + s["in_flight_at_end"].as_u64().unwrap()
+        + s["missed_sends"].as_u64().unwrap();
+    assert_eq!(sent, 100);
+    assert!(run["before_after"].is_null());
+}
