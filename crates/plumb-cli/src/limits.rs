@@ -17,6 +17,8 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MIN_RATE: f64 = 0.01;
 /// The most connections (`-c`, and connection targets of `--stages`).
 pub const MAX_CONNECTIONS: u64 = 1_000_000;
+/// The most HTTP/2 streams per connection (`-p`): servers allow 100 to 1,000 at once.
+pub const MAX_STREAMS: u32 = plumb_load::MAX_STREAMS;
 /// The most requests of `plumb load -n`.
 pub const MAX_REQUESTS: u64 = 1_000_000_000_000;
 /// The most worker threads (`plumb load -t`, `plumb target -t`).

@@ -1,7 +1,9 @@
 //! Flags of `plumb load`, and their resolution into [`plumb_load::LoadSettings`].
 
 use crate::http::{parse_header, parse_method};
-use crate::limits::{MAX_CONNECTIONS, MAX_REQUESTS, MAX_RUN, MAX_THREADS, MAX_THRESHOLD_WINDOW};
+use crate::limits::{
+    MAX_CONNECTIONS, MAX_REQUESTS, MAX_RUN, MAX_STREAMS, MAX_THREADS, MAX_THRESHOLD_WINDOW,
+};
 use crate::parse::{
     check_rate, describe_limit, parse_duration, parse_duration_at_most, parse_rate,
     parse_run_duration, parse_size_list, parse_whole, CliError,
@@ -107,6 +109,12 @@ pub struct LoadArgs {
     /// Speak HTTP/2 (h2 by ALPN over TLS, h2c with prior knowledge over plain TCP)
     #[arg(long)]
     pub http2: bool,
+
+    /// HTTP/2: concurrent streams per connection, like h2load -m and oha -p (with --http2); the
+    /// closed model keeps -c x -p requests in flight, the open model's cap becomes -c x -p
+    #[arg(short = 'p', long, value_name = "N", requires = "http2",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_STREAMS)))]
+    pub streams: Option<u32>,
 
     /// Accept any TLS certificate
     #[arg(short = 'k', long)]
@@ -282,6 +290,7 @@ impl LoadArgs {
         } else {
             HttpVersion::Http1
         };
+        settings.streams = self.streams.unwrap_or(1);
         settings.tls = TlsSettings {
             insecure: self.insecure,
             cacert: self.cacert.clone(),

@@ -445,6 +445,8 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most connections (or the open model's cap) plumb opens.
 pub const MAX_CONNECTIONS: u32 = 1_000_000;
+/// The most HTTP/2 streams per connection (`-p`).
+pub const MAX_STREAMS: u32 = 1_000;
 /// File descriptors kept free beside the connections (the runtime, the ledger, the output).
 const SPARE_FILES: u64 = 64;
 
@@ -486,6 +488,7 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
     };
     validate_bounds(settings)?;
     validate_segment(settings)?;
+    validate_streams(settings)?;
     if settings.threads == 0 {
         return bad(
             "--threads must be at least 1".into(),
@@ -533,6 +536,47 @@ fn validate(settings: &LoadSettings) -> Result<(), LoadError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Streams share an HTTP/2 connection; every connection's streams are tasks, so their product is
+/// bounded like connections.
+fn validate_streams(settings: &LoadSettings) -> Result<(), LoadError> {
+    let bad = |message: String, hint: &str| {
+        Err(LoadError::Settings {
+            message,
+            hint: hint.to_string(),
+        })
+    };
+    let streams = settings.streams;
+    if streams == 0 || streams > MAX_STREAMS {
+        return bad(
+            format!("-p {streams} is not from 1 to {MAX_STREAMS} streams per connection"),
+            "e.g. -p 10",
+        );
+    }
+    if streams > 1 && settings.http_version != HttpVersion::Http2 {
+        return bad(
+            format!("-p {streams} multiplexes HTTP/2 streams, and this run speaks HTTP/1.1"),
+            "add --http2, or drop -p",
+        );
+    }
+    let connections = match settings.model {
+        LoadModel::Closed { connections } => Ramp::new(f64::from(connections), &settings.stages)
+            .peak()
+            .ceil() as u64,
+        LoadModel::Open {
+            max_connections, ..
+        } => u64::from(max_connections),
+    };
+    if connections.saturating_mul(u64::from(streams)) > u64::from(MAX_CONNECTIONS) {
+        return bad(
+            format!(
+                "{connections} connections x {streams} streams is above plumb's limit of {MAX_CONNECTIONS} requests in flight"
+            ),
+            "lower -c or -p",
+        );
+    }
+    Ok(())
 }
 
 /// A segment must have work of its own: a closed-model connection, a request under `-n`.
@@ -730,6 +774,7 @@ fn exchange_plan(
             .map(|t| t.as_bytes().to_vec()),
         checks: settings.checks.clone(),
         timeout: settings.timeout,
+        streams: settings.streams.max(1),
     })
 }
 

@@ -11,6 +11,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::time::Instant;
 
 /// One HTTP/2 connection's request handle; its driver runs as a task on the same event loop.
+/// Clones share the connection (`-p`: several lanes' streams on one connection).
+#[derive(Clone)]
 pub(crate) struct H2Connection {
     sender: SendRequest<Full<Bytes>>,
 }
@@ -50,6 +52,11 @@ impl H2Connection {
             let _ = connection.await;
         });
         Ok(H2Connection { sender })
+    }
+
+    /// Whether the connection takes no more streams (it failed, or a GOAWAY ended it).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.sender.is_closed()
     }
 
     /// Send one request and read its whole response, counting body bytes.
@@ -144,10 +151,7 @@ fn classify_h2(e: &h2::Error) -> Failure {
         return Failure::new(ErrorClass::Malformed, NOT_HTTP2);
     }
     match e.reason() {
-        Some(h2::Reason::REFUSED_STREAM) => Failure::new(
-            ErrorClass::Closed,
-            "stream refused by the server (REFUSED_STREAM)",
-        ),
+        Some(h2::Reason::REFUSED_STREAM) => Failure::new(ErrorClass::Closed, REFUSED_STREAM),
         _ if e.is_go_away() && e.reason() == Some(h2::Reason::NO_ERROR) => {
             Failure::new(ErrorClass::Closed, "connection shut down by GOAWAY")
         }
@@ -160,6 +164,9 @@ fn classify_h2(e: &h2::Error) -> Failure {
 /// The detail of an answer that was not HTTP/2.
 const NOT_HTTP2: &str =
     "the server did not answer in HTTP/2: does it speak h2 (h2c on plain http)? drop --http2";
+
+/// The detail of a stream the server refused before taking it: sent again once.
+pub(crate) const REFUSED_STREAM: &str = "stream refused by the server (REFUSED_STREAM)";
 
 /// The detail of a stream the server accepted and then reset: never retried.
 pub(crate) const STREAM_FAILED: &str = "stream reset by the server after it took the request";

@@ -442,6 +442,7 @@ fn settings_record(s: &LoadSettings) -> LoadSettingsRecord {
             HttpVersion::Http2 => "2",
         }
         .to_string(),
+        streams: (s.streams > 1).then_some(u64::from(s.streams)),
     }
 }
 

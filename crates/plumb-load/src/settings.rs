@@ -28,6 +28,10 @@ pub struct LoadSettings {
     pub timeout: Duration,
     /// HTTP/1.1 or HTTP/2.
     pub http_version: HttpVersion,
+    /// HTTP/2: concurrent streams per connection (`-p`), so the closed model keeps
+    /// `connections x streams` requests in flight and the open model's cap is `connections x
+    /// streams`; 1 with HTTP/1.1.
+    pub streams: u32,
     /// TLS options for `https://`.
     pub tls: TlsSettings,
     /// What counts as a successful response.
@@ -157,6 +161,7 @@ impl LoadSettings {
             threads: default_threads(),
             timeout: Duration::from_secs(10),
             http_version: HttpVersion::Http1,
+            streams: 1,
             tls: TlsSettings::default(),
             checks: Checks::default(),
             flows: None,

@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
 mod flow_session;
+mod streams;
+
+use streams::H2Group;
 
 /// What a worker sends to the coordinator.
 pub(crate) enum WorkerMessage {
@@ -94,6 +97,8 @@ pub(crate) struct ExchangePlan {
     pub needle: Option<Vec<u8>>,
     pub checks: crate::settings::Checks,
     pub timeout: Duration,
+    /// HTTP/2 streams per connection: lanes that share one connection (1: a lane each).
+    pub streams: u32,
 }
 
 /// Run one worker to completion on the current thread.
@@ -158,6 +163,8 @@ struct Worker {
     exhausted: Cell<bool>,
     /// Flows: sessions started on this thread.
     sessions: Cell<u64>,
+    /// Open model with `-p`: the group the next lane joins, and how many lanes joined it.
+    open_group: RefCell<(Rc<H2Group>, u32)>,
 }
 
 /// The open model's released-but-unsent requests: this thread's indices `first, first + T, ...`,
@@ -177,12 +184,39 @@ struct ConnSlot {
     reused: bool,
     /// Connects that failed in a row (the closed model backs off instead of spinning).
     failed_connects: u32,
+    /// `-p`: the HTTP/2 connection this slot shares with its group's other lanes, and the
+    /// generation of it that `open` holds.
+    shared: Option<(Rc<H2Group>, u64)>,
 }
 
 impl ConnSlot {
+    /// A slot of its own, or one lane of a group sharing an HTTP/2 connection.
+    fn new(group: Option<Rc<H2Group>>) -> ConnSlot {
+        ConnSlot {
+            shared: group.map(|g| (g, 0)),
+            ..ConnSlot::default()
+        }
+    }
+
     fn close(&mut self) {
         self.open = None;
         self.reused = false;
+    }
+
+    /// A response arrived on the open connection.
+    fn served(&mut self) {
+        self.reused = true;
+        if let Some((group, generation)) = &self.shared {
+            group.mark_served(*generation);
+        }
+    }
+
+    /// An exchange failed: close this lane's handle, and tell the group when its connection died.
+    fn failed(&mut self, error: &ExchangeError) {
+        if let Some((group, generation)) = &self.shared {
+            group.failed(*generation, error);
+        }
+        self.close();
     }
 
     /// How long to wait before connecting again: 1 ms doubling to 100 ms while connects fail.
@@ -268,6 +302,7 @@ impl Worker {
             windows_sent: Cell::new(0),
             exhausted: Cell::new(false),
             sessions: Cell::new(0),
+            open_group: RefCell::new((Rc::new(H2Group::default()), 0)),
         }
     }
 
@@ -300,8 +335,12 @@ impl Worker {
     fn start_pacing(self: &Rc<Self>) -> std::io::Result<Option<tokio::task::JoinHandle<()>>> {
         match &self.plan.pacing {
             Pacing::Closed { slots, .. } => {
+                let streams = self.plan.exchange.streams;
                 for &slot in slots {
-                    self.spawn_connection(Some(slot));
+                    let group = (streams > 1).then(|| Rc::new(H2Group::default()));
+                    for _ in 0..streams {
+                        self.spawn_connection(Some(slot), group.clone());
+                    }
                 }
                 Ok(None)
             }
@@ -309,7 +348,7 @@ impl Worker {
                 let timer = PreciseTimer::new()?;
                 // A couple of warm connections so the first sends do not all pay a connect.
                 for _ in 0..2 {
-                    self.spawn_connection(None);
+                    self.spawn_open_lane();
                 }
                 Ok(Some(tokio::task::spawn_local(
                     Rc::clone(self).schedule(timer),
@@ -377,7 +416,8 @@ impl Worker {
         }
     }
 
-    fn spawn_connection(self: &Rc<Self>, slot: Option<usize>) {
+    /// Start one lane: a connection of its own, or (`-p`) one stream of a shared connection.
+    fn spawn_connection(self: &Rc<Self>, slot: Option<usize>, group: Option<Rc<H2Group>>) {
         self.live_connections.set(self.live_connections.get() + 1);
         self.open_connections.set(self.open_connections.get() + 1);
         match &self.plan.flows {
@@ -385,13 +425,31 @@ impl Worker {
                 let flows = Arc::clone(flows);
                 tokio::task::spawn_local(flow_session::virtual_user(Rc::clone(self), slot, flows))
             }
-            None => tokio::task::spawn_local(Rc::clone(self).connection(slot)),
+            None => tokio::task::spawn_local(Rc::clone(self).connection(slot, group)),
         };
     }
 
-    /// One connection: take a job, perform it, repeat; reconnect after any failure.
-    async fn connection(self: Rc<Self>, slot: Option<usize>) {
-        let mut conn = ConnSlot::default();
+    /// The open model's next lane; with `-p N`, every N lanes share one connection.
+    fn spawn_open_lane(self: &Rc<Self>) {
+        let streams = self.plan.exchange.streams;
+        if streams <= 1 {
+            return self.spawn_connection(None, None);
+        }
+        let group = {
+            let mut open = self.open_group.borrow_mut();
+            if open.1 == streams {
+                *open = (Rc::new(H2Group::default()), 0);
+            }
+            open.1 += 1;
+            Rc::clone(&open.0)
+        };
+        self.spawn_connection(None, Some(group));
+    }
+
+    /// One connection (or stream lane): take a job, perform it, repeat; reconnect after any
+    /// failure.
+    async fn connection(self: Rc<Self>, slot: Option<usize>, group: Option<Rc<H2Group>>) {
+        let mut conn = ConnSlot::new(group);
         let mut buf = BytesMut::with_capacity(8 * 1024);
         while let Some(intended) = self.next_job(slot).await {
             self.in_flight.set(self.in_flight.get() + 1);
@@ -495,10 +553,11 @@ impl Worker {
         for _ in 0..woken {
             self.job_ready.notify_one();
         }
-        let room = u64::from(cap.saturating_sub(self.open_connections.get()));
+        let lanes = cap.saturating_mul(self.plan.exchange.streams);
+        let room = u64::from(lanes.saturating_sub(self.open_connections.get()));
         let opened = room.min(count - woken);
         for _ in 0..opened {
-            self.spawn_connection(None);
+            self.spawn_open_lane();
         }
         self.cap_waits
             .set(self.cap_waits.get() + (count - woken - opened));
@@ -553,7 +612,7 @@ impl Worker {
             let result = self.exchange_in_time(open, buf).await;
             match result {
                 Ok(response) => {
-                    conn.reused = true;
+                    conn.served();
                     if !response.keep_alive {
                         conn.close();
                     }
@@ -561,7 +620,7 @@ impl Worker {
                 }
                 Err(error) => {
                     let retry = !retried && may_retry(&error, conn.reused);
-                    conn.close();
+                    conn.failed(&error);
                     let mut recorder = self.recorder.borrow_mut();
                     if retry {
                         retried = true;
@@ -574,8 +633,37 @@ impl Worker {
         }
     }
 
-    /// Open a connection into the slot within the timeout, keeping its run of failures.
+    /// Open a connection into the slot within the timeout, keeping its run of failures; a lane
+    /// of a group (`-p`) takes the group's live connection, or opens it for the whole group.
     async fn connect_slot(&self, conn: &mut ConnSlot) -> Result<(), Failure> {
+        let Some((group, _)) = conn.shared.clone() else {
+            return self.connect_own(conn).await;
+        };
+        loop {
+            if let Some(joined) = group.live() {
+                conn.open = Some(Connection::H2(joined.connection));
+                conn.reused = joined.served;
+                conn.shared = Some((group, joined.generation));
+                return Ok(());
+            }
+            if !group.is_connecting() {
+                break;
+            }
+            group.wait_for_connect().await;
+        }
+        group.begin_connect();
+        let result = self.connect_own(conn).await;
+        let opened = match &conn.open {
+            Some(Connection::H2(h2)) => Some(h2),
+            _ => None,
+        };
+        let generation = group.end_connect(opened);
+        conn.shared = Some((group, generation));
+        result
+    }
+
+    /// Open a connection of this slot's own within the timeout, keeping its run of failures.
+    async fn connect_own(&self, conn: &mut ConnSlot) -> Result<(), Failure> {
         let timeout = self.plan.exchange.timeout;
         let opened = tokio::time::timeout(timeout, self.open_connection())
             .await

@@ -128,6 +128,9 @@ pub struct LoadSettingsRecord {
     pub timeout_ms: f64,
     /// `"1.1"` or `"2"`.
     pub http_version: String,
+    /// HTTP/2 streams per connection (`-p`); absent for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<u64>,
 }
 
 /// One ramping stage.

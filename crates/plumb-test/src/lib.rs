@@ -18,8 +18,8 @@ mod tls;
 pub use chromium::{page_text, Chromium, Shot};
 pub use degrading::Degrading;
 pub use misbehaving::{
-    closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2Fault,
-    H2GoawayServer, H2StreamServer,
+    closed_port, garbage_server, h2_only_server, reset_server, silent_server, H2ConcurrencyServer,
+    H2Fault, H2GoawayServer, H2StreamServer,
 };
 pub use nginx::{Nginx, NginxConfig};
 pub use pool::WorkerPool;

@@ -221,3 +221,84 @@ async fn serve_h2_streams(stream: TcpStream, fault: H2Fault, counts: Arc<H2Count
         counts.served.fetch_add(1, Ordering::SeqCst);
     }
 }
+
+/// An h2c server (prior knowledge) that holds every response for `delay` and records, per
+/// connection, the most streams it had open at once: what `plumb load --http2 -p N` multiplexes.
+pub struct H2ConcurrencyServer {
+    server: Background,
+    peaks: Arc<std::sync::Mutex<Vec<u64>>>,
+    served: Arc<AtomicU64>,
+}
+
+impl H2ConcurrencyServer {
+    /// Start it; every response waits `delay` before it is sent.
+    pub fn start(delay: std::time::Duration) -> H2ConcurrencyServer {
+        let peaks = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let served = Arc::new(AtomicU64::new(0));
+        let (all_peaks, all_served) = (Arc::clone(&peaks), Arc::clone(&served));
+        let server = Background::start(move |listener, stop| {
+            accept_each(listener, stop, move |stream: TcpStream| {
+                let peaks = Arc::clone(&all_peaks);
+                let served = Arc::clone(&all_served);
+                async move {
+                    let slot = {
+                        let mut peaks = peaks.lock().unwrap();
+                        peaks.push(0);
+                        peaks.len() - 1
+                    };
+                    serve_counting_streams(stream, delay, peaks, slot, served).await;
+                }
+            })
+        });
+        H2ConcurrencyServer {
+            server,
+            peaks,
+            served,
+        }
+    }
+
+    /// `http://ADDR/`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Per connection accepted, in order: the most streams open on it at once.
+    pub fn peaks(&self) -> Vec<u64> {
+        self.peaks.lock().unwrap().clone()
+    }
+
+    /// Requests answered, over all connections.
+    pub fn served(&self) -> u64 {
+        self.served.load(Ordering::SeqCst)
+    }
+}
+
+async fn serve_counting_streams(
+    stream: TcpStream,
+    delay: std::time::Duration,
+    peaks: Arc<std::sync::Mutex<Vec<u64>>>,
+    slot: usize,
+    served: Arc<AtomicU64>,
+) {
+    let open = Arc::new(AtomicU64::new(0));
+    let service = hyper::service::service_fn(move |_request| {
+        let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+        {
+            let mut peaks = peaks.lock().unwrap();
+            peaks[slot] = peaks[slot].max(now_open);
+        }
+        let (open, served) = (Arc::clone(&open), Arc::clone(&served));
+        async move {
+            tokio::time::sleep(delay).await;
+            open.fetch_sub(1, Ordering::SeqCst);
+            served.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                b"ok",
+            ))))
+        }
+    });
+    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .max_concurrent_streams(1_000)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}

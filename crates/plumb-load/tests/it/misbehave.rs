@@ -652,3 +652,65 @@ fn nginx_keepalive_requests_cost_no_errors_on_h1_and_h2() {
         }
     }
 }
+
+// --- The same with several streams per connection (-p): a lane's failure is its stream's. ---
+
+#[test]
+fn multiplexed_streams_survive_goaway_and_reset_streams_exactly() {
+    let server = H2GoawayServer::start(10);
+    let mut s = closed(&server.url(), 2, 100, PATIENT);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 4;
+    let report = run(&s);
+    check(
+        "GOAWAY, -p 4",
+        &report,
+        100,
+        &[(200, 100)],
+        &[],
+        Retries::AtMost(100),
+    );
+    assert_eq!(server.served(), 100, "{}", summary(&report.totals));
+
+    // One stream in 50 reset after the server took it: 2% resets, never sent again, and the
+    // other streams of its connection carry on.
+    let server = H2StreamServer::start(H2Fault::InternalErrorEvery(50));
+    let mut s = closed(&server.url(), 2, 500, PATIENT);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 4;
+    let report = run(&s);
+    check(
+        "one RST_STREAM(INTERNAL_ERROR) in 50, -p 4",
+        &report,
+        500,
+        &[(200, 490)],
+        &[(ErrorClass::Reset, 10)],
+        Retries::None,
+    );
+    assert_eq!(
+        report.totals.connections_opened,
+        2,
+        "{}",
+        summary(&report.totals)
+    );
+}
+
+#[test]
+fn nginx_keepalive_requests_cost_no_errors_with_multiplexed_streams() {
+    let nginx = Nginx::start_with(NginxConfig {
+        keepalive_requests: 10,
+        http2: true,
+    });
+    let mut s = closed(&nginx.url(), 2, 200, PATIENT);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 5;
+    let report = run(&s);
+    check(
+        "nginx h2c, -p 5",
+        &report,
+        200,
+        &[(200, 200)],
+        &[],
+        Retries::AtMost(200),
+    );
+}

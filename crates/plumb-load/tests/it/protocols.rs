@@ -115,3 +115,72 @@ fn real_nginx_closed_and_open() {
     );
     assert_eq!(open.totals.errors, 0);
 }
+
+/// `-p 8` with two connections keeps exactly 8 streams open on each: the server holds every
+/// response 50 ms, so each lane always has one stream waiting on it.
+#[test]
+fn closed_model_multiplexes_streams_on_each_connection() {
+    let server = plumb_test::H2ConcurrencyServer::start(std::time::Duration::from_millis(50));
+    let mut s = settings(&server.url(), LoadModel::Closed { connections: 2 }, 1_000);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 8;
+    s.threads = 2;
+    let report = run(&s);
+    assert_eq!(
+        report.totals.errors, 0,
+        "{:?}",
+        report.totals.errors_by_class
+    );
+    assert_eq!(report.totals.connections_opened, 2);
+    assert_eq!(server.peaks(), vec![8, 8]);
+    // 16 in flight for 50 ms each: about 320/s; one stream per connection would be 40/s.
+    assert!(report.totals.requests > 200, "{}", report.totals.requests);
+}
+
+/// The open model with `-c 2 -p 10` opens no more than two connections and puts the schedule's
+/// concurrent requests on them as streams.
+#[test]
+fn open_model_lanes_share_connections_up_to_the_cap() {
+    let server = plumb_test::H2ConcurrencyServer::start(std::time::Duration::from_millis(50));
+    let model = LoadModel::Open {
+        rate: 200.0,
+        max_connections: 2,
+    };
+    let mut s = settings(&server.url(), model, 1_000);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 10;
+    let report = run(&s);
+    assert_eq!(
+        report.totals.errors, 0,
+        "{:?}",
+        report.totals.errors_by_class
+    );
+    assert!(report.totals.connections_opened <= 2);
+    let peaks = server.peaks();
+    assert!(peaks.iter().any(|p| *p > 1), "{peaks:?}");
+    assert!(peaks.iter().all(|p| *p <= 10), "{peaks:?}");
+    // 200/s for 1 s: every request due was sent and answered or still in flight.
+    assert_eq!(
+        report.totals.requests + report.in_flight_at_end + report.missed_sends,
+        200
+    );
+    assert!(report.missed_sends == 0 && report.cap_waits == 0);
+}
+
+#[test]
+fn streams_need_http2() {
+    let mut s = settings(
+        "http://127.0.0.1:9/",
+        LoadModel::Closed { connections: 2 },
+        100,
+    );
+    s.streams = 4;
+    let error = plumb_load::run(
+        &s,
+        &mut plumb_load::Unobserved,
+        &plumb_load::StopSignal::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("add --http2"), "{error}");
+}
