@@ -6,6 +6,7 @@
 mod bench;
 mod capacity;
 mod compare;
+mod coordinate;
 mod db;
 mod demo;
 mod http;
@@ -27,6 +28,7 @@ mod thresholds;
 pub use bench::{BenchArgs, BenchArgsError};
 pub use capacity::CapacityArgs;
 pub use compare::{parse_tolerance, CalibrateArgs, CompareArgs, CompareFormat, GateArgs};
+pub use coordinate::CoordinateArgs;
 pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
 pub use http::{parse_header, parse_method};
@@ -110,4 +112,7 @@ pub enum Command {
     Db(Box<DbArgs>),
     /// Synthetic probes with SLOs, error budgets and burn-rate alerts; /metrics, rules, dashboard.
     Monitor(Box<MonitorArgs>),
+    /// The live coordinator of a test split into segments (plumb load --segment I/N
+    /// --coordinator ADDR): one start, thresholds over the whole fleet, one abort.
+    Coordinate(CoordinateArgs),
 }

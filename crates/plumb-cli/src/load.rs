@@ -177,6 +177,17 @@ pub struct LoadArgs {
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub start_at: Option<String>,
 
+    /// Join the coordinator at HOST:PORT (`plumb coordinate`): it gives the start, measures this
+    /// host's clock offset, judges thresholds over the whole fleet and may abort it; a segment
+    /// that loses its coordinator stops (needs --segment)
+    #[arg(
+        long,
+        value_name = "HOST:PORT",
+        requires = "segment",
+        conflicts_with = "start_at"
+    )]
+    pub coordinator: Option<String>,
+
     /// Read this PostgreSQL database's pg_stat_statements before and after the load: queries and
     /// database time per request, top statements, N+1 suspects, connections (see docs/db.md)
     #[arg(long, value_name = "URL")]
@@ -258,6 +269,8 @@ pub struct LoadPlan {
     pub watch: Option<ServerWatch>,
     /// `--dry-run`: one session per flow, printed, instead of a load test.
     pub dry_run: bool,
+    /// `--coordinator HOST:PORT`: the coordinator this segment joins.
+    pub coordinator: Option<String>,
 }
 
 impl LoadArgs {
@@ -311,6 +324,7 @@ impl LoadArgs {
             quiet: self.quiet,
             watch: self.server_watch()?,
             dry_run: self.dry_run,
+            coordinator: self.coordinator.clone(),
         })
     }
 

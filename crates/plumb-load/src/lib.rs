@@ -25,6 +25,7 @@ mod settings;
 mod timer;
 mod usage;
 mod windows;
+mod wire;
 mod worker;
 
 pub use dry_run::{dry_run, DryRun, DrySession, DryStep};
@@ -37,7 +38,8 @@ pub use error::LoadError;
 pub use flow_metrics::{FlowRecorder, FlowStats, StepStats};
 pub use recorder::{DetailCount, ErrorClass, Exchange, Failure, Recorder};
 pub use report::{
-    evaluate_thresholds, load_metrics, percentiles, GeneratorStats, LoadReport, WindowStats,
+    evaluate_thresholds, load_metrics, percentiles, settings_fingerprint, GeneratorStats,
+    LoadReport, WindowStats,
 };
 pub use schedule::Ramp;
 pub use settings::{
@@ -45,6 +47,7 @@ pub use settings::{
     TlsSettings,
 };
 pub use windows::{with_windows, RollingThresholds, WindowFailure};
+pub use wire::{WireError, WireRecorder};
 
 #[cfg(test)]
 mod http1_props;

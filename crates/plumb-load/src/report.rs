@@ -411,6 +411,16 @@ fn second_window(w: &WindowStats, segment: bool) -> SecondWindow {
     }
 }
 
+/// What identifies a test across the processes that run its segments: the whole test's settings
+/// as results record them, and plumb's version.
+pub fn settings_fingerprint(settings: &LoadSettings) -> String {
+    format!(
+        "plumb {} {:?}",
+        env!("CARGO_PKG_VERSION"),
+        settings_record(settings)
+    )
+}
+
 fn settings_record(s: &LoadSettings) -> LoadSettingsRecord {
     let (model, connections, rate) = match s.model {
         LoadModel::Closed { connections } => ("closed", u64::from(connections), None),

@@ -129,6 +129,7 @@ fn demo_plan(
         json: None,
         quiet,
         watch: None,
+        coordinator: None,
     }
 }
 

@@ -69,10 +69,27 @@ pub fn measure(args: LoadArgs, print: bool) -> anyhow::Result<Measured> {
 
 /// Run the plan's load test and evaluate its thresholds; shared with `plumb demo`.
 pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
+    let joined = super::coordinate::join(plan, stop)?;
+    let mut settings = plan.settings.clone();
+    if let Some(joined) = &joined {
+        settings.start_at = Some(joined.start_at);
+    }
     let watching = plan.watch.clone().map(Watching::start).transpose()?;
     let mut progress = LoadProgress::new(plan);
     let probe = NoiseProbe::start();
-    let report = plumb_load::run(&plan.settings, &mut progress, stop.signal());
+    let report = match &joined {
+        Some(joined) => {
+            let mut forwarding = super::coordinate::Forwarding {
+                inner: &mut progress,
+                joined,
+            };
+            plumb_load::run(&settings, &mut forwarding, stop.signal())
+        }
+        None => plumb_load::run(&settings, &mut progress, stop.signal()),
+    };
+    if let (Some(joined), Ok(report)) = (&joined, &report) {
+        joined.done(report.interrupted());
+    }
     let host_noise = probe.finish();
     let windows = progress.finish();
     let server = watching.map(Watching::stop);
@@ -82,6 +99,9 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
         plumb_load::with_windows(&mut outcomes, windows);
     }
     let mut result = report.to_result(&plan.settings, outcomes);
+    if let (Some(joined), Some(segment)) = (&joined, result.segment.as_mut()) {
+        segment.clock_offset_ms = Some(joined.clock_offset_ms);
+    }
     result.server = server.map(|s| crate::watch::per_request(s, result.summary.requests));
     result.host_noise = Some(host_noise);
     let no_data = plan.no_data_warnings(result.thresholds.iter().map(|t| t.status));

@@ -5,6 +5,7 @@ mod bench;
 mod calibrate;
 mod capacity;
 mod compare;
+mod coordinate;
 mod db;
 mod demo;
 mod dry_run;
@@ -50,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(args) => run::run(*args),
         Command::Init(args) => init::run(args),
         Command::Import(args) => import::run(args),
+        Command::Coordinate(args) => coordinate::run(args),
     }
 }

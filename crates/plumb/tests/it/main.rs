@@ -4,6 +4,7 @@
 mod bench;
 mod calibrate;
 mod capacity;
+mod coordinate;
 mod db;
 mod flows;
 mod ledger;
