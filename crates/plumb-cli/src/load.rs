@@ -354,9 +354,14 @@ impl LoadArgs {
             return Ok(None);
         };
         let file = plumb_flow::read_flow_file(path).map_err(CliError::flow_file)?;
-        let threads = plumb_load::effective_threads(settings);
+        let segment = settings.segment.unwrap_or(plumb_load::Segment::WHOLE);
+        let split = plumb_flow::data::DataSplit {
+            workers: plumb_load::effective_threads(settings),
+            segment: segment.index as usize,
+            segments: segment.count as usize,
+        };
         let plan = file
-            .prepare(&self.url, &self.flow, threads)
+            .prepare(&self.url, &self.flow, split)
             .map_err(CliError::flow_file)?;
         Ok(Some(std::sync::Arc::new(plan)))
     }

@@ -64,6 +64,30 @@ struct Cursor {
     exhausted: bool,
 }
 
+/// How a data file is shared out: over this process's worker threads, and, when the test is split
+/// into segments (`plumb load --segment I/N`), to this segment first: segment `i` of `n` keeps the
+/// `i`-th of `n` contiguous parts of the rows, so no row goes to two segments and none to none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSplit {
+    /// Worker threads of this process (for `partition = "worker"`).
+    pub workers: usize,
+    /// This segment's index.
+    pub segment: usize,
+    /// How many segments the test has (1: the whole file).
+    pub segments: usize,
+}
+
+impl From<usize> for DataSplit {
+    /// The whole file, over `workers` threads.
+    fn from(workers: usize) -> DataSplit {
+        DataSplit {
+            workers,
+            segment: 0,
+            segments: 1,
+        }
+    }
+}
+
 /// Why a data file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataError {
@@ -77,7 +101,7 @@ pub struct DataError {
 const MAX_INDEXED: usize = u32::MAX as usize;
 
 impl DataSet {
-    /// Open and map `path`; `workers` is the number of worker threads (for partitioning).
+    /// Open and map `path`; `split` gives the worker threads (for partitioning) and the segment.
     pub fn open(
         name: &str,
         path: &Path,
@@ -85,8 +109,10 @@ impl DataSet {
         order: Order,
         on_eof: OnEof,
         partition: Partition,
-        workers: usize,
+        split: impl Into<DataSplit>,
     ) -> Result<DataSet, DataError> {
+        let split = split.into();
+        let workers = split.workers;
         let format = format.unwrap_or_else(|| match path.extension().and_then(|e| e.to_str()) {
             Some("jsonl" | "ndjson") => DataFormat::Jsonl,
             _ => DataFormat::Csv,
@@ -119,6 +145,23 @@ impl DataSet {
         } else {
             Vec::new()
         };
+        let (body, index) = segment_share(all, body, index, split);
+        let empty_share = if indexed {
+            index.is_empty()
+        } else {
+            !has_rows(all, body.clone())
+        };
+        if empty_share {
+            return Err(DataError {
+                message: format!(
+                    "data file {} has no rows for segment {} of {}",
+                    path.display(),
+                    split.segment,
+                    split.segments
+                ),
+                hint: "give the file at least as many rows as the test has segments".into(),
+            });
+        }
         let workers = workers.max(1);
         let parts = match (partition, indexed) {
             (Partition::None, false) => vec![body.clone()],
@@ -346,6 +389,41 @@ fn row_starts(all: &[u8], body: Range<usize>) -> Vec<u32> {
 }
 
 /// `workers` contiguous parts of the body, each starting at a row start.
+/// Whether `part` holds a row that is not empty.
+fn has_rows(all: &[u8], part: Range<usize>) -> bool {
+    let mut at = part.start;
+    while let Some((row, next)) = next_row(all, at..part.end) {
+        if !row.is_empty() {
+            return true;
+        }
+        at = next;
+    }
+    false
+}
+
+/// This segment's contiguous part of the rows: of the bytes (sequential) or of the index.
+fn segment_share(
+    all: &[u8],
+    body: Range<usize>,
+    index: Vec<u32>,
+    split: DataSplit,
+) -> (Range<usize>, Vec<u32>) {
+    let (segment, segments) = (split.segment, split.segments.max(1));
+    if segments == 1 {
+        return (body, index);
+    }
+    if index.is_empty() {
+        let part = byte_parts(all, body.clone(), segments)
+            .get(segment)
+            .cloned()
+            .unwrap_or(body.end..body.end);
+        return (part, index);
+    }
+    let rows = index.len();
+    let (from, to) = (rows * segment / segments, rows * (segment + 1) / segments);
+    (body, index[from..to].to_vec())
+}
+
 fn byte_parts(all: &[u8], body: Range<usize>, workers: usize) -> Vec<Range<usize>> {
     let len = body.end - body.start;
     let mut bounds = vec![body.start];
@@ -459,6 +537,58 @@ mod tests {
 
     fn first_field(r: &ByteRecord) -> String {
         String::from_utf8(r[0].to_vec()).unwrap()
+    }
+
+    /// Every segment takes its own contiguous rows; together they take each row once.
+    #[test]
+    fn segments_share_the_rows_without_overlap_or_gap() {
+        let rows: String = (0..10).map(|i| format!("{i}\n")).collect();
+        let f = file(&format!("id\n{rows}"));
+        for order in [Order::Sequential, Order::Shuffle] {
+            let mut all = Vec::new();
+            for segment in 0..3 {
+                let split = DataSplit {
+                    workers: 1,
+                    segment,
+                    segments: 3,
+                };
+                let d = DataSet::open(
+                    "d",
+                    f.path(),
+                    None,
+                    order,
+                    OnEof::Stop,
+                    Partition::None,
+                    split,
+                )
+                .unwrap();
+                let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+                while let Some(r) = d.take(0, &mut rng) {
+                    all.push(first_field(&r).parse::<u32>().unwrap());
+                }
+            }
+            all.sort_unstable();
+            assert_eq!(all, (0..10).collect::<Vec<_>>(), "{order:?}");
+        }
+        let split = DataSplit {
+            workers: 1,
+            segment: 0,
+            segments: 11,
+        };
+        let error = DataSet::open(
+            "d",
+            f.path(),
+            None,
+            Order::Random,
+            OnEof::Stop,
+            Partition::None,
+            split,
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("no rows for segment 0 of 11"),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -89,15 +89,17 @@ impl FlowFile {
         self.flows.iter().map(|f| f.name.as_str()).collect()
     }
 
-    /// Open the data files (one map each, shared by `workers` worker threads), compile the
+    /// Open the data files (one map each, shared by the split's worker threads, and only this
+    /// segment's rows of them when the test is split into segments), compile the
     /// flows again with their columns, keep the selected flows (`selection` empty: every flow of
     /// non-zero weight), and join their URLs to `base_url`.
     pub fn prepare(
         &self,
         base_url: &str,
         selection: &[String],
-        workers: usize,
+        split: impl Into<crate::data::DataSplit>,
     ) -> Result<FlowPlan, FlowFileError> {
+        let split = split.into();
         let locate = Locator::new(&self.path, &self.text);
         let base = BaseUrl::parse(base_url).map_err(|message| {
             locate.file(
@@ -109,16 +111,8 @@ impl FlowFile {
         for (name, spec) in &self.spec.data {
             let d = spec.get_ref();
             let path = dir_of(&self.path).join(d.file.get_ref());
-            let set = DataSet::open(
-                name,
-                &path,
-                d.format,
-                d.order,
-                d.on_eof,
-                d.partition,
-                workers,
-            )
-            .map_err(|e| {
+            let set = DataSet::open(name, &path, d.format, d.order, d.on_eof, d.partition, split)
+                .map_err(|e| {
                 locate.span(
                     &d.file.span(),
                     format!("data.{name}.file: {}", e.message),

@@ -283,3 +283,47 @@ fn the_open_model_starts_sessions_on_the_schedule() {
         );
     }
 }
+
+/// Three segments of one test, each its own engine run: together they log every data row in
+/// exactly once (`on_eof = "stop"`), each segment its own rows.
+#[test]
+fn segments_use_each_data_row_once_between_them() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut per_segment = Vec::new();
+    for index in 0..3u32 {
+        let mut csv = String::from("email,pw\n");
+        for i in 0..40 {
+            csv.push_str(&format!("u{i}@x.org,secret\n"));
+        }
+        std::fs::write(dir.path().join("users.csv"), csv).unwrap();
+        let path = dir.path().join("flows.toml");
+        std::fs::write(&path, SHOP).unwrap();
+        let split = plumb_flow::data::DataSplit {
+            workers: 2,
+            segment: index as usize,
+            segments: 3,
+        };
+        let file = read_flow_file(&path).unwrap();
+        let plan = Arc::new(
+            file.prepare(&shop.url(), &["buy".to_string()], split)
+                .unwrap(),
+        );
+        let mut s = settings(&shop, plan, LoadModel::Closed { connections: 6 }, 2);
+        s.segment = Some(plumb_load::Segment { index, count: 3 });
+        let before = shop.log().logins.len();
+        run(&s);
+        per_segment.push(shop.log().logins.len() - before);
+    }
+    // 40 rows in three contiguous parts.
+    assert_eq!(per_segment.iter().sum::<usize>(), 40, "{per_segment:?}");
+    assert!(
+        per_segment.iter().all(|n| (13..=14).contains(n)),
+        "{per_segment:?}"
+    );
+    let mut logins = shop.log().logins;
+    logins.sort();
+    let mut expected: Vec<String> = (0..40).map(|i| format!("u{i}@x.org")).collect();
+    expected.sort();
+    assert_eq!(logins, expected);
+}
