@@ -1,20 +1,22 @@
-//! HTTP/2 exchanges through hyper's low-level client connection (no pool): h2 over TLS by ALPN,
-//! or h2c with prior knowledge over plain TCP.
+//! HTTP/2 exchanges on the `h2` crate's client directly (no pool, no dispatch channel between
+//! the request and the connection task): h2 over TLS by ALPN, or h2c with prior knowledge over
+//! plain TCP. The connection's driver runs as a local task of the worker's event loop.
 
 use crate::endpoint::{classify_io, Connector, Stream};
 use crate::http1::{BodySearch, ExchangeError, Response};
 use crate::recorder::{ErrorClass, Failure};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http2::SendRequest;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::Instant;
 
 /// One HTTP/2 connection's request handle; its driver runs as a task on the same event loop.
 /// Clones share the connection (`-p`: several lanes' streams on one connection).
 #[derive(Clone)]
 pub(crate) struct H2Connection {
-    sender: SendRequest<Full<Bytes>>,
+    sender: h2::client::SendRequest<Bytes>,
+    /// Set when the connection's driver ended: the connection takes no more streams.
+    closed: Rc<Cell<bool>>,
 }
 
 /// The parts of every request, built once.
@@ -24,6 +26,11 @@ pub(crate) struct H2Request {
     pub headers: http::HeaderMap,
     pub body: Bytes,
 }
+
+/// The windows plumb offers (hyper's client defaults): large bodies are not throttled by the
+/// protocol's 64 KiB default.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
 
 impl H2Connection {
     /// Handshake HTTP/2 over a connected stream.
@@ -35,28 +42,33 @@ impl H2Connection {
             ));
         }
         match stream {
-            Stream::Plain(tcp) => Self::start(TokioIo::new(tcp)).await,
-            Stream::Tls(tls) => Self::start(TokioIo::new(tls)).await,
+            Stream::Plain(tcp) => Self::start(tcp).await,
+            Stream::Tls(tls) => Self::start(*tls).await,
         }
     }
 
-    async fn start<T>(io: TokioIo<T>) -> Result<H2Connection, Failure>
+    async fn start<T>(io: T) -> Result<H2Connection, Failure>
     where
-        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
     {
-        let (sender, connection) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-            .handshake(io)
+        let (sender, connection) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake::<_, Bytes>(io)
             .await
-            .map_err(|e| classify_hyper(&e))?;
-        tokio::spawn(async move {
+            .map_err(|e| classify_h2(&e))?;
+        let closed = Rc::new(Cell::new(false));
+        let ended = Rc::clone(&closed);
+        tokio::task::spawn_local(async move {
             let _ = connection.await;
+            ended.set(true);
         });
-        Ok(H2Connection { sender })
+        Ok(H2Connection { sender, closed })
     }
 
     /// Whether the connection takes no more streams (it failed, or a GOAWAY ended it).
     pub(crate) fn is_closed(&self) -> bool {
-        self.sender.is_closed()
+        self.closed.get()
     }
 
     /// Send one request and read its whole response, counting body bytes.
@@ -65,77 +77,51 @@ impl H2Connection {
         request: &H2Request,
         needle: Option<&[u8]>,
     ) -> Result<Response, ExchangeError> {
-        let fail = |failure: Failure, bytes| ExchangeError {
-            class: failure.class,
-            detail: failure.detail,
-            bytes,
+        let fail = |e: &h2::Error, bytes| {
+            let failure = classify_h2(e);
+            ExchangeError {
+                class: failure.class,
+                detail: failure.detail,
+                bytes,
+            }
         };
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| fail(classify_hyper(&e), 0))?;
-        let mut builder = http::Request::builder()
-            .method(request.method.clone())
-            .uri(request.uri.clone());
-        if let Some(headers) = builder.headers_mut() {
-            headers.clone_from(&request.headers);
+        let mut sender = self.sender.clone().ready().await.map_err(|e| fail(&e, 0))?;
+        let mut head = http::Request::new(());
+        *head.method_mut() = request.method.clone();
+        *head.uri_mut() = request.uri.clone();
+        head.headers_mut().clone_from(&request.headers);
+        let no_body = request.body.is_empty();
+        let (response, mut send) = sender
+            .send_request(head, no_body)
+            .map_err(|e| fail(&e, 0))?;
+        if !no_body {
+            send.send_data(request.body.clone(), true)
+                .map_err(|e| fail(&e, 0))?;
         }
-        let req = builder
-            .body(Full::new(request.body.clone()))
-            .map_err(|_| fail(ErrorClass::Io.into(), 0))?;
-        let response = self
-            .sender
-            .send_request(req)
-            .await
-            .map_err(|e| fail(classify_hyper(&e), 0))?;
+        let response = response.await.map_err(|e| fail(&e, 0))?;
         let first_byte = Instant::now();
         let status = response.status().as_u16();
         let mut body = response.into_body();
         let mut bytes = 0u64;
         let mut search = needle.map(BodySearch::new);
-        while let Some(frame) = body.frame().await {
+        while let Some(data) = body.data().await {
             // A stream that failed after its head arrived counts as bytes read: never retried.
-            let frame = frame.map_err(|e| fail(classify_hyper(&e), bytes.max(1)))?;
-            if let Some(data) = frame.data_ref() {
-                bytes += data.len() as u64;
-                if let Some(search) = search.as_mut() {
-                    search.feed(data);
-                }
+            let data = data.map_err(|e| fail(&e, bytes.max(1)))?;
+            bytes += data.len() as u64;
+            let _ = body.flow_control().release_capacity(data.len());
+            if let Some(search) = search.as_mut() {
+                search.feed(&data);
             }
         }
         Ok(Response {
             status,
             bytes,
             // After a GOAWAY the connection takes no new streams: open a fresh one next time.
-            keep_alive: !self.sender.is_closed(),
+            keep_alive: !self.is_closed(),
             first_byte,
             body_matched: search.map(|s| s.found()),
         })
     }
-}
-
-fn classify_hyper(e: &hyper::Error) -> Failure {
-    use std::error::Error as _;
-    let mut source = e.source();
-    while let Some(cause) = source {
-        if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-            return classify_h2(h2);
-        }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return classify_io(io);
-        }
-        source = cause.source();
-    }
-    let class = if e.is_parse() || e.is_parse_status() {
-        ErrorClass::Malformed
-    } else if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
-        ErrorClass::Closed
-    } else if e.is_timeout() {
-        ErrorClass::Timeout
-    } else {
-        ErrorClass::Reset
-    };
-    class.into()
 }
 
 /// An HTTP/2 error: only a stream the server refused (REFUSED_STREAM, or one above a GOAWAY's

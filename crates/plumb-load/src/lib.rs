@@ -4,7 +4,7 @@
 //! its own HDR histograms; once per second each thread hands its recorder to the coordinator
 //! ([`engine`]), so nothing crosses threads per request and memory stays flat however long a run
 //! lasts. HTTP/1.1 uses plumb's own client ([`http1`]): the request is serialized once and
-//! responses are parsed in place. HTTP/2 goes through hyper's low-level connection.
+//! responses are parsed in place. HTTP/2 goes through the h2 crate's client directly.
 //!
 //! Two load models: closed (`connections` sending back to back) and open (requests released on a
 //! precise schedule, latency measured from the *intended* send time, so a stalled target cannot
