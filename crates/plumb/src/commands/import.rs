@@ -48,7 +48,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
             plumb_flow::import::openapi(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
         }
-        ImportSource::Curl { command } => plumb_flow::import::curl(command)?,
+        ImportSource::Curl { command } => {
+            plumb_flow::import::curl(command, std::path::Path::new("."))?
+        }
     };
     let text = plumb_flow::import::write_toml(&imported);
     match destination {
