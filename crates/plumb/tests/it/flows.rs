@@ -117,6 +117,28 @@ fn the_dry_run_prints_every_request_capture_and_check() {
 }
 
 #[test]
+fn a_dry_run_over_http2_is_refused_before_anything_is_sent() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    for extra in [&["--dry-run"][..], &["-n", "1"][..]] {
+        let output = plumb()
+            .args(["load", "-f", &file, &shop.url(), "--http2"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("flows (-f) speak HTTP/1.1 only in this version\nhint: drop --http2 to run the flows, or load one URL over HTTP/2 without -f"),
+            "{err}"
+        );
+    }
+    assert!(shop.log().logins.is_empty());
+    assert_eq!(shop.served("/", 200), 0);
+}
+
+#[test]
 fn a_capture_that_never_matches_is_named_with_its_line() {
     let shop = Shop::start();
     let dir = tempfile::tempdir().unwrap();
