@@ -199,7 +199,7 @@ async fn one_session(
                     ));
                     dry.checks_failed = 1;
                 }
-                if let Some(i) = outcome.missing_capture {
+                if let Some(i) = outcome.missing_capture() {
                     let capture = &step.captures[i];
                     dry.missing_capture = Some((capture.name.clone(), capture.line));
                     out.steps.push(dry);
