@@ -418,3 +418,31 @@ fn an_openapi_document_imports_one_step_per_operation_and_runs() {
     );
     assert_eq!(shop.log().tracked, vec!["abc-1"; 4]);
 }
+
+#[test]
+fn an_openapi_document_in_yaml_imports_as_its_json_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("api.json");
+    std::fs::write(
+        &json,
+        r#"{"openapi":"3.0.0","paths":{"/track/{code}":{"get":{"parameters":[{"name":"code","in":"path","example":"abc-1"}],"responses":{"200":{}}}}}}"#,
+    )
+    .unwrap();
+    let yaml = dir.path().join("api.yml");
+    std::fs::write(
+        &yaml,
+        "openapi: 3.0.0\npaths:\n  /track/{code}:\n    get:\n      parameters:\n        - {name: code, in: path, example: abc-1}\n      responses:\n        200: {}\n",
+    )
+    .unwrap();
+    let import = |file: &Path| {
+        let output = plumb()
+            .args(["import", "openapi", &file.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let from_json = import(&json);
+    assert!(from_json.contains("url = \"/track/abc-1\""), "{from_json}");
+    assert_eq!(import(&yaml), from_json);
+}
