@@ -80,6 +80,45 @@ fn a_flow_runs_through_the_binary_with_per_step_figures() {
 }
 
 #[test]
+fn gate_judges_tagged_thresholds_on_a_saved_flow_run() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let run = dir.path().join("run.json");
+    let output = plumb()
+        .args(["load", "-f", &file, "--flow", "buy", &shop.url()])
+        .args(["-c", "2", "-t", "1", "-n", "20", "-q", "--json"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = run.display().to_string();
+    let gate = |threshold: &str| {
+        let output = plumb()
+            .args(["gate", "--baseline", &run, &run, "--threshold", threshold])
+            .output()
+            .unwrap();
+        (output.status.code(), stdout(&output))
+    };
+    for passes in [
+        "http_reqs{step:cart}: count==20",
+        "http_reqs{flow:buy}: count==40",
+        "http_reqs{status:200}: count==40",
+        "checks{flow:buy}: rate==1",
+        "http_req_failed{step:login}: rate==0",
+        "http_req_duration{step:login}: p(95)<10s",
+    ] {
+        let (code, text) = gate(passes);
+        assert_eq!(code, Some(0), "{passes}: {text}");
+    }
+    let (code, text) = gate("http_req_duration{step:login}: p(95)<1ns");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("failed (threshold)"), "{text}");
+    let (code, text) = gate("http_reqs{step:nope}: count>0");
+    assert_eq!(code, Some(1), "a step not in the file has no data: {text}");
+}
+
+#[test]
 fn the_dry_run_prints_every_request_capture_and_check() {
     let shop = Shop::start();
     let dir = tempfile::tempdir().unwrap();
