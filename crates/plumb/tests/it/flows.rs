@@ -119,6 +119,42 @@ fn gate_judges_tagged_thresholds_on_a_saved_flow_run() {
 }
 
 #[test]
+fn tagged_thresholds_are_judged_over_rolling_windows() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let output = plumb()
+        .args(["load", "-f", &file, "--flow", "buy", &shop.url()])
+        .args(["--rate", "10", "-d", "3s", "-t", "1", "-o", "json"])
+        .args(["--threshold-window", "1s"])
+        .args(["--threshold", "http_reqs{step:cart}: count>0"])
+        .args(["--threshold", "http_reqs{status:200}: count>0"])
+        .args(["--threshold", "http_req_duration{flow:buy}: p(95)<1ns"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let windows: Vec<(String, u64, u64)> = json["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let w = &t["window"];
+            (
+                w["status"].as_str().unwrap().to_string(),
+                w["windows"].as_u64().unwrap(),
+                w["failed_windows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (i, (status, judged, failed)) in windows.iter().enumerate() {
+        assert!(*judged >= 2, "threshold {i} judged {judged} windows: {windows:?}");
+        let expected = if i == 2 { ("failed", *judged) } else { ("passed", 0) };
+        assert_eq!((status.as_str(), *failed), expected, "{windows:?}");
+    }
+}
+
+#[test]
 fn the_dry_run_prints_every_request_capture_and_check() {
     let shop = Shop::start();
     let dir = tempfile::tempdir().unwrap();
