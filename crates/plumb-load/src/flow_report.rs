@@ -147,16 +147,19 @@ pub(crate) fn named_steps<'a>(
     plan: &'a FlowPlan,
     recorded: &'a FlowRecorder,
 ) -> impl Iterator<Item = (&'a str, &'a str, StepFigures<'a>)> {
-    plan.flows.iter().zip(&recorded.flows).flat_map(|(flow, stats)| {
-        flow.steps.iter().zip(&stats.steps).map(|(step, s)| {
-            let figures = StepFigures {
-                latency: &s.latency,
-                requests: s.requests,
-                errors: s.errors,
-                checks_passed: s.checks_passed,
-                checks_failed: s.checks_failed,
-            };
-            (flow.name.as_str(), step.name.as_str(), figures)
+    plan.flows
+        .iter()
+        .zip(&recorded.flows)
+        .flat_map(|(flow, stats)| {
+            flow.steps.iter().zip(&stats.steps).map(|(step, s)| {
+                let figures = StepFigures {
+                    latency: &s.latency,
+                    requests: s.requests,
+                    errors: s.errors,
+                    checks_passed: s.checks_passed,
+                    checks_failed: s.checks_failed,
+                };
+                (flow.name.as_str(), step.name.as_str(), figures)
+            })
         })
-    })
 }

@@ -171,7 +171,9 @@ mod tests {
             "    step                      requests    errors      checks    missed    p50 ms    p95 ms    p99 ms"
         );
         assert!(
-            lines[4].starts_with("    login                           20         5       20/20        10 "),
+            lines[4].starts_with(
+                "    login                           20         5       20/20        10 "
+            ),
             "{out}"
         );
         assert!(
@@ -179,7 +181,9 @@ mod tests {
             "{out}"
         );
         assert!(
-            lines[5].starts_with("    me                              15         0           -         - "),
+            lines[5].starts_with(
+                "    me                              15         0           -         - "
+            ),
             "{out}"
         );
     }

@@ -13,8 +13,8 @@ mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
-pub use tagged::{status_value, tagged_value, StepFigures, TaggedFigures};
 pub use page::{PageMetric, PageMetrics};
+pub use tagged::{status_value, tagged_value, StepFigures, TaggedFigures};
 pub use threshold::{
     Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Tag, TagKey, Threshold,
     ThresholdParseError, ThresholdStatus,

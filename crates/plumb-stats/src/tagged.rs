@@ -72,7 +72,12 @@ impl TaggedFigures {
     /// The value a threshold on these requests reads over `elapsed`: `http_req_duration`,
     /// `http_req_failed`, `http_reqs` and `checks`; `None` (no data) for no requests, no checks,
     /// or another metric.
-    pub fn value(&self, metric: Metric, aggregation: Aggregation, elapsed: Duration) -> Option<f64> {
+    pub fn value(
+        &self,
+        metric: Metric,
+        aggregation: Aggregation,
+        elapsed: Duration,
+    ) -> Option<f64> {
         if self.requests == 0 {
             return None;
         }
@@ -165,7 +170,11 @@ mod tests {
         let login_a = figures(&[10, 20], 1, (2, 0));
         let login_b = figures(&[30], 0, (0, 1));
         let cart = figures(&[500], 0, (0, 0));
-        let steps = [("a", "login", &login_a), ("b", "login", &login_b), ("a", "cart", &cart)];
+        let steps = [
+            ("a", "login", &login_a),
+            ("b", "login", &login_b),
+            ("a", "cart", &cart),
+        ];
         let value = |tag: &str, metric, aggregation| {
             let (key, v) = tag.split_once(':').unwrap();
             let key = match key {
@@ -173,20 +182,55 @@ mod tests {
                 "flow" => TagKey::Flow,
                 _ => TagKey::Status,
             };
-            let tag = Tag { key, value: v.into() };
+            let tag = Tag {
+                key,
+                value: v.into(),
+            };
             let steps = steps.iter().map(|(f, s, x)| (*f, *s, x.view()));
-            tagged_value(&tag, metric, aggregation, Duration::from_secs(2), steps, |c| {
-                if c == 200 { 8 } else { 0 }
-            })
+            tagged_value(
+                &tag,
+                metric,
+                aggregation,
+                Duration::from_secs(2),
+                steps,
+                |c| {
+                    if c == 200 {
+                        8
+                    } else {
+                        0
+                    }
+                },
+            )
         };
-        assert_eq!(value("step:login", Metric::HttpReqs, Aggregation::Count), Some(3.0));
-        assert_eq!(value("step:login", Metric::HttpReqFailed, Aggregation::Rate), Some(1.0 / 3.0));
-        assert_eq!(value("step:login", Metric::Checks, Aggregation::Rate), Some(2.0 / 3.0));
-        assert_eq!(value("flow:a", Metric::HttpReqs, Aggregation::Rate), Some(1.5));
+        assert_eq!(
+            value("step:login", Metric::HttpReqs, Aggregation::Count),
+            Some(3.0)
+        );
+        assert_eq!(
+            value("step:login", Metric::HttpReqFailed, Aggregation::Rate),
+            Some(1.0 / 3.0)
+        );
+        assert_eq!(
+            value("step:login", Metric::Checks, Aggregation::Rate),
+            Some(2.0 / 3.0)
+        );
+        assert_eq!(
+            value("flow:a", Metric::HttpReqs, Aggregation::Rate),
+            Some(1.5)
+        );
         assert_eq!(value("step:cart", Metric::Checks, Aggregation::Rate), None);
-        assert_eq!(value("step:nope", Metric::HttpReqs, Aggregation::Count), None);
-        assert_eq!(value("status:200", Metric::HttpReqs, Aggregation::Rate), Some(4.0));
-        assert_eq!(value("status:200", Metric::HttpReqFailed, Aggregation::Rate), None);
+        assert_eq!(
+            value("step:nope", Metric::HttpReqs, Aggregation::Count),
+            None
+        );
+        assert_eq!(
+            value("status:200", Metric::HttpReqs, Aggregation::Rate),
+            Some(4.0)
+        );
+        assert_eq!(
+            value("status:200", Metric::HttpReqFailed, Aggregation::Rate),
+            None
+        );
         let max = value("flow:a", Metric::HttpReqDuration, Aggregation::Max).unwrap();
         assert!((max - 500.0).abs() < 1.0, "{max}");
     }

@@ -188,7 +188,10 @@ fn parse_words(cmd: &mut Command, words: Vec<String>, dir: &Path) -> Result<(), 
     Ok(())
 }
 
-fn next_value(option: &str, words: &mut impl Iterator<Item = String>) -> Result<String, ImportError> {
+fn next_value(
+    option: &str,
+    words: &mut impl Iterator<Item = String>,
+) -> Result<String, ImportError> {
     words.next().ok_or_else(|| {
         ImportError::new(
             format!("{option} needs a value"),
@@ -466,7 +469,10 @@ fn into_imported(mut cmd: Command) -> Result<Imported, ImportError> {
         }
     }
     add_implied_headers(&mut cmd, body.is_some());
-    let method = cmd.method.clone().unwrap_or_else(|| default_method(&cmd, &body));
+    let method = cmd
+        .method
+        .clone()
+        .unwrap_or_else(|| default_method(&cmd, &body));
     let step = ImportedStep {
         name: format!("{method} {}", path.split('?').next().unwrap_or("/")),
         method,

@@ -26,7 +26,10 @@ impl DocFormat {
     /// `.yaml`/`.yml` is YAML and `.json` JSON; otherwise a document whose first character is `{`
     /// is JSON, and any other YAML.
     pub fn detect(path: &Path, text: &str) -> DocFormat {
-        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
         match extension.as_deref() {
             Some("yaml" | "yml") => DocFormat::Yaml,
             Some("json") => DocFormat::Json,
@@ -282,6 +285,10 @@ mod tests {
         assert_eq!(from_yaml, from_json);
         assert!(from_json.contains("url = \"/pets/1\""), "{from_json}");
         let e = openapi("paths: [unclosed", DocFormat::Yaml).unwrap_err();
-        assert!(e.message.starts_with("the document is not YAML: "), "{}", e.message);
+        assert!(
+            e.message.starts_with("the document is not YAML: "),
+            "{}",
+            e.message
+        );
     }
 }

@@ -148,8 +148,15 @@ fn tagged_thresholds_are_judged_over_rolling_windows() {
         })
         .collect();
     for (i, (status, judged, failed)) in windows.iter().enumerate() {
-        assert!(*judged >= 2, "threshold {i} judged {judged} windows: {windows:?}");
-        let expected = if i == 2 { ("failed", *judged) } else { ("passed", 0) };
+        assert!(
+            *judged >= 2,
+            "threshold {i} judged {judged} windows: {windows:?}"
+        );
+        let expected = if i == 2 {
+            ("failed", *judged)
+        } else {
+            ("passed", 0)
+        };
         assert_eq!((status.as_str(), *failed), expected, "{windows:?}");
     }
 }

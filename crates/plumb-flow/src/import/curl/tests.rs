@@ -69,7 +69,9 @@ fn a_copied_curl_command_becomes_a_step() {
     );
     assert!(error("curl -X").message.contains("-X needs a value"));
     assert!(curl("curl 'unclosed", Path::new(".")).is_err());
-    assert!(error("curl ftp://x/").message.contains("not an http(s) URL"));
+    assert!(error("curl ftp://x/")
+        .message
+        .contains("not an http(s) URL"));
 }
 
 #[test]
@@ -89,7 +91,10 @@ fn user_becomes_basic_authorization() {
         None,
     );
     let e = error("curl -u al http://h/");
-    assert_eq!(e.message, "-u 'al' has no password (curl would prompt for it)");
+    assert_eq!(
+        e.message,
+        "-u 'al' has no password (curl would prompt for it)"
+    );
     assert_eq!(e.hint, "give it as -u user:password");
 }
 
@@ -108,7 +113,11 @@ fn cookies_become_one_cookie_header() {
             e.message,
             format!("-b '{jar}' names a cookie file, which plumb does not read")
         );
-        assert!(e.hint.contains("-b 'name=value; other=value'"), "{}", e.hint);
+        assert!(
+            e.hint.contains("-b 'name=value; other=value'"),
+            "{}",
+            e.hint
+        );
     }
 }
 
@@ -186,7 +195,9 @@ fn data_joins_pieces_and_reads_files() {
     let e = curl("curl -d @missing.txt http://h/", dir.path()).unwrap_err();
     assert!(e.message.starts_with("cannot read "), "{}", e.message);
     assert!(e.message.contains("missing.txt"), "{}", e.message);
-    assert!(error("curl -d @- http://h/").message.contains("standard input"));
+    assert!(error("curl -d @- http://h/")
+        .message
+        .contains("standard input"));
 }
 
 #[test]
@@ -205,7 +216,10 @@ fn json_sets_the_body_content_type_and_accept() {
         r#"curl --json '{}' -H 'Accept: text/plain' http://h/j"#,
         "POST",
         "/j",
-        &[("Accept", "text/plain"), ("Content-Type", "application/json")],
+        &[
+            ("Accept", "text/plain"),
+            ("Content-Type", "application/json"),
+        ],
         Some("{}"),
     );
 }
@@ -280,7 +294,9 @@ fn an_unknown_option_is_an_error_naming_it() {
             format!("plumb import curl does not know curl's option '{option}'"),
             "{command}"
         );
-        assert!(e.hint.starts_with("remove it if it does not change the request"));
+        assert!(e
+            .hint
+            .starts_with("remove it if it does not change the request"));
     }
     let e = error("curl http://h/a http://h/b");
     assert_eq!(
