@@ -31,9 +31,9 @@ pub enum ImportSource {
         #[arg(long, value_name = "NAME", default_value = "recorded")]
         flow: String,
     },
-    /// An OpenAPI 3 document (JSON): one step per operation, with its example values
+    /// An OpenAPI 3 document (JSON or YAML): one step per operation, with its example values
     Openapi {
-        /// The .json file
+        /// The .json, .yaml or .yml file (another name: JSON if it starts with '{', else YAML)
         file: PathBuf,
     },
     /// A curl command line (as "copy as cURL" writes it), quoted as one argument

@@ -24,22 +24,16 @@ pub enum CliError {
     /// A threshold expression is wrong (its message points at the bad part).
     #[error("{0}")]
     Threshold(plumb_stats::ThresholdParseError),
+    /// A file a flag names is wrong at a place in it: `FILE:LINE:COL: message` and a `hint:`,
+    /// as compilers write it (the flow file of `-f`).
+    #[error("{0}")]
+    File(plumb_flow::FlowFileError),
 }
 
 impl CliError {
-    /// The flow file of `-f` is wrong: the value is the file, and the reason starts with the
-    /// line and column.
+    /// The flow file of `-f` is wrong: located in the file itself, `FILE:LINE:COL: message`.
     pub fn flow_file(error: plumb_flow::FlowFileError) -> CliError {
-        let at = error
-            .at
-            .map(|(line, column)| format!("line {line}, column {column}: "))
-            .unwrap_or_default();
-        CliError::Flag {
-            flag: "--file".to_string(),
-            value: escape_controls(&error.path.display().to_string()),
-            why: format!("{at}{}", error.message),
-            hint: error.hint,
-        }
+        CliError::File(error)
     }
 
     /// An error about one flag's value; control characters in the value are escaped, so the
@@ -61,6 +55,7 @@ impl CliError {
         match self {
             CliError::Flag { why, hint, .. } => format!("{why}\nhint: {hint}"),
             CliError::Threshold(e) => e.to_string(),
+            CliError::File(e) => e.to_string(),
         }
     }
 }

@@ -274,9 +274,7 @@ impl FlowPlan {
             }
             match value {
                 Some(v) => session.vars[usize::from(capture.slot)] = Some(v),
-                None => {
-                    outcome.missing_capture.get_or_insert(i);
-                }
+                None => outcome.missed_captures.push(i),
             }
         }
         let mut status_checked = false;
@@ -321,8 +319,16 @@ pub struct StepOutcome {
     pub checks_failed: u32,
     /// The first failed check's kind (or `Status` for a non-2xx/3xx without a status check).
     pub failed_check: Option<CheckKind>,
-    /// The first capture that matched nothing, by index: the session cannot go on.
-    pub missing_capture: Option<usize>,
+    /// Every capture that matched nothing, by index, in order (empty on the usual path, so
+    /// nothing is allocated): the session cannot go on, and each one counts as missed.
+    pub missed_captures: Vec<usize>,
+}
+
+impl StepOutcome {
+    /// The first capture that matched nothing: where the session stopped.
+    pub fn missing_capture(&self) -> Option<usize> {
+        self.missed_captures.first().copied()
+    }
 }
 
 /// One session's state: its variables, its data rows and its cookies.

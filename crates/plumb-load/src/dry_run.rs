@@ -5,7 +5,7 @@
 use crate::endpoint::{tls_config, Connector, Endpoint, Stream};
 use crate::error::LoadError;
 use crate::http1::{self, Kept};
-use crate::settings::LoadSettings;
+use crate::settings::{HttpVersion, LoadSettings};
 use bytes::BytesMut;
 use plumb_flow::{FlowPlan, ResponseView};
 use rand::SeedableRng;
@@ -65,6 +65,18 @@ impl DryRun {
     }
 }
 
+/// Flows speak HTTP/1.1 only: `--http2` is refused before anything is sent, in the words of the
+/// engine's own check (`engine::validate`, which a run goes through and a dry run does not).
+pub(crate) fn flows_speak_http1(settings: &LoadSettings) -> Result<(), LoadError> {
+    if settings.flows.is_some() && settings.http_version == HttpVersion::Http2 {
+        return Err(LoadError::Settings {
+            message: "flows (-f) speak HTTP/1.1 only in this version".into(),
+            hint: "drop --http2 to run the flows, or load one URL over HTTP/2 without -f".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Run one session of each flow of `settings.flows` and return what happened.
 pub fn dry_run(settings: &LoadSettings) -> Result<DryRun, LoadError> {
     let Some(plan) = settings.flows.as_deref() else {
@@ -73,6 +85,7 @@ pub fn dry_run(settings: &LoadSettings) -> Result<DryRun, LoadError> {
             hint: "give a flow file with -f FILE".into(),
         });
     };
+    flows_speak_http1(settings)?;
     let endpoint = Endpoint::resolve(&settings.url)?;
     let tls = endpoint
         .tls
@@ -186,7 +199,7 @@ async fn one_session(
                     ));
                     dry.checks_failed = 1;
                 }
-                if let Some(i) = outcome.missing_capture {
+                if let Some(i) = outcome.missing_capture() {
                     let capture = &step.captures[i];
                     dry.missing_capture = Some((capture.name.clone(), capture.line));
                     out.steps.push(dry);

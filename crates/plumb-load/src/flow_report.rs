@@ -1,12 +1,12 @@
 //! The flows' part of a load result: each flow's sessions and each step's figures, named from
 //! the plan, and the warnings a reader of a flow run needs (a capture that never matched).
 
-use crate::flow_metrics::StepStats;
+use crate::flow_metrics::{FlowRecorder, StepStats};
 use crate::recorder::{ErrorClass, Recorder};
 use crate::report::percentiles;
 use plumb_flow::FlowPlan;
 use plumb_schema::load::{FlowResult, FlowsResult, StepResult};
-use plumb_stats::{Aggregation, Metric, MetricSource, Tag, TagKey};
+use plumb_stats::{Aggregation, Metric, StepFigures, Tag};
 use std::time::Duration;
 
 /// The flows' figures of a run, when it ran flows.
@@ -119,7 +119,8 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// A submetric's value (`http_req_duration{step:login}`): from the figures of the steps of that
-/// name (in every flow), of that flow's steps, or, for `{status:N}`, the count of that status.
+/// name (in every flow), of that flow's steps, or, for `{status:N}`, the count of that status
+/// (`plumb_stats::tagged_value` decides, for live runs, windows and saved results alike).
 pub(crate) fn tagged_value(
     totals: &Recorder,
     elapsed: Duration,
@@ -127,67 +128,38 @@ pub(crate) fn tagged_value(
     aggregation: Aggregation,
     tag: &Tag,
 ) -> Option<f64> {
-    if tag.key == TagKey::Status {
-        let code: u16 = tag.value.parse().ok()?;
-        let count = totals
+    let status_count = |code: u16| {
+        totals
             .statuses()
             .find(|(c, _)| *c == code)
-            .map_or(0, |(_, n)| n);
-        return match (metric, aggregation) {
-            (Metric::HttpReqs, Aggregation::Count) => Some(count as f64),
-            (Metric::HttpReqs, Aggregation::Rate) => {
-                Some(count as f64 / elapsed.as_secs_f64().max(1e-9))
-            }
-            _ => None,
-        };
-    }
-    let recorded = totals.flows.as_deref()?;
-    let plan = recorded.plan.as_deref()?;
-    let mut merged = StepStats::default();
-    let mut found = false;
-    for (flow, stats) in plan.flows.iter().zip(&recorded.flows) {
-        for (step, s) in flow.steps.iter().zip(&stats.steps) {
-            let selected = match tag.key {
-                TagKey::Step => step.name == tag.value,
-                TagKey::Flow => flow.name == tag.value,
-                TagKey::Status => false,
-            };
-            if selected {
-                found = true;
-                merged.latency.merge(&s.latency);
-                merged.requests += s.requests;
-                merged.errors += s.errors;
-                merged.checks_passed += s.checks_passed;
-                merged.checks_failed += s.checks_failed;
-            }
-        }
-    }
-    if !found || merged.requests == 0 {
-        return None;
-    }
-    let checks = merged.checks_passed + merged.checks_failed;
-    match metric {
-        Metric::HttpReqDuration => {
-            let empty = plumb_stats::DurationHistogram::new();
-            let metrics = plumb_stats::LoadMetrics {
-                latency: &merged.latency,
-                service: &empty,
-                ttfb: &empty,
-                connect: &empty,
-                requests: merged.requests,
-                errors: merged.errors,
-                bytes_sent: 0,
-                bytes_received: 0,
-                elapsed,
-            };
-            metrics.value(metric, aggregation)
-        }
-        Metric::HttpReqFailed => Some(ratio(merged.errors, merged.requests)),
-        Metric::Checks if checks > 0 => Some(ratio(merged.checks_passed, checks)),
-        Metric::HttpReqs => Some(match aggregation {
-            Aggregation::Rate => merged.requests as f64 / elapsed.as_secs_f64().max(1e-9),
-            _ => merged.requests as f64,
-        }),
-        _ => None,
-    }
+            .map_or(0, |(_, n)| n)
+    };
+    let recorded = totals.flows.as_deref();
+    let steps = recorded
+        .and_then(|r| Some((r.plan.as_deref()?, r)))
+        .into_iter()
+        .flat_map(|(plan, recorded)| named_steps(plan, recorded));
+    plumb_stats::tagged_value(tag, metric, aggregation, elapsed, steps, status_count)
+}
+
+/// Every step's figures with its flow's and its own name.
+pub(crate) fn named_steps<'a>(
+    plan: &'a FlowPlan,
+    recorded: &'a FlowRecorder,
+) -> impl Iterator<Item = (&'a str, &'a str, StepFigures<'a>)> {
+    plan.flows
+        .iter()
+        .zip(&recorded.flows)
+        .flat_map(|(flow, stats)| {
+            flow.steps.iter().zip(&stats.steps).map(|(step, s)| {
+                let figures = StepFigures {
+                    latency: &s.latency,
+                    requests: s.requests,
+                    errors: s.errors,
+                    checks_passed: s.checks_passed,
+                    checks_failed: s.checks_failed,
+                };
+                (flow.name.as_str(), step.name.as_str(), figures)
+            })
+        })
 }

@@ -5,11 +5,16 @@
 //! The engine hands each completed second's merged [`Recorder`] to its observer in order; a
 //! [`RollingThresholds`] keeps the last `window` of them and judges every threshold over their
 //! merge once per second, as soon as a full window exists. Windows slide by one second.
+//! Submetrics by tag (`{step:}`, `{flow:}`, `{status:}`) are judged over the window's own
+//! per-step figures and status counts, which every second's recorder carries.
 
 use crate::recorder::Recorder;
 use crate::report::load_metrics;
 use plumb_schema::load::ThresholdWindow;
-use plumb_stats::{Comparison, DurationHistogram, Metric, Threshold, ThresholdStatus};
+use plumb_stats::{
+    Aggregation, Comparison, DurationHistogram, LoadMetrics, Metric, MetricSource, Tag, TagKey,
+    Threshold, ThresholdStatus,
+};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -101,6 +106,13 @@ impl RollingThresholds {
             second.connect = DurationHistogram::new();
         }
         second.send_lag = DurationHistogram::new();
+        let reads_steps = self
+            .thresholds
+            .iter()
+            .any(|t| t.tag.as_ref().is_some_and(|tag| tag.key != TagKey::Status));
+        if !reads_steps {
+            second.flows = None;
+        }
     }
 
     fn judge_window(&mut self) -> Vec<WindowFailure> {
@@ -110,7 +122,12 @@ impl RollingThresholds {
         }
         let from_s = self.oldest;
         let to_s = from_s + self.window;
-        let metrics = load_metrics(&merged, Duration::from_secs(self.window));
+        let elapsed = Duration::from_secs(self.window);
+        let metrics = WindowSource {
+            whole: load_metrics(&merged, elapsed),
+            merged: &merged,
+            elapsed,
+        };
         let mut failures = Vec::new();
         for (threshold, tally) in self.thresholds.iter().zip(&mut self.tallies) {
             let evaluation = threshold.evaluate(&metrics);
@@ -159,6 +176,23 @@ impl RollingThresholds {
                 worst_observed: tally.worst.map(|(_, v)| v),
             })
             .collect()
+    }
+}
+
+/// One window as thresholds read it: its whole figures and its submetrics by tag.
+struct WindowSource<'a> {
+    whole: LoadMetrics<'a>,
+    merged: &'a Recorder,
+    elapsed: Duration,
+}
+
+impl MetricSource for WindowSource<'_> {
+    fn value(&self, metric: Metric, aggregation: Aggregation) -> Option<f64> {
+        self.whole.value(metric, aggregation)
+    }
+
+    fn tagged_value(&self, metric: Metric, aggregation: Aggregation, tag: &Tag) -> Option<f64> {
+        crate::flow_report::tagged_value(self.merged, self.elapsed, metric, aggregation, tag)
     }
 }
 

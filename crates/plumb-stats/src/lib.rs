@@ -8,11 +8,13 @@ mod histogram;
 mod metrics;
 mod page;
 pub mod sample;
+mod tagged;
 mod threshold;
 
 pub use histogram::{DurationHistogram, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
 pub use page::{PageMetric, PageMetrics};
+pub use tagged::{status_value, tagged_value, StepFigures, TaggedFigures};
 pub use threshold::{
     Aggregation, Comparison, Evaluation, Metric, MetricSource, NoData, Tag, TagKey, Threshold,
     ThresholdParseError, ThresholdStatus,

@@ -278,6 +278,14 @@ impl Scenario {
                     None => self.source().error(None, Some(url_key), message, hint),
                 }
             }
+            // The flow sections are in the plan file itself: the error is already located.
+            crate::CliError::File(e) => PlanError {
+                path: e.path.clone(),
+                at: e.at,
+                key: None,
+                message: e.message.clone(),
+                hint: e.hint.clone(),
+            },
         }
     }
 }

@@ -12,7 +12,7 @@ mod openapi;
 
 pub use curl::curl;
 pub use har::{har, HarOptions};
-pub use openapi::openapi;
+pub use openapi::{openapi, DocFormat};
 
 use std::fmt::Write;
 

@@ -1,4 +1,5 @@
-//! `plumb import openapi FILE`: one step per operation of an OpenAPI 3 document (JSON), with its
+//! `plumb import openapi FILE`: one step per operation of an OpenAPI 3 document (JSON or YAML:
+//! by the file's extension, else by its first character), with its
 //! example values: path and required query parameters filled from `example`, the schema's
 //! `example` or `default`, or a placeholder of the schema's type; a JSON request body from its
 //! example; the first documented 2xx status checked. Paths in the file's order (sorted), methods
@@ -6,19 +7,41 @@
 
 use super::{ImportError, Imported, ImportedStep};
 use serde_json::Value;
+use std::path::Path;
 
 /// The most operations imported.
 const MAX_OPERATIONS: usize = 1_000;
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-/// Import an OpenAPI 3 document.
-pub fn openapi(text: &str) -> Result<Imported, ImportError> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| {
-        ImportError::new(
-            format!("the document is not JSON: {e}"),
-            "plumb reads OpenAPI documents in JSON (convert YAML first, e.g. with yq -o json)",
-        )
-    })?;
+/// How an OpenAPI document is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocFormat {
+    /// JSON.
+    Json,
+    /// YAML (1.2; JSON is a part of it, but JSON's own reader gives better errors).
+    Yaml,
+}
+
+impl DocFormat {
+    /// `.yaml`/`.yml` is YAML and `.json` JSON; otherwise a document whose first character is `{`
+    /// is JSON, and any other YAML.
+    pub fn detect(path: &Path, text: &str) -> DocFormat {
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("yaml" | "yml") => DocFormat::Yaml,
+            Some("json") => DocFormat::Json,
+            _ if text.trim_start().starts_with('{') => DocFormat::Json,
+            _ => DocFormat::Yaml,
+        }
+    }
+}
+
+/// Import an OpenAPI 3 document written as `format`.
+pub fn openapi(text: &str, format: DocFormat) -> Result<Imported, ImportError> {
+    let doc = parse(text, format)?;
     let paths = doc.get("paths").and_then(Value::as_object).ok_or_else(|| {
         ImportError::new(
             "the document has no paths",
@@ -60,6 +83,24 @@ pub fn openapi(text: &str) -> Result<Imported, ImportError> {
         steps,
         notes: vec!["One step per operation, filled with the document's example values: edit them, and add captures where one step's response feeds the next.".into()],
     })
+}
+
+/// The document as a JSON value, whichever way it is written.
+fn parse(text: &str, format: DocFormat) -> Result<Value, ImportError> {
+    match format {
+        DocFormat::Json => serde_json::from_str(text).map_err(|e| {
+            ImportError::new(
+                format!("the document is not JSON: {e}"),
+                "write it as JSON, or name it .yaml or .yml if it is YAML",
+            )
+        }),
+        DocFormat::Yaml => serde_yaml_ng::from_str(text).map_err(|e| {
+            ImportError::new(
+                format!("the document is not YAML: {e}"),
+                "write it as YAML (or JSON, named .json); one document, without custom tags",
+            )
+        }),
+    }
 }
 
 fn step(path: &str, method: &str, item: &Value, operation: &Value) -> ImportedStep {
@@ -160,6 +201,7 @@ fn example_text(p: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::write_toml;
     use super::*;
 
     #[test]
@@ -182,7 +224,7 @@ mod tests {
             }
           }
         }"#;
-        let imported = openapi(doc).unwrap();
+        let imported = openapi(doc, DocFormat::Json).unwrap();
         assert_eq!(imported.base_url, "http://127.0.0.1:9000/v1");
         let summary: Vec<(String, String, String, Option<u16>)> = imported
             .steps
@@ -211,6 +253,42 @@ mod tests {
         let toml = super::super::write_toml(&imported);
         let file = crate::parse_flow_file(&toml, std::path::Path::new("api.toml")).unwrap();
         assert_eq!(file.flows[0].steps.len(), 3);
-        assert!(openapi("{}").is_err());
+        assert!(openapi("{}", DocFormat::Json).is_err());
+    }
+
+    #[test]
+    fn the_format_follows_the_extension_then_the_first_character() {
+        let detect = |path: &str, text: &str| DocFormat::detect(Path::new(path), text);
+        assert_eq!(detect("api.yaml", "{}"), DocFormat::Yaml);
+        assert_eq!(detect("api.YML", "{}"), DocFormat::Yaml);
+        assert_eq!(detect("api.json", "openapi: 3.0.0"), DocFormat::Json);
+        assert_eq!(detect("api", "  {\"openapi\": 1}"), DocFormat::Json);
+        assert_eq!(detect("api.txt", "openapi: 3.0.0"), DocFormat::Yaml);
+    }
+
+    #[test]
+    fn a_yaml_document_imports_as_its_json_twin() {
+        let json = r#"{"openapi": "3.0.0", "servers": [{"url": "http://127.0.0.1:9000"}],
+          "paths": {"/pets/{petId}": {"get": {"operationId": "showPet",
+            "parameters": [{"name": "petId", "in": "path", "schema": {"type": "integer"}}],
+            "responses": {"200": {}}}},
+          "/pets": {"post": {"requestBody": {"content": {"application/json":
+            {"example": {"name": "Rex", "age": 3}}}}, "responses": {"201": {}}}}}}"#;
+        let yaml = "openapi: 3.0.0\nservers:\n  - url: http://127.0.0.1:9000\npaths:\n  \
+            /pets/{petId}:\n    get:\n      operationId: showPet\n      parameters:\n        \
+            - name: petId\n          in: path\n          schema: {type: integer}\n      \
+            responses:\n        200: {}\n  /pets:\n    post:\n      requestBody:\n        \
+            content:\n          application/json:\n            example:\n              \
+            name: Rex\n              age: 3\n      responses:\n        '201': {}\n";
+        let from_json = write_toml(&openapi(json, DocFormat::Json).unwrap());
+        let from_yaml = write_toml(&openapi(yaml, DocFormat::Yaml).unwrap());
+        assert_eq!(from_yaml, from_json);
+        assert!(from_json.contains("url = \"/pets/1\""), "{from_json}");
+        let e = openapi("paths: [unclosed", DocFormat::Yaml).unwrap_err();
+        assert!(
+            e.message.starts_with("the document is not YAML: "),
+            "{}",
+            e.message
+        );
     }
 }

@@ -69,7 +69,7 @@ fn a_plan_renders_requests_from_rows_captures_and_cookies() {
     };
     let outcome = plan.apply(&steps[0], &mut session, &response, None);
     assert_eq!(
-        (outcome.missing_capture, outcome.failed_check),
+        (outcome.missing_capture(), outcome.failed_check),
         (None, None)
     );
     plan.render_http1(&steps[1], &session, &mut out, &mut body)

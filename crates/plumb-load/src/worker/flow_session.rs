@@ -186,7 +186,7 @@ impl VirtualUser {
                     bytes_received: response.bytes,
                 };
                 record_outcome(worker, plan, at, &exchange, &outcome);
-                outcome.missing_capture.is_none()
+                outcome.missed_captures.is_empty()
             }
         }
     }
@@ -291,7 +291,7 @@ fn record_failure(
 /// The class a response is counted under: a failed status first, then a missed capture, then
 /// the other checks.
 fn class_of(outcome: &StepOutcome) -> Option<ErrorClass> {
-    match (outcome.failed_check, outcome.missing_capture) {
+    match (outcome.failed_check, outcome.missing_capture()) {
         (Some(CheckKind::Status), _) => Some(ErrorClass::Status),
         (_, Some(_)) => Some(ErrorClass::Capture),
         (Some(CheckKind::Body), None) => Some(ErrorClass::Body),
@@ -316,7 +316,8 @@ fn record_outcome(
         if let Some(stats) = f.record_step(at.0, at.1, Some(exchange.latency), class) {
             stats.checks_passed += u64::from(outcome.checks_passed);
             stats.checks_failed += u64::from(outcome.checks_failed);
-            if let Some(miss) = outcome.missing_capture {
+            // Every capture that missed, not only the first: each counts its own misses.
+            for &miss in &outcome.missed_captures {
                 if let Some(count) = stats.capture_misses.get_mut(miss) {
                     *count += 1;
                 }

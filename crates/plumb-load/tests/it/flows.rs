@@ -326,4 +326,98 @@ fn segments_use_each_data_row_once_between_them() {
     let mut expected: Vec<String> = (0..40).map(|i| format!("u{i}@x.org")).collect();
     expected.sort();
     assert_eq!(logins, expected);
+
+/// A server whose `/login` omits the `token` field and the `X-Sid` header from every `every`-th
+/// answer (counted across connections); `/me` always answers 200.
+fn omitting_server(every: u64) -> plumb_test::Background {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let logins = Arc::new(AtomicU64::new(0));
+    plumb_test::Background::start(move |listener, stop| {
+        plumb_test::accept_each(listener, stop, move |stream| {
+            let logins = Arc::clone(&logins);
+            async move {
+                let _ = answer_each(stream, |head| {
+                    if !head.starts_with("GET /login ") {
+                        return ("", "{}".to_string());
+                    }
+                    let n = logins.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n % every == 0 {
+                        ("", r#"{"other":1}"#.to_string())
+                    } else {
+                        ("X-Sid: s1\r\n", format!(r#"{{"token":"t{n}"}}"#))
+                    }
+                })
+                .await;
+            }
+        })
+    })
+}
+
+/// Read request heads (no bodies) and answer each with `answer(head)`'s headers and JSON body.
+async fn answer_each(
+    mut stream: tokio::net::TcpStream,
+    answer: impl Fn(&str) -> (&'static str, String),
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            let (headers, body) = answer(&head);
+            let response = format!(
+                "HTTP/1.1 200 OK\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).await?;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+const OMITTED: &str = r#"
+[flows.sid]
+[[flows.sid.steps]]
+name = "login"
+url = "/login"
+capture = { token = "json:$.token", sid = "header:X-Sid" }
+
+[[flows.sid.steps]]
+name = "me"
+url = "/me?t={{token}}&s={{sid}}"
+"#;
+
+#[test]
+fn captures_missed_counts_every_capture_that_missed_in_exactly_k_of_n_responses() {
+    // Every 4th of 20 logins omits both captured values: 5 responses, each missing both.
+    let server = omitting_server(4);
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("http://{}", server.addr());
+    let plan = plan(dir.path(), OMITTED, 1, &["sid"], &base, 1);
+    let mut s = LoadSettings::new(base);
+    s.model = LoadModel::Closed { connections: 2 };
+    s.threads = 1;
+    s.duration = Some(Duration::from_secs(20));
+    s.flows = Some(Arc::clone(&plan));
+    s.requests = Some(20);
+    let report = run(&s);
+    let flows = report.totals.flows.as_ref().unwrap();
+    let sid = &flows.flows[0];
+    assert_eq!((sid.started, sid.completed, sid.failed), (20, 15, 5));
+    assert_eq!(sid.steps[0].capture_misses, vec![5, 5]);
+    assert_eq!(sid.steps[0].errors_of(ErrorClass::Capture), 5);
+    assert_eq!(sid.steps[1].requests, 15);
+    let result = report.to_result(&s, Vec::new());
+    let login = &result.flows.as_ref().unwrap().flows[0].steps[0];
+    let missed: Vec<(&str, u64)> = login
+        .captures_missed
+        .iter()
+        .map(|(name, n)| (name.as_str(), *n))
+        .collect();
+    assert_eq!(missed, vec![("sid", 5), ("token", 5)]);
 }

@@ -12,7 +12,7 @@ const MAX_HAR_BYTES: u64 = 256 * 1024 * 1024;
 fn read_text(file: &std::path::Path) -> anyhow::Result<String> {
     let cannot = |e: std::io::Error| {
         anyhow::anyhow!(
-            "cannot read {}: {e}\nhint: give the path of a UTF-8 JSON file",
+            "cannot read {}: {e}\nhint: give the path of a UTF-8 JSON (or YAML) file",
             file.display()
         )
     };
@@ -45,10 +45,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<Outcome> {
         }
         ImportSource::Openapi { file } => {
             let text = read_text(file)?;
-            plumb_flow::import::openapi(&text)
+            let format = plumb_flow::import::DocFormat::detect(file, &text);
+            plumb_flow::import::openapi(&text, format)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
         }
-        ImportSource::Curl { command } => plumb_flow::import::curl(command)?,
+        ImportSource::Curl { command } => {
+            plumb_flow::import::curl(command, std::path::Path::new("."))?
+        }
     };
     let text = plumb_flow::import::write_toml(&imported);
     match destination {

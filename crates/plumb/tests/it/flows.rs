@@ -80,6 +80,88 @@ fn a_flow_runs_through_the_binary_with_per_step_figures() {
 }
 
 #[test]
+fn gate_judges_tagged_thresholds_on_a_saved_flow_run() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let run = dir.path().join("run.json");
+    let output = plumb()
+        .args(["load", "-f", &file, "--flow", "buy", &shop.url()])
+        .args(["-c", "2", "-t", "1", "-n", "20", "-q", "--json"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let run = run.display().to_string();
+    let gate = |threshold: &str| {
+        let output = plumb()
+            .args(["gate", "--baseline", &run, &run, "--threshold", threshold])
+            .output()
+            .unwrap();
+        (output.status.code(), stdout(&output))
+    };
+    for passes in [
+        "http_reqs{step:cart}: count==20",
+        "http_reqs{flow:buy}: count==40",
+        "http_reqs{status:200}: count==40",
+        "checks{flow:buy}: rate==1",
+        "http_req_failed{step:login}: rate==0",
+        "http_req_duration{step:login}: p(95)<10s",
+    ] {
+        let (code, text) = gate(passes);
+        assert_eq!(code, Some(0), "{passes}: {text}");
+    }
+    let (code, text) = gate("http_req_duration{step:login}: p(95)<1ns");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("failed (threshold)"), "{text}");
+    let (code, text) = gate("http_reqs{step:nope}: count>0");
+    assert_eq!(code, Some(1), "a step not in the file has no data: {text}");
+}
+
+#[test]
+fn tagged_thresholds_are_judged_over_rolling_windows() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    let output = plumb()
+        .args(["load", "-f", &file, "--flow", "buy", &shop.url()])
+        .args(["--rate", "10", "-d", "3s", "-t", "1", "-o", "json"])
+        .args(["--threshold-window", "1s"])
+        .args(["--threshold", "http_reqs{step:cart}: count>0"])
+        .args(["--threshold", "http_reqs{status:200}: count>0"])
+        .args(["--threshold", "http_req_duration{flow:buy}: p(95)<1ns"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let windows: Vec<(String, u64, u64)> = json["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let w = &t["window"];
+            (
+                w["status"].as_str().unwrap().to_string(),
+                w["windows"].as_u64().unwrap(),
+                w["failed_windows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for (i, (status, judged, failed)) in windows.iter().enumerate() {
+        assert!(
+            *judged >= 2,
+            "threshold {i} judged {judged} windows: {windows:?}"
+        );
+        let expected = if i == 2 {
+            ("failed", *judged)
+        } else {
+            ("passed", 0)
+        };
+        assert_eq!((status.as_str(), *failed), expected, "{windows:?}");
+    }
+}
+
+#[test]
 fn the_dry_run_prints_every_request_capture_and_check() {
     let shop = Shop::start();
     let dir = tempfile::tempdir().unwrap();
@@ -114,6 +196,28 @@ fn the_dry_run_prints_every_request_capture_and_check() {
     );
     assert!(text.contains("check $.ok == true: passed"), "{text}");
     assert_eq!(shop.log().logins, vec!["a@x.org"]);
+}
+
+#[test]
+fn a_dry_run_over_http2_is_refused_before_anything_is_sent() {
+    let shop = Shop::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_flows(dir.path(), FLOWS);
+    for extra in [&["--dry-run"][..], &["-n", "1"][..]] {
+        let output = plumb()
+            .args(["load", "-f", &file, &shop.url(), "--http2"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains("flows (-f) speak HTTP/1.1 only in this version\nhint: drop --http2 to run the flows, or load one URL over HTTP/2 without -f"),
+            "{err}"
+        );
+    }
+    assert!(shop.log().logins.is_empty());
+    assert_eq!(shop.served("/", 200), 0);
 }
 
 #[test]
@@ -167,20 +271,20 @@ fn a_capture_that_never_matches_is_named_with_its_line() {
 #[test]
 fn bad_flow_files_name_the_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    for (change, line, words) in [
+    for (change, at, words) in [
         (
             FLOWS.replace("name = \"cart\"", "name = \"cart\"\nretry = 2"),
-            19,
+            "19:1",
             "unknown field `retry`",
         ),
         (
             FLOWS.replace("Bearer {{token}}", "Bearer {{tokn}}"),
-            21,
+            "21:37",
             "flows.buy.steps[1].headers.Authorization: undefined variable 'tokn'",
         ),
         (
             FLOWS.replace("json:$.token", "json:$[?"),
-            14,
+            "14:21",
             "capture.token: bad JSON path",
         ),
     ] {
@@ -191,14 +295,11 @@ fn bad_flow_files_name_the_file_line_and_key() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2));
         let err = stderr(&output);
-        assert!(
-            err.contains(&format!("for --file: line {line}, column")),
-            "{err}"
-        );
-        assert!(
-            err.contains(words) && err.contains(&file) && err.contains("hint: "),
-            "{err}"
-        );
+        assert!(err.contains(&format!("{file}:{at}: ")), "{err}");
+        assert!(!err.contains("for --file"), "{err}");
+        let message = err.split_once(&format!("{file}:{at}: ")).unwrap().1;
+        assert!(message.contains(words), "{err}");
+        assert!(message.contains("\nhint: "), "{err}");
     }
 }
 
@@ -398,4 +499,32 @@ fn an_openapi_document_imports_one_step_per_operation_and_runs() {
         (Some("home"), Some("GET /track/{code}"))
     );
     assert_eq!(shop.log().tracked, vec!["abc-1"; 4]);
+}
+
+#[test]
+fn an_openapi_document_in_yaml_imports_as_its_json_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("api.json");
+    std::fs::write(
+        &json,
+        r#"{"openapi":"3.0.0","paths":{"/track/{code}":{"get":{"parameters":[{"name":"code","in":"path","example":"abc-1"}],"responses":{"200":{}}}}}}"#,
+    )
+    .unwrap();
+    let yaml = dir.path().join("api.yml");
+    std::fs::write(
+        &yaml,
+        "openapi: 3.0.0\npaths:\n  /track/{code}:\n    get:\n      parameters:\n        - {name: code, in: path, example: abc-1}\n      responses:\n        200: {}\n",
+    )
+    .unwrap();
+    let import = |file: &Path| {
+        let output = plumb()
+            .args(["import", "openapi", &file.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let from_json = import(&json);
+    assert!(from_json.contains("url = \"/track/abc-1\""), "{from_json}");
+    assert_eq!(import(&yaml), from_json);
 }
