@@ -326,6 +326,7 @@ fn segments_use_each_data_row_once_between_them() {
     let mut expected: Vec<String> = (0..40).map(|i| format!("u{i}@x.org")).collect();
     expected.sort();
     assert_eq!(logins, expected);
+}
 
 /// A server whose `/login` omits the `token` field and the `X-Sid` header from every `every`-th
 /// answer (counted across connections); `/me` always answers 200.
