@@ -10,7 +10,7 @@ mod page;
 pub mod sample;
 mod threshold;
 
-pub use histogram::{DurationHistogram, HistogramDecodeError};
+pub use histogram::{DurationHistogram, HistogramConfig, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
 pub use page::{PageMetric, PageMetrics};
 pub use threshold::{
