@@ -12,8 +12,10 @@ mod gate;
 mod history;
 mod import;
 mod init;
+mod k8s;
 mod load;
 mod log;
+mod merge;
 mod monitor;
 mod note;
 mod page;
@@ -50,5 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Run(args) => run::run(*args),
         Command::Init(args) => init::run(args),
         Command::Import(args) => import::run(args),
+        Command::Merge(args) => merge::run(*args),
+        Command::K8s(args) => k8s::run(args),
     }
 }
