@@ -82,18 +82,15 @@ pub fn segment_args(plan: &RenderPlan, start_at: &str) -> Vec<String> {
     let mut args = vec!["load".to_owned()];
     let (flags, after) = split_at_dashes(&plan.load_args);
     args.extend(flags.iter().cloned());
-    args.extend(
-        [
-            "--segment".to_owned(),
-            format!("auto/{}", plan.segments),
-            "--start-at".to_owned(),
-            start_at.to_owned(),
-            "-o".to_owned(),
-            "json".to_owned(),
-            "-q".to_owned(),
-        ]
-        .into_iter(),
-    );
+    args.extend([
+        "--segment".to_owned(),
+        format!("auto/{}", plan.segments),
+        "--start-at".to_owned(),
+        start_at.to_owned(),
+        "-o".to_owned(),
+        "json".to_owned(),
+        "-q".to_owned(),
+    ]);
     args.extend(after.iter().cloned());
     args
 }
