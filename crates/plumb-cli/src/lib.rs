@@ -11,9 +11,11 @@ mod db;
 mod demo;
 mod http;
 mod import;
+mod k8s;
 mod ledger;
 pub mod limits;
 mod load;
+mod merge;
 mod monitor;
 mod page;
 mod parse;
@@ -33,11 +35,13 @@ pub use db::{ConnectionArgs, DbAction, DbArgs, ExplainArgs, ResetStatsArgs};
 pub use demo::DemoArgs;
 pub use http::{parse_header, parse_method};
 pub use import::{ImportArgs, ImportSource};
+pub use k8s::{K8sAction, K8sArgs, RenderArgs, RenderPlan, MAX_START_IN};
 pub use ledger::{
     parse_label, BaselineAction, BaselineArgs, HistoryArgs, LedgerArgs, LedgerPath, LogArgs,
     NoteArgs, ShowArgs,
 };
 pub use load::{parse_stages, LoadArgs, LoadPlan, OutputFormat, ServerWatch, StageTargets};
+pub use merge::MergeArgs;
 pub use monitor::{MonitorArgs, MonitorPlan};
 pub use page::{PageArgs, PageFormat, ThrottleArg, MAX_PAGE_RUNS};
 pub use parse::{
@@ -110,6 +114,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Find the PostgreSQL bottleneck: slow statements, N+1, indexes, locks (`db explain` for a plan).
     Db(Box<DbArgs>),
+    /// Merge the segment results of one load test split over machines (`plumb load --segment`).
+    Merge(Box<MergeArgs>),
+    /// Run a load test split over a Kubernetes cluster: `plumb k8s render` writes the Indexed Job.
+    K8s(K8sArgs),
     /// Synthetic probes with SLOs, error budgets and burn-rate alerts; /metrics, rules, dashboard.
     Monitor(Box<MonitorArgs>),
     /// The live coordinator of a test split into segments (plumb load --segment I/N

@@ -158,6 +158,9 @@ pub fn text(result: &LoadResult) -> String {
         g.system_s,
         g.busiest_thread_load * 100.0
     );
+    if let Some(segments) = &result.merged_from {
+        let _ = write_segments(&mut out, segments);
+    }
     if let Some(flows) = &result.flows {
         let _ = crate::flows::write_text(&mut out, flows);
     }
@@ -177,10 +180,42 @@ pub fn text(result: &LoadResult) -> String {
     out
 }
 
+/// A merged run's segments (`plumb merge`): each one's host, late start and generator health.
+fn write_segments(
+    out: &mut String,
+    segments: &[plumb_schema::load::SegmentRecord],
+) -> std::fmt::Result {
+    let start = segments.first().map_or("", |s| s.start_at.as_str());
+    writeln!(
+        out,
+        "  segments   {} merged, started at {start}",
+        segments.len()
+    )?;
+    for s in segments {
+        let health = if s.generator_saturated {
+            "generator SATURATED"
+        } else {
+            "generator ok"
+        };
+        let offset = s
+            .clock_offset_ms
+            .map_or(String::new(), |ms| format!(", clock {ms:+.1} ms"));
+        let host = if s.host.is_empty() { "?" } else { &s.host };
+        writeln!(
+            out,
+            "             {} on {host}: {:.1} ms late{offset}, {health}",
+            s.index, s.late_start_ms
+        )?;
+    }
+    Ok(())
+}
+
 /// Warnings that void the run's figures (every request failed) go at the top, the rest below.
 fn split_alarms(warnings: &[String]) -> (Vec<&String>, Vec<&String>) {
     warnings.iter().partition(|w| {
-        w.starts_with("EVERY REQUEST FAILED") || w.starts_with("no request completed")
+        w.starts_with("EVERY REQUEST FAILED")
+            || w.starts_with("no request completed")
+            || w.starts_with("INVALID:")
     })
 }
 
@@ -411,6 +446,23 @@ pub fn markdown(result: &LoadResult) -> String {
             out,
             "\nRetries on a fresh connection (not errors): {}",
             count(s.retries)
+        );
+    }
+    if let Some(segments) = &result.merged_from {
+        let saturated: Vec<String> = segments
+            .iter()
+            .filter(|s| s.generator_saturated)
+            .map(|s| s.index.to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "\nMerged from {} segments; saturated generators: {}",
+            segments.len(),
+            if saturated.is_empty() {
+                "none".into()
+            } else {
+                saturated.join(", ")
+            }
         );
     }
     if let Some(flows) = &result.flows {

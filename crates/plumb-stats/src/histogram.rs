@@ -32,6 +32,43 @@ pub enum HistogramDecodeError {
     /// The bytes are not an HdrHistogram V2 (deflate) encoding.
     #[error("histogram bytes are not a valid HdrHistogram encoding: {0:?}")]
     Hdr(hdrhistogram::serialization::DeserializeError),
+    /// The histogram was recorded with other bounds or precision than plumb's, so adding it to
+    /// one of plumb's would re-bucket its counts ([`DurationHistogram::from_base64_exact`]).
+    #[error("the histogram was recorded with {found}, not plumb's {expected}: it cannot be merged exactly", expected = HistogramConfig::PLUMB)]
+    Config {
+        /// Its configuration.
+        found: HistogramConfig,
+    },
+}
+
+/// What two HDR histograms must share for their counts to add bucket by bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistogramConfig {
+    /// Lowest discernible value, ns.
+    pub lowest_ns: u64,
+    /// Highest trackable value, ns.
+    pub highest_ns: u64,
+    /// Significant decimal digits.
+    pub significant_digits: u8,
+}
+
+impl HistogramConfig {
+    /// plumb's: 1 ns to 1 h at 3 significant digits.
+    pub const PLUMB: HistogramConfig = HistogramConfig {
+        lowest_ns: LOWEST_DISCERNIBLE_NS,
+        highest_ns: HIGHEST_TRACKABLE_NS,
+        significant_digits: SIGNIFICANT_DIGITS,
+    };
+}
+
+impl std::fmt::Display for HistogramConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} significant digits from {} ns to {} ns",
+            self.significant_digits, self.lowest_ns, self.highest_ns
+        )
+    }
 }
 
 impl Default for DurationHistogram {
@@ -185,17 +222,33 @@ impl DurationHistogram {
 
     /// Read a histogram written by [`Self::to_base64`].
     pub fn from_base64(text: &str) -> Result<Self, HistogramDecodeError> {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim())?;
-        let decoded: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(HistogramDecodeError::Hdr)?;
+        Ok(Self::from_decoded(&decode(text)?))
+    }
+
+    /// Read a histogram written by [`Self::to_base64`], refusing one recorded with other bounds
+    /// or precision than plumb's (whose counts [`Self::from_base64`] would re-bucket): what
+    /// merging segments' results needs to stay exact.
+    pub fn from_base64_exact(text: &str) -> Result<Self, HistogramDecodeError> {
+        let decoded = decode(text)?;
+        let found = HistogramConfig {
+            lowest_ns: decoded.low(),
+            highest_ns: decoded.high(),
+            significant_digits: decoded.sigfig(),
+        };
+        if found != HistogramConfig::PLUMB {
+            return Err(HistogramDecodeError::Config { found });
+        }
+        Ok(Self::from_decoded(&decoded))
+    }
+
+    fn from_decoded(decoded: &Histogram<u64>) -> Self {
         let mut histogram = Self::new();
         for value in decoded.iter_recorded() {
             histogram
                 .allocated()
                 .saturating_record_n(value.value_iterated_to(), value.count_at_value());
         }
-        Ok(histogram)
+        histogram
     }
 
     /// A reading of a non-empty histogram, in nanoseconds; zero when empty.
@@ -205,6 +258,14 @@ impl DurationHistogram {
             None => Duration::ZERO,
         }
     }
+}
+
+/// The HDR histogram in base64 V2 (deflate) text.
+fn decode(text: &str) -> Result<Histogram<u64>, HistogramDecodeError> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim())?;
+    Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .map_err(HistogramDecodeError::Hdr)
 }
 
 #[cfg(test)]
@@ -274,6 +335,28 @@ mod tests {
         assert_eq!(back.len(), h.len());
         assert_eq!(back.percentile(99.0), h.percentile(99.0));
         assert_eq!(back.min(), h.min());
+    }
+
+    #[test]
+    fn an_exact_read_refuses_other_precision() {
+        let mut theirs = Histogram::<u64>::new_with_bounds(1, HIGHEST_TRACKABLE_NS, 2).unwrap();
+        theirs.record(1_000).unwrap();
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&theirs, &mut bytes)
+            .unwrap();
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        assert_eq!(DurationHistogram::from_base64(&text).unwrap().len(), 1);
+        let err = DurationHistogram::from_base64_exact(&text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the histogram was recorded with 2 significant digits from 1 ns to 3600000000000 ns, \
+             not plumb's 3 significant digits from 1 ns to 3600000000000 ns: it cannot be merged exactly"
+        );
+        let ours = DurationHistogram::new().to_base64();
+        assert!(DurationHistogram::from_base64_exact(&ours)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod sample;
 mod tagged;
 mod threshold;
 
-pub use histogram::{DurationHistogram, HistogramDecodeError};
+pub use histogram::{DurationHistogram, HistogramConfig, HistogramDecodeError};
 pub use metrics::{LoadMetrics, WithDatabase};
 pub use page::{PageMetric, PageMetrics};
 pub use tagged::{status_value, tagged_value, StepFigures, TaggedFigures};

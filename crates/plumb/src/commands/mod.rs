@@ -13,8 +13,10 @@ mod gate;
 mod history;
 mod import;
 mod init;
+mod k8s;
 mod load;
 mod log;
+mod merge;
 mod monitor;
 mod note;
 mod page;
@@ -52,5 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Init(args) => init::run(args),
         Command::Import(args) => import::run(args),
         Command::Coordinate(args) => coordinate::run(args),
+        Command::Merge(args) => merge::run(*args),
+        Command::K8s(args) => k8s::run(args),
     }
 }

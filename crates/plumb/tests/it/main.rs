@@ -9,6 +9,7 @@ mod db;
 mod flows;
 mod ledger;
 mod load;
+mod merge;
 mod messages;
 mod monitor;
 mod outputs;

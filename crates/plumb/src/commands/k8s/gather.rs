@@ -1,0 +1,68 @@
+//! gather.sh: what collects a split test's results and merges them. It waits for the Job to
+//! complete, takes each index's pod (by the `batch.kubernetes.io/job-completion-index` label),
+//! cuts the JSON result out of its log (the pod prints it on stdout; `kubectl logs` interleaves
+//! stderr's lines, which are never a lone `{` or `}`), and runs `plumb merge` with the test's
+//! thresholds, which the segments themselves never judged.
+
+use plumb_cli::RenderPlan;
+use std::time::Duration;
+
+/// How long gather.sh waits for the job by default beyond its start and planned length.
+const WAIT_MARGIN: Duration = Duration::from_secs(300);
+/// The wait when the test has no planned length (`-n` requests).
+const WAIT_UNPLANNED: Duration = Duration::from_secs(3600);
+
+/// The script's text.
+pub fn script(plan: &RenderPlan, start_at: &str) -> String {
+    let wait = plan.start_in + plan.planned.unwrap_or(WAIT_UNPLANNED) + WAIT_MARGIN;
+    let thresholds: Vec<String> = plan
+        .thresholds
+        .iter()
+        .map(|t| format!("--threshold {}", shell_words::quote(t)))
+        .collect();
+    let merge = std::iter::once("plumb merge \"$dir\"/segment-*.json".to_owned())
+        .chain(thresholds)
+        .chain(std::iter::once(
+            "--label k8s-job=\"$job\" \"$@\"".to_owned(),
+        ))
+        .collect::<Vec<_>>()
+        .join(" \\\n  ");
+    format!(
+        r#"#!/bin/sh
+# Written by plumb k8s render: gathers the {segments} segment results of job/{name} (its load
+# starts at {start_at}) and merges them with plumb merge, which judges the thresholds on the
+# merged run. Usage: ./gather.sh [plumb merge flags, e.g. --json merged.json]
+# PLUMB_RESULTS: where the segments' results go [default: results/ beside this script]
+# PLUMB_WAIT: how long to wait for the job [default: {wait}s]
+set -eu
+job={name}
+namespace={namespace}
+segments={segments}
+dir=${{PLUMB_RESULTS:-$(dirname "$0")/results}}
+mkdir -p "$dir"
+if ! kubectl -n "$namespace" wait --for=condition=complete --timeout="${{PLUMB_WAIT:-{wait}s}}" "job/$job"; then
+  echo "gather.sh: job/$job did not complete; its failed pods:" >&2
+  kubectl -n "$namespace" get pods -l "job-name=$job" --field-selector=status.phase=Failed >&2 || true
+  echo "hint: kubectl -n $namespace logs POD says why a segment failed; render and run the test again" >&2
+  exit 2
+fi
+i=0
+while [ "$i" -lt "$segments" ]; do
+  pod=$(kubectl -n "$namespace" get pods \
+    -l "job-name=$job,batch.kubernetes.io/job-completion-index=$i" \
+    --field-selector=status.phase=Succeeded -o 'jsonpath={{.items[0].metadata.name}}')
+  if [ -z "$pod" ]; then
+    echo "gather.sh: no succeeded pod for segment $i of job/$job" >&2
+    exit 2
+  fi
+  kubectl -n "$namespace" logs "$pod" | awk '/^[{{]$/ {{ on = 1 }} on {{ print }} /^[}}]$/ {{ on = 0 }}' > "$dir/segment-$i.json"
+  i=$((i + 1))
+done
+{merge}
+"#,
+        segments = plan.segments,
+        name = plan.name,
+        namespace = plan.namespace,
+        wait = wait.as_secs(),
+    )
+}

@@ -1,0 +1,96 @@
+//! `plumb k8s render`: a load test split into a Kubernetes Indexed Job (`job.yaml`) and the
+//! script that gathers and merges its segments' results (`gather.sh`), written into `-o DIR`.
+//! The absolute start (`--start-in` from now) is written into both and said on stdout.
+
+mod gather;
+mod manifest;
+mod yaml;
+
+use crate::exit::Outcome;
+use crate::output::Destination;
+use anyhow::Context;
+use plumb_cli::{K8sAction, K8sArgs, RenderPlan};
+use std::time::SystemTime;
+
+/// Run `plumb k8s`.
+pub fn run(args: K8sArgs) -> anyhow::Result<Outcome> {
+    match args.action {
+        K8sAction::Render(render) => self::render(&render.resolve()?),
+    }
+}
+
+/// Write the files of `plan` and say what to do next.
+fn render(plan: &RenderPlan) -> anyhow::Result<Outcome> {
+    let start = SystemTime::now() + plan.start_in;
+    let start_at = humantime::format_rfc3339_seconds(start).to_string();
+    std::fs::create_dir_all(&plan.dir).with_context(|| {
+        format!(
+            "cannot create the directory {} (-o)\nhint: give -o a directory plumb may write",
+            plan.dir.display()
+        )
+    })?;
+    let job_path = plan.dir.join("job.yaml");
+    let gather_path = plan.dir.join("gather.sh");
+    let job_file = Destination::check("-o", &job_path, false)?;
+    let gather_file = Destination::check("-o", &gather_path, false)?;
+    job_file.write(manifest_yaml(plan, &start_at).as_bytes())?;
+    gather_file.write(gather::script(plan, &start_at).as_bytes())?;
+    executable(&gather_path)?;
+    crate::output::stdout(summary(plan, &start_at, &job_path, &gather_path).as_bytes())?;
+    Ok(Outcome::Passed)
+}
+
+/// job.yaml: the comment that says when the load starts, then the Job.
+pub fn manifest_yaml(plan: &RenderPlan, start_at: &str) -> String {
+    let comments = [
+        format!(
+            "Written by plumb k8s render: {} segments of one load test.",
+            plan.segments
+        ),
+        format!(
+            "Every segment starts its load at {start_at} (--start-at, {} after rendering).",
+            humantime::format_duration(plan.start_in)
+        ),
+        "Apply it before then: kubectl apply -f job.yaml; a pod that reaches the start more than"
+            .into(),
+        "5 s late refuses to run, so render again for a later start. Then run gather.sh.".into(),
+    ];
+    let serde_json::Value::Object(job) = manifest::job(plan, start_at) else {
+        unreachable!("a manifest is an object")
+    };
+    yaml::document(&comments, &job)
+}
+
+fn summary(
+    plan: &RenderPlan,
+    start_at: &str,
+    job: &std::path::Path,
+    gather: &std::path::Path,
+) -> String {
+    let judged = if plan.thresholds.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} thresholds judged by plumb merge on the merged run",
+            plan.thresholds.len()
+        )
+    };
+    format!(
+        "wrote {} and {}: job/{} in namespace {}, {} segments starting at {start_at} (in {}){judged}\n\
+         next: kubectl apply -f {} && {}\n",
+        job.display(),
+        gather.display(),
+        plan.name,
+        plan.namespace,
+        plan.segments,
+        humantime::format_duration(plan.start_in),
+        job.display(),
+        gather.display(),
+    )
+}
+
+fn executable(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("cannot make {} executable", path.display()))
+}
