@@ -77,6 +77,16 @@ pub struct RenderArgs {
     )]
     pub start_in: String,
 
+    /// Also write coordinator.yaml: a Pod running `plumb coordinate` and its Service. The
+    /// segments join it (instead of a fixed --start-in) for one start and their clock offsets;
+    /// it judges the thresholds over the whole fleet every second
+    #[arg(long)]
+    pub coordinator: bool,
+
+    /// With --coordinator: stop every segment at the first threshold that fails over the fleet
+    #[arg(long, requires = "coordinator")]
+    pub abort_on_fail: bool,
+
     /// Write job.yaml and gather.sh into this directory
     #[arg(
         short = 'o',
@@ -108,6 +118,10 @@ pub struct RenderPlan {
     pub planned: Option<Duration>,
     /// Where to write the files.
     pub dir: PathBuf,
+    /// Render a coordinator (`--coordinator`) the segments join.
+    pub coordinator: bool,
+    /// The coordinator aborts the fleet at the first failing threshold.
+    pub abort_on_fail: bool,
 }
 
 fn parse_segments(text: &str) -> Result<u32, String> {
@@ -167,6 +181,8 @@ impl RenderArgs {
             thresholds,
             planned: load.settings.planned_duration(),
             dir: self.dir.clone(),
+            coordinator: self.coordinator,
+            abort_on_fail: self.abort_on_fail,
         })
     }
 
@@ -246,7 +262,8 @@ fn check_load(argv: &[String]) -> Result<crate::LoadPlan, CliError> {
         (load.segment.is_some(), "--segment", "each pod's segment is set by the renderer (auto/N)"),
         (load.start_at.is_some(), "--start-at", "the start is set by the renderer (--start-in)"),
         (load.json.is_some() || load.output != OutputFormat::Text, "--json/-o", "each pod prints its JSON result on stdout, where gather.sh reads it"),
-        (load.abort_on_fail, "--abort-on-fail", "a segment would stop alone; thresholds of a split test are judged by plumb merge on the merged run"),
+        (load.abort_on_fail, "--abort-on-fail", "a segment would stop alone; give plumb k8s render --coordinator --abort-on-fail to stop the whole fleet"),
+        (load.coordinator.is_some(), "--coordinator", "give plumb k8s render --coordinator, which renders the coordinator and points the segments at it"),
         (load.threshold_window.is_some(), "--threshold-window", "rolling windows are judged per process and plumb merge does not re-judge them"),
     ];
     if let Some((_, flag, why)) = refused.into_iter().find(|(given, ..)| *given) {

@@ -379,3 +379,100 @@ fn k8s_render_refuses_bad_input_with_a_hint() {
         );
     }
 }
+
+#[test]
+fn k8s_render_with_a_coordinator_points_the_segments_at_its_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "k8s",
+        "render",
+        "--segments",
+        "3",
+        "--image",
+        "plumb:0.1",
+        "--name",
+        "shop",
+        "--coordinator",
+        "--abort-on-fail",
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--",
+        "http://shop:8080/",
+        "--rate",
+        "900",
+        "-d",
+        "1m",
+        "--threshold",
+        "http_req_duration: p(99)<300ms",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("started together by the coordinator"),
+        "{}",
+        stdout(&out)
+    );
+    let job = std::fs::read_to_string(dir.path().join("job.yaml")).unwrap();
+    assert!(job.contains("shop-coordinator.default.svc:7070"), "{job}");
+    assert!(!job.contains("--start-at"), "{job}");
+    let coordinator = dir.path().join("coordinator.yaml");
+    let text = std::fs::read_to_string(&coordinator).unwrap();
+    assert!(
+        text.contains("--abort-on-fail") && text.contains("p(99)<300ms"),
+        "{text}"
+    );
+    let Some(items) = kubectl_documents(&coordinator) else {
+        return;
+    };
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["Pod", "Service"]);
+    let pod = &items[0];
+    let args: Vec<&str> = pod["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&args[..3], &["coordinate", "--segments", "3"]);
+    assert_eq!(
+        items[1]["spec"]["selector"]["plumb.dev/coordinator"],
+        "shop"
+    );
+    // Without --coordinator, --abort-on-fail is refused: a segment would stop alone.
+    let out = run(&[
+        "k8s",
+        "render",
+        "--segments",
+        "2",
+        "--image",
+        "p:1",
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--",
+        "http://shop:8080/",
+        "--abort-on-fail",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--coordinator"), "{}", stderr(&out));
+}
+
+/// Several documents parsed by kubectl with no cluster: one JSON object each.
+fn kubectl_documents(file: &Path) -> Option<Vec<serde_json::Value>> {
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "label",
+            "--local",
+            "-o",
+            "json",
+            "plumb.dev/parsed=yes",
+            "-f",
+        ])
+        .arg(file)
+        .output()
+        .map_err(|_| {
+            eprintln!("SKIPPED: kubectl is not installed, so coordinator.yaml is not parsed")
+        })
+        .ok()?;
+    assert!(out.status.success(), "kubectl: {}", stderr(&out));
+    let documents = serde_json::Deserializer::from_slice(&out.stdout).into_iter();
+    Some(documents.map(Result::unwrap).collect())
+}

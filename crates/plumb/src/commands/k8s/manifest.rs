@@ -11,6 +11,12 @@ use std::time::Duration;
 /// The label every pod of the job carries, which the anti-affinity spreads.
 pub const JOB_LABEL: &str = "plumb.dev/job";
 
+/// The label of the coordinator's pod, which its Service selects.
+pub const COORDINATOR_LABEL: &str = "plumb.dev/coordinator";
+
+/// The port the coordinator listens on.
+pub const COORDINATOR_PORT: u16 = 7070;
+
 /// How long past the planned end the job may run before Kubernetes stops it.
 pub const GRACE: Duration = Duration::from_secs(300);
 
@@ -35,13 +41,20 @@ pub fn job(plan: &RenderPlan, start_at: &str) -> Value {
             "name": plan.name,
             "namespace": plan.namespace,
             "labels": labels(plan),
-            "annotations": {
-                "plumb.dev/start-at": start_at,
-                "plumb.dev/segments": plan.segments.to_string(),
-            },
+            "annotations": annotations(plan, start_at),
         },
         "spec": spec,
     })
+}
+
+fn annotations(plan: &RenderPlan, start_at: &str) -> Value {
+    let mut annotations = json!({ "plumb.dev/segments": plan.segments.to_string() });
+    if plan.coordinator {
+        annotations["plumb.dev/coordinator"] = json!(coordinator_address(plan));
+    } else {
+        annotations["plumb.dev/start-at"] = json!(start_at);
+    }
+    annotations
 }
 
 fn labels(plan: &RenderPlan) -> Value {
@@ -82,15 +95,13 @@ pub fn segment_args(plan: &RenderPlan, start_at: &str) -> Vec<String> {
     let mut args = vec!["load".to_owned()];
     let (flags, after) = split_at_dashes(&plan.load_args);
     args.extend(flags.iter().cloned());
-    args.extend([
-        "--segment".to_owned(),
-        format!("auto/{}", plan.segments),
-        "--start-at".to_owned(),
-        start_at.to_owned(),
-        "-o".to_owned(),
-        "json".to_owned(),
-        "-q".to_owned(),
-    ]);
+    args.extend(["--segment".to_owned(), format!("auto/{}", plan.segments)]);
+    if plan.coordinator {
+        args.extend(["--coordinator".to_owned(), coordinator_address(plan)]);
+    } else {
+        args.extend(["--start-at".to_owned(), start_at.to_owned()]);
+    }
+    args.extend(["-o".to_owned(), "json".to_owned(), "-q".to_owned()]);
     args.extend(after.iter().cloned());
     args
 }
@@ -99,4 +110,71 @@ pub fn segment_args(plan: &RenderPlan, start_at: &str) -> Vec<String> {
 fn split_at_dashes(args: &[String]) -> (&[String], &[String]) {
     let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
     args.split_at(at)
+}
+
+/// The coordinator's name: its Pod's and its Service's.
+fn coordinator_name(plan: &RenderPlan) -> String {
+    format!("{}-coordinator", plan.name)
+}
+
+/// Where the segments dial the coordinator: its Service's cluster DNS name.
+pub fn coordinator_address(plan: &RenderPlan) -> String {
+    format!(
+        "{}.{}.svc:{COORDINATOR_PORT}",
+        coordinator_name(plan),
+        plan.namespace
+    )
+}
+
+/// The coordinator's Pod: `plumb coordinate --segments N` with the test's thresholds, judged over
+/// the whole fleet every second (and `--abort-on-fail` when asked), never restarted.
+pub fn coordinator_pod(plan: &RenderPlan) -> Value {
+    let mut args = vec![
+        "coordinate".to_owned(),
+        "--segments".to_owned(),
+        plan.segments.to_string(),
+        "--listen".to_owned(),
+        format!("0.0.0.0:{COORDINATOR_PORT}"),
+    ];
+    for threshold in &plan.thresholds {
+        args.extend(["--threshold".to_owned(), threshold.clone()]);
+    }
+    if plan.abort_on_fail {
+        args.push("--abort-on-fail".to_owned());
+    }
+    let name = coordinator_name(plan);
+    let mut labels = labels(plan);
+    labels[COORDINATOR_LABEL] = json!(plan.name);
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": { "name": name, "namespace": plan.namespace, "labels": labels },
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [{
+                "name": "coordinator",
+                "image": plan.image,
+                "command": ["plumb"],
+                "args": args,
+                "ports": [{ "containerPort": COORDINATOR_PORT, "name": "coordinator" }],
+            }],
+        },
+    })
+}
+
+/// The Service the segments dial the coordinator by.
+pub fn coordinator_service(plan: &RenderPlan) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": coordinator_name(plan),
+            "namespace": plan.namespace,
+            "labels": labels(plan),
+        },
+        "spec": {
+            "selector": { COORDINATOR_LABEL: plan.name },
+            "ports": [{ "port": COORDINATOR_PORT, "targetPort": COORDINATOR_PORT, "name": "coordinator" }],
+        },
+    })
 }

@@ -1,10 +1,11 @@
 //! `plumb k8s render`: a load test split into a Kubernetes Indexed Job (`job.yaml`) and the
 //! script that gathers and merges its segments' results (`gather.sh`), written into `-o DIR`.
-//! The absolute start (`--start-in` from now) is written into both and said on stdout.
+//! The absolute start (`--start-in` from now) is written into both and said on stdout; with
+//! `--coordinator`, `coordinator.yaml` (a Pod running `plumb coordinate` and its Service) gives
+//! the start instead and judges the thresholds over the whole fleet live.
 
 mod gather;
 mod manifest;
-mod yaml;
 
 use crate::exit::Outcome;
 use crate::output::Destination;
@@ -33,7 +34,14 @@ fn render(plan: &RenderPlan) -> anyhow::Result<Outcome> {
     let gather_path = plan.dir.join("gather.sh");
     let job_file = Destination::check("-o", &job_path, false)?;
     let gather_file = Destination::check("-o", &gather_path, false)?;
-    job_file.write(manifest_yaml(plan, &start_at).as_bytes())?;
+    let coordinator = plan
+        .coordinator
+        .then(|| Destination::check("-o", &plan.dir.join("coordinator.yaml"), false))
+        .transpose()?;
+    job_file.write(manifest_yaml(plan, &start_at)?.as_bytes())?;
+    if let Some(file) = coordinator {
+        file.write(coordinator_yaml(plan)?.as_bytes())?;
+    }
     gather_file.write(gather::script(plan, &start_at).as_bytes())?;
     executable(&gather_path)?;
     crate::output::stdout(summary(plan, &start_at, &job_path, &gather_path).as_bytes())?;
@@ -41,7 +49,17 @@ fn render(plan: &RenderPlan) -> anyhow::Result<Outcome> {
 }
 
 /// job.yaml: the comment that says when the load starts, then the Job.
-pub fn manifest_yaml(plan: &RenderPlan, start_at: &str) -> String {
+pub fn manifest_yaml(plan: &RenderPlan, start_at: &str) -> anyhow::Result<String> {
+    if plan.coordinator {
+        let comments = [
+            format!("Written by plumb k8s render: {} segments of one load test.", plan.segments),
+            "Each segment joins the coordinator of coordinator.yaml, which starts them all together"
+                .into(),
+            "once every one has joined. Apply coordinator.yaml first, then this; then run gather.sh."
+                .into(),
+        ];
+        return document(&comments, &manifest::job(plan, start_at));
+    }
     let comments = [
         format!(
             "Written by plumb k8s render: {} segments of one load test.",
@@ -55,10 +73,25 @@ pub fn manifest_yaml(plan: &RenderPlan, start_at: &str) -> String {
             .into(),
         "5 s late refuses to run, so render again for a later start. Then run gather.sh.".into(),
     ];
-    let serde_json::Value::Object(job) = manifest::job(plan, start_at) else {
-        unreachable!("a manifest is an object")
-    };
-    yaml::document(&comments, &job)
+    document(&comments, &manifest::job(plan, start_at))
+}
+
+/// coordinator.yaml: the coordinator's Pod and Service, two documents.
+pub fn coordinator_yaml(plan: &RenderPlan) -> anyhow::Result<String> {
+    let comments = [format!(
+        "Written by plumb k8s render: the coordinator of job/{}'s {} segments (plumb coordinate).",
+        plan.name, plan.segments
+    )];
+    let pod = document(&comments, &manifest::coordinator_pod(plan))?;
+    let service = document(&[], &manifest::coordinator_service(plan))?;
+    Ok(format!("{pod}---\n{service}"))
+}
+
+/// A manifest as YAML after `comments` (each line prefixed with `# `).
+fn document(comments: &[String], value: &serde_json::Value) -> anyhow::Result<String> {
+    let mut out: String = comments.iter().map(|c| format!("# {c}\n")).collect();
+    out.push_str(&serde_yaml_ng::to_string(value).context("cannot write the manifest as YAML")?);
+    Ok(out)
 }
 
 fn summary(
@@ -75,6 +108,22 @@ fn summary(
             plan.thresholds.len()
         )
     };
+    if plan.coordinator {
+        let coordinator = plan.dir.join("coordinator.yaml");
+        return format!(
+            "wrote {}, {} and {}: job/{} in namespace {}, {} segments started together by the coordinator once all have joined{judged}\n\
+             next: kubectl apply -f {} && kubectl apply -f {} && {}\n",
+            coordinator.display(),
+            job.display(),
+            gather.display(),
+            plan.name,
+            plan.namespace,
+            plan.segments,
+            coordinator.display(),
+            job.display(),
+            gather.display(),
+        );
+    }
     format!(
         "wrote {} and {}: job/{} in namespace {}, {} segments starting at {start_at} (in {}){judged}\n\
          next: kubectl apply -f {} && {}\n",
