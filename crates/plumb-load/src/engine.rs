@@ -445,6 +445,18 @@ pub const MAX_RATE: f64 = 10_000_000.0;
 pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The most connections (or the open model's cap) plumb opens.
 pub const MAX_CONNECTIONS: u32 = 1_000_000;
+/// The most connections a run opens at once: the closed model's peak, the open model's cap.
+fn peak_connections(settings: &LoadSettings) -> u64 {
+    match settings.model {
+        LoadModel::Closed { connections } => Ramp::new(f64::from(connections), &settings.stages)
+            .peak()
+            .ceil() as u64,
+        LoadModel::Open {
+            max_connections, ..
+        } => u64::from(max_connections),
+    }
+}
+
 /// The most HTTP/2 streams per connection (`-p`).
 pub const MAX_STREAMS: u32 = 1_000;
 /// File descriptors kept free beside the connections (the runtime, the ledger, the output).
@@ -456,14 +468,7 @@ fn ensure_open_files(settings: &LoadSettings) -> Result<(), LoadError> {
     let Some(limit) = raise_open_files_limit() else {
         return Ok(());
     };
-    let connections = match settings.model {
-        LoadModel::Closed { connections } => Ramp::new(f64::from(connections), &settings.stages)
-            .peak()
-            .ceil() as u64,
-        LoadModel::Open {
-            max_connections, ..
-        } => u64::from(max_connections),
-    };
+    let connections = peak_connections(settings);
     let needed = connections + SPARE_FILES;
     if needed <= limit {
         return Ok(());
@@ -560,14 +565,7 @@ fn validate_streams(settings: &LoadSettings) -> Result<(), LoadError> {
             "add --http2, or drop -p",
         );
     }
-    let connections = match settings.model {
-        LoadModel::Closed { connections } => Ramp::new(f64::from(connections), &settings.stages)
-            .peak()
-            .ceil() as u64,
-        LoadModel::Open {
-            max_connections, ..
-        } => u64::from(max_connections),
-    };
+    let connections = peak_connections(settings);
     if connections.saturating_mul(u64::from(streams)) > u64::from(MAX_CONNECTIONS) {
         return bad(
             format!(

@@ -380,17 +380,7 @@ pub fn evaluate_thresholds(
 
 /// A histogram summarized in milliseconds.
 pub fn percentiles(h: &DurationHistogram) -> Percentiles {
-    Percentiles {
-        count: h.len(),
-        min: ms(h.min()),
-        mean: ms(h.mean()),
-        p50: ms(h.percentile(50.0)),
-        p90: ms(h.percentile(90.0)),
-        p95: ms(h.percentile(95.0)),
-        p99: ms(h.percentile(99.0)),
-        p999: ms(h.percentile(99.9)),
-        max: ms(h.max()),
-    }
+    Percentiles::of(h)
 }
 
 /// One second of the result; a segment's also carries its service-time histogram, so that

@@ -137,20 +137,9 @@ fn generator(parts: &[Part]) -> GeneratorUsage {
     }
 }
 
-/// A histogram summarized in milliseconds, as `plumb load` summarizes its own (a test checks
-/// this against `plumb_load::percentiles`).
+/// A histogram summarized in milliseconds, exactly as `plumb load` summarizes its own.
 pub fn percentiles(h: &DurationHistogram) -> Percentiles {
-    Percentiles {
-        count: h.len(),
-        min: ms(h.min()),
-        mean: ms(h.mean()),
-        p50: ms(h.percentile(50.0)),
-        p90: ms(h.percentile(90.0)),
-        p95: ms(h.percentile(95.0)),
-        p99: ms(h.percentile(99.0)),
-        p999: ms(h.percentile(99.9)),
-        max: ms(h.max()),
-    }
+    Percentiles::of(h)
 }
 
 /// Milliseconds, fractional.

@@ -228,6 +228,25 @@ pub struct Percentiles {
     pub max: f64,
 }
 
+impl Percentiles {
+    /// The summary of a histogram (nanoseconds) in milliseconds: what every result records, so a
+    /// run's figures and a merge's are read the same way.
+    pub fn of(h: &plumb_stats::DurationHistogram) -> Percentiles {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        Percentiles {
+            count: h.len(),
+            min: ms(h.min()),
+            mean: ms(h.mean()),
+            p50: ms(h.percentile(50.0)),
+            p90: ms(h.percentile(90.0)),
+            p95: ms(h.percentile(95.0)),
+            p99: ms(h.percentile(99.0)),
+            p999: ms(h.percentile(99.9)),
+            max: ms(h.max()),
+        }
+    }
+}
+
 /// CPU used by the load generator, to tell a saturated generator from a slow target.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GeneratorUsage {

@@ -112,10 +112,20 @@ pub fn execute(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<LoadResult> {
 /// Write `--json` (stdout for `-`, then the summary goes to stderr) and print the result in the
 /// chosen format. A file that cannot be written does not keep the summary from printing.
 fn emit(plan: &LoadPlan, json: Option<&Destination>, result: &LoadResult) -> anyhow::Result<()> {
+    print_result(plan.output, json, result)
+}
+
+/// Write `--json`, then print in `format` (on stderr when `--json -` takes stdout); shared with
+/// `plumb merge`.
+pub fn print_result(
+    format: OutputFormat,
+    json: Option<&Destination>,
+    result: &LoadResult,
+) -> anyhow::Result<()> {
     let written = json.map_or(Ok(()), |d| {
         d.write(plumb_report::load::json(result).as_bytes())
     });
-    let text = match plan.output {
+    let text = match format {
         OutputFormat::Text => plumb_report::load::text(result),
         OutputFormat::Json => plumb_report::load::json(result),
         OutputFormat::Markdown => plumb_report::load::markdown(result),

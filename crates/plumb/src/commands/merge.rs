@@ -3,9 +3,9 @@
 //! `--json` and print it with the usual load renderers.
 
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
+use crate::output::Destination;
 use anyhow::Context;
-use plumb_cli::{MergeArgs, OutputFormat};
+use plumb_cli::MergeArgs;
 use plumb_ledger::RunResult;
 use plumb_merge::Part;
 use plumb_schema::load::LoadResult;
@@ -35,7 +35,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<Outcome> {
     save.labels.push(("segments".into(), count.to_string()));
     let started = started_at(&result);
     crate::save::save(&save, RunResult::Load(Box::new(result.clone())), started);
-    emit(args.output, json.as_ref(), &result)?;
+    super::load::print_result(args.output, json.as_ref(), &result)?;
     Ok(outcome(&result, args.no_data()))
 }
 
@@ -65,28 +65,6 @@ fn read(path: &Path) -> anyhow::Result<Part> {
 fn started_at(result: &LoadResult) -> std::time::SystemTime {
     humantime::parse_rfc3339_weak(&result.started_at)
         .unwrap_or_else(|_| std::time::SystemTime::now())
-}
-
-/// Write `--json`, then print in the chosen format (on stderr when `--json -` takes stdout).
-fn emit(
-    format: OutputFormat,
-    json: Option<&Destination>,
-    result: &LoadResult,
-) -> anyhow::Result<()> {
-    let written = json.map_or(Ok(()), |d| {
-        d.write(plumb_report::load::json(result).as_bytes())
-    });
-    let text = match format {
-        OutputFormat::Text => plumb_report::load::text(result),
-        OutputFormat::Json => plumb_report::load::json(result),
-        OutputFormat::Markdown => plumb_report::load::markdown(result),
-    };
-    if json.is_some_and(Destination::is_stdout) {
-        output::log(text.trim_end());
-    } else {
-        output::stdout(text.as_bytes())?;
-    }
-    written
 }
 
 /// Failed when a threshold failed (as `plumb load` decides) or the merged run is invalid: a
