@@ -85,13 +85,17 @@ impl H2Connection {
                 bytes,
             }
         };
-        let mut sender = self.sender.clone().ready().await.map_err(|e| fail(&e, 0))?;
+        // Polled in place: `ready()` would clone the handle, two locks of h2's state a request.
+        std::future::poll_fn(|cx| self.sender.poll_ready(cx))
+            .await
+            .map_err(|e| fail(&e, 0))?;
         let mut head = http::Request::new(());
         *head.method_mut() = request.method.clone();
         *head.uri_mut() = request.uri.clone();
         head.headers_mut().clone_from(&request.headers);
         let no_body = request.body.is_empty();
-        let (response, mut send) = sender
+        let (response, mut send) = self
+            .sender
             .send_request(head, no_body)
             .map_err(|e| fail(&e, 0))?;
         if !no_body {
