@@ -101,6 +101,7 @@ pub fn load(scale: f64) -> LoadResult {
             stages: vec![],
             timeout_ms: 10_000.0,
             http_version: "1.1".into(),
+            streams: None,
         },
         summary: LoadSummary {
             requests,

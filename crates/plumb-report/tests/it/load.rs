@@ -37,6 +37,7 @@ fn result(interrupted: bool) -> LoadResult {
             stages: vec![],
             timeout_ms: 10_000.0,
             http_version: "1.1".into(),
+            streams: None,
         },
         summary: LoadSummary {
             requests: 199_987,
