@@ -184,7 +184,8 @@ pub struct LoadArgs {
         long,
         value_name = "HOST:PORT",
         requires = "segment",
-        conflicts_with = "start_at"
+        conflicts_with = "start_at",
+        value_parser = crate::segment::parse_address
     )]
     pub coordinator: Option<String>,
 

@@ -53,7 +53,7 @@ pub fn parse_segment(text: &str, job_index: Option<&str>) -> Result<Segment, Cli
 }
 
 const START_HINT: &str = "give an RFC 3339 time (2026-12-01T17:00:00Z, or with milliseconds), \
-     unix seconds (@1764608400.5), or a delay from now (+30s)";
+     unix seconds (@1796144400.5), or a delay from now (+30s)";
 
 /// Parse `--start-at`: RFC 3339, `@UNIX_SECONDS` (fractions allowed), or `+DURATION` from `now`.
 /// The engine refuses a time too far ahead or too long past.
@@ -76,6 +76,22 @@ pub fn parse_start_at(text: &str, now: SystemTime) -> Result<SystemTime, CliErro
     }
     humantime::parse_rfc3339_weak(text)
         .map_err(|e| bad(&format!("not a time plumb can read ({e})")))
+}
+
+/// `--coordinator HOST:PORT`: a host (a name, an IPv4 address or `[IPv6]`) and a port from 1 to
+/// 65535; whether the host resolves is learnt when dialling (a pod's name may appear later).
+pub fn parse_address(text: &str) -> Result<String, String> {
+    let hint = "hint: give the coordinator's HOST:PORT, e.g. --coordinator 10.0.0.5:7070 or coordinator.default.svc:7070";
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(format!("no port: write HOST:PORT\n{hint}"));
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("no host before the port\n{hint}"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(text.to_string()),
+        _ => Err(format!("the port '{port}' is not from 1 to 65535\n{hint}")),
+    }
 }
 
 /// `--segment` and `--start-at` of `plumb load` (and of `plumb run`, for its scenarios).
@@ -118,6 +134,18 @@ mod tests {
         assert!(why(parse_segment("auto/4", None)).contains("JOB_COMPLETION_INDEX"));
         assert!(why(parse_segment("auto/4", Some("x"))).contains("'x', not a whole number"));
         assert!(why(parse_segment("-1/4", None)).contains("hint:"));
+    }
+
+    #[test]
+    fn coordinator_addresses_need_a_host_and_a_port() {
+        assert!(parse_address("10.0.0.5:7070").is_ok());
+        assert!(parse_address("[::1]:7070").is_ok());
+        assert!(parse_address("coordinator.default.svc:7070").is_ok());
+        assert!(parse_address("nonsense").unwrap_err().contains("no port"));
+        assert!(parse_address("127.0.0.1:99999")
+            .unwrap_err()
+            .contains("1 to 65535"));
+        assert!(parse_address(":7070").unwrap_err().contains("no host"));
     }
 
     #[test]

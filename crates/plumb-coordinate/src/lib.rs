@@ -51,6 +51,9 @@ pub enum CoordinateError {
         /// How long the coordinator waited.
         waited: Duration,
     },
+    /// The run was stopped (Ctrl-C, SIGTERM) while waiting for the coordinator.
+    #[error("stopped while waiting for the coordinator: nothing was measured")]
+    Stopped,
     /// The coordinator's socket failed.
     #[error("the coordinator's socket failed: {0}")]
     Io(std::io::Error),

@@ -5,7 +5,7 @@
 use crate::protocol::{self, now_ms, ToCoordinator, ToSegment};
 use crate::CoordinateError;
 use plumb_load::{Recorder, StopSignal, WireRecorder};
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -38,10 +38,16 @@ pub struct Joined {
 }
 
 /// Connect to `address`, retrying until `wait` passes (the coordinator's pod may start later than
-/// this one), say hello, measure the clock, and wait (up to `wait`) for the agreed start.
-pub fn join(address: &str, identity: &Identity, wait: Duration) -> Result<Joined, CoordinateError> {
+/// this one), say hello, measure the clock, and wait (up to `wait`) for the agreed start; a
+/// `stop` (Ctrl-C, SIGTERM) ends the wait at once.
+pub fn join(
+    address: &str,
+    identity: &Identity,
+    wait: Duration,
+    stop: &StopSignal,
+) -> Result<Joined, CoordinateError> {
     let deadline = Instant::now() + wait;
-    let stream = connect_until(address, deadline)?;
+    let stream = connect_until(address, deadline, stop)?;
     let lost = |e: std::io::Error| CoordinateError::Lost(format!("{address}: {e}"));
     stream.set_nodelay(true).map_err(lost)?;
     let mut writer = stream.try_clone().map_err(lost)?;
@@ -56,7 +62,12 @@ pub fn join(address: &str, identity: &Identity, wait: Duration) -> Result<Joined
     let (clock_offset_ms, round_trip_ms) = measure_clock(&mut writer, &mut reader, address)?;
     protocol::send(&mut writer, &hello).map_err(lost)?;
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let at_ms = wait_for_start(&mut reader, address, remaining.max(Duration::from_secs(1)))?;
+    let at_ms = wait_for_start(
+        &mut reader,
+        address,
+        remaining.max(Duration::from_secs(1)),
+        stop,
+    )?;
     let local_ms = at_ms + clock_offset_ms;
     let start_at = UNIX_EPOCH + Duration::from_secs_f64(local_ms.max(0.0) / 1e3);
     Ok(Joined {
@@ -68,8 +79,15 @@ pub fn join(address: &str, identity: &Identity, wait: Duration) -> Result<Joined
     })
 }
 
-fn connect_until(address: &str, deadline: Instant) -> Result<TcpStream, CoordinateError> {
+fn connect_until(
+    address: &str,
+    deadline: Instant,
+    stop: &StopSignal,
+) -> Result<TcpStream, CoordinateError> {
     loop {
+        if stop.is_stopped() {
+            return Err(CoordinateError::Stopped);
+        }
         let last = match address.to_socket_addrs() {
             Ok(addrs) => {
                 let mut last = None;
@@ -132,30 +150,43 @@ fn wait_for_start(
     reader: &mut BufReader<TcpStream>,
     address: &str,
     wait: Duration,
+    stop: &StopSignal,
 ) -> Result<f64, CoordinateError> {
     let lost = |e: std::io::Error| CoordinateError::Lost(format!("{address}: {e}"));
+    let deadline = Instant::now() + wait;
+    // Short reads, so a stop is heard within a second; a line is read whole once it starts.
     reader
         .get_ref()
-        .set_read_timeout(Some(wait))
+        .set_read_timeout(Some(Duration::from_secs(1)))
         .map_err(lost)?;
-    let message = protocol::receive::<ToSegment>(reader).map_err(|e| {
-        if matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
-            CoordinateError::NoStart {
-                address: address.to_string(),
-                waited: wait,
-            }
-        } else {
-            lost(e)
+    let message = loop {
+        if stop.is_stopped() {
+            return Err(CoordinateError::Stopped);
         }
-    })?;
+        match reader.fill_buf() {
+            Ok(_) => break protocol::receive::<ToSegment>(reader).map_err(lost)?,
+            Err(e) if timed_out(&e) && Instant::now() < deadline => {}
+            Err(e) if timed_out(&e) => {
+                return Err(CoordinateError::NoStart {
+                    address: address.to_string(),
+                    waited: wait,
+                })
+            }
+            Err(e) => return Err(lost(e)),
+        }
+    };
     reader.get_ref().set_read_timeout(None).map_err(lost)?;
     match message {
         Some(ToSegment::Start { at_ms }) => Ok(at_ms),
         other => Err(unexpected(other, address)),
     }
+}
+
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 fn unexpected(message: Option<ToSegment>, address: &str) -> CoordinateError {

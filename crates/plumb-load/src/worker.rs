@@ -101,6 +101,17 @@ pub(crate) struct ExchangePlan {
     pub streams: u32,
 }
 
+impl ExchangePlan {
+    /// The bytes one request counts as sent: the whole HTTP/1.1 request, or with HTTP/2 its
+    /// body (DATA), as received bytes count bodies (headers are compressed on the wire).
+    fn request_bytes(&self) -> u64 {
+        match &self.h2_request {
+            Some(request) => request.body.len() as u64,
+            None => self.http1_request.len() as u64,
+        }
+    }
+}
+
 /// Run one worker to completion on the current thread.
 pub(crate) fn run(plan: WorkerPlan, to_coordinator: Sender<WorkerMessage>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -236,10 +247,14 @@ const MAX_BACKOFF: Duration = Duration::from_millis(100);
 /// HTTP/2 stream the server reset after taking it ([`crate::http2::STREAM_FAILED`]) is never sent
 /// again: only a refused stream or a GOAWAY is (RFC 9113 §8.7).
 fn may_retry(error: &ExchangeError, reused: bool) -> bool {
-    reused
-        && error.bytes == 0
-        && matches!(error.class, ErrorClass::Closed | ErrorClass::Reset)
-        && error.detail != Some(crate::http2::STREAM_FAILED)
+    // A refused stream was never processed (RFC 9113 §8.7), even on a fresh connection: a burst
+    // sent before the server's SETTINGS announced its stream limit is refused this way.
+    let refused = error.detail == Some(crate::http2::REFUSED_STREAM);
+    refused
+        || reused
+            && error.bytes == 0
+            && matches!(error.class, ErrorClass::Closed | ErrorClass::Reset)
+            && error.detail != Some(crate::http2::STREAM_FAILED)
 }
 
 /// An open connection of either protocol.
@@ -593,7 +608,7 @@ impl Worker {
             let lag = Instant::now().saturating_duration_since(at);
             self.recorder.borrow_mut().send_lag.record(lag);
         }
-        let bytes_sent = self.plan.exchange.http1_request.len() as u64;
+        let bytes_sent = self.plan.exchange.request_bytes();
         let mut first_send = None;
         let mut retried = false;
         loop {
@@ -713,7 +728,7 @@ impl Worker {
             service: done.saturating_duration_since(sent),
             ttfb: response.first_byte.saturating_duration_since(sent),
             status: response.status,
-            bytes_sent: plan.http1_request.len() as u64,
+            bytes_sent: plan.request_bytes(),
             bytes_received: response.bytes,
         };
         self.recorder

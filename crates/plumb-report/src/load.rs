@@ -135,9 +135,14 @@ pub fn text(result: &LoadResult) -> String {
             count(s.retries)
         );
     }
+    let what = if result.settings.http_version == "2" {
+        "bodies (HTTP/2 DATA) "
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "  data       sent {}, received {}; {} opened",
+        "  data       {what}sent {}, received {}; {} opened",
         bytes(s.bytes_sent),
         bytes(s.bytes_received),
         connections(s.connections_opened)
@@ -327,8 +332,11 @@ fn headline(result: &LoadResult) -> String {
         _ if !st.stages.is_empty() => "closed model, staged connections".to_string(),
         _ => format!("closed model, {}", connections(st.connections)),
     };
+    let streams = st
+        .streams
+        .map_or(String::new(), |n| format!(", {n} streams per connection"));
     format!(
-        "plumb load {} {}: {}, {} thread{}, HTTP/{}",
+        "plumb load {} {}: {}, {} thread{}, HTTP/{}{streams}",
         st.method,
         st.url,
         shape,

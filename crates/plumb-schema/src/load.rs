@@ -186,9 +186,11 @@ pub struct LoadSummary {
     /// the retried attempt's outcome is what counts.
     #[serde(default)]
     pub retries: u64,
-    /// Bytes written to the target.
+    /// Bytes written to the target: whole requests over HTTP/1.1, request bodies (DATA) over
+    /// HTTP/2, whose compressed headers are not counted.
     pub bytes_sent: u64,
-    /// Bytes read from the target.
+    /// Bytes read from the target: whole responses over HTTP/1.1, response bodies (DATA) over
+    /// HTTP/2.
     pub bytes_received: u64,
     /// CPU used by plumb's load generator.
     pub generator: GeneratorUsage,

@@ -117,7 +117,7 @@ pub fn join(plan: &LoadPlan, stop: &Stop) -> anyhow::Result<Option<Joined>> {
             segment.index, segment.count
         ));
     }
-    let mut joined = plumb_coordinate::join(address, &identity, SEGMENT_WAIT)?;
+    let mut joined = plumb_coordinate::join(address, &identity, SEGMENT_WAIT, stop.signal())?;
     joined.watch(stop.signal().clone());
     if !plan.quiet {
         crate::output::log(&format!(

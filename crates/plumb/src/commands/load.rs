@@ -157,10 +157,11 @@ fn emit_per_second(
 /// Failed when any threshold failed (or had no data, unless `--allow-no-data`) or the run was
 /// aborted by one.
 pub fn outcome_of(result: &LoadResult, no_data: plumb_cli::NoData) -> Outcome {
+    // A segment that lost its coordinator ran only part of its share: not a passing run.
     let aborted_by_threshold = result
         .stop_reason
         .as_deref()
-        .is_some_and(|r| r.contains("--abort-on-fail"));
+        .is_some_and(|r| r.contains("--abort-on-fail") || r.starts_with("lost the coordinator"));
     let failed = |t: &plumb_schema::load::ThresholdOutcome| t.status.fails(no_data);
     if aborted_by_threshold || result.thresholds.iter().any(failed) {
         Outcome::ThresholdFailed

@@ -166,6 +166,8 @@ fn a_segment_that_loses_its_coordinator_stops_and_keeps_its_result() {
     fleet.kill().unwrap();
     let _ = fleet.wait();
     let out = child.wait_with_output().unwrap();
+    // Part of its share: never a passing run.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let r = result(dir.path(), 0);
     let reason = r.stop_reason.unwrap_or_default();
     assert!(
@@ -217,4 +219,46 @@ fn segments_of_another_test_are_refused_and_missing_ones_named() {
     // The first segment loses its coordinator before any start: an error, no result.
     let out = first.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_coordinator_that_cannot_be_reached_yields_to_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens there: the segment keeps dialling (a pod may come up later)...
+    let address = free_address();
+    let mut child = segment(
+        "http://127.0.0.1:9/",
+        &address,
+        0,
+        2,
+        &["-d", "2s"],
+        dir.path(),
+    );
+    std::thread::sleep(Duration::from_millis(1_500));
+    // ... until it is told to stop.
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the segment ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(2));
+    let out = plumb()
+        .args([
+            "load",
+            "http://127.0.0.1:9/",
+            "--segment",
+            "0/2",
+            "--coordinator",
+            "nonsense",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no port"), "{}", stderr(&out));
 }
