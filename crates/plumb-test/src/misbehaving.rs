@@ -233,6 +233,12 @@ pub struct H2ConcurrencyServer {
 impl H2ConcurrencyServer {
     /// Start it; every response waits `delay` before it is sent.
     pub fn start(delay: std::time::Duration) -> H2ConcurrencyServer {
+        H2ConcurrencyServer::start_limited(delay, 1_000)
+    }
+
+    /// Start it allowing at most `max_streams` concurrent streams per connection (SETTINGS): a
+    /// client that opens more before the SETTINGS arrive has the excess refused.
+    pub fn start_limited(delay: std::time::Duration, max_streams: u32) -> H2ConcurrencyServer {
         let peaks = Arc::new(std::sync::Mutex::new(Vec::new()));
         let served = Arc::new(AtomicU64::new(0));
         let (all_peaks, all_served) = (Arc::clone(&peaks), Arc::clone(&served));
@@ -246,7 +252,7 @@ impl H2ConcurrencyServer {
                         peaks.push(0);
                         peaks.len() - 1
                     };
-                    serve_counting_streams(stream, delay, peaks, slot, served).await;
+                    serve_counting_streams(stream, delay, max_streams, peaks, slot, served).await;
                 }
             })
         });
@@ -276,6 +282,7 @@ impl H2ConcurrencyServer {
 async fn serve_counting_streams(
     stream: TcpStream,
     delay: std::time::Duration,
+    max_streams: u32,
     peaks: Arc<std::sync::Mutex<Vec<u64>>>,
     slot: usize,
     served: Arc<AtomicU64>,
@@ -298,7 +305,7 @@ async fn serve_counting_streams(
         }
     });
     let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-        .max_concurrent_streams(1_000)
+        .max_concurrent_streams(max_streams)
         .serve_connection(TokioIo::new(stream), service)
         .await;
 }

@@ -184,3 +184,31 @@ fn streams_need_http2() {
     .to_string();
     assert!(error.contains("add --http2"), "{error}");
 }
+
+/// A server allowing 4 streams per connection, and `-p 20`: the streams sent before its SETTINGS
+/// arrived are refused, never processed, so they are sent again: no errors, every request served.
+#[test]
+fn streams_over_the_servers_limit_are_refused_and_sent_again() {
+    let server =
+        plumb_test::H2ConcurrencyServer::start_limited(std::time::Duration::from_millis(5), 4);
+    let mut s = settings(&server.url(), LoadModel::Closed { connections: 1 }, 5_000);
+    s.http_version = HttpVersion::Http2;
+    s.streams = 20;
+    s.duration = None;
+    s.requests = Some(400);
+    let report = run(&s);
+    assert_eq!(
+        report.totals.errors, 0,
+        "{:?}",
+        report.totals.errors_by_class
+    );
+    assert_eq!(report.totals.requests, 400);
+    assert_eq!(server.served(), 400);
+    // The first burst (up to 20 - 4 streams) was refused and sent again: retries, not errors.
+    assert!((1..=16).contains(&report.totals.retries), "{}", report.totals.retries);
+    assert!(
+        server.peaks().iter().all(|p| *p <= 4),
+        "{:?}",
+        server.peaks()
+    );
+}
