@@ -102,6 +102,8 @@ pub struct RenderArgs {
 pub struct RenderPlan {
     /// The Job's name (a DNS label).
     pub name: String,
+    /// The URL the load goes to.
+    pub url: String,
     /// Its namespace (a DNS label).
     pub namespace: String,
     /// The image.
@@ -170,8 +172,10 @@ impl RenderArgs {
         }
         let argv = self.load_argv()?;
         let load = check_load(&argv)?;
+        check_split(&load, segments)?;
         let (load_args, thresholds) = split_thresholds(&argv);
         Ok(RenderPlan {
+            url: load.settings.url.clone(),
             name,
             namespace: self.namespace.clone(),
             image,
@@ -232,6 +236,26 @@ impl RenderArgs {
         })?;
         Ok(scenario.argv(&scenario.args).into_iter().skip(2).collect())
     }
+}
+
+/// Every segment must have work of its own, as each pod's `plumb load` will check.
+fn check_split(load: &crate::LoadPlan, segments: u32) -> Result<(), CliError> {
+    let mut settings = load.settings.clone();
+    settings.segment = Some(plumb_load::Segment {
+        index: 0,
+        count: segments,
+    });
+    plumb_load::validate_segment(&settings).map_err(|e| match e {
+        plumb_load::LoadError::Settings { message, hint } => {
+            CliError::flag("--segments", &segments.to_string(), &message, &hint)
+        }
+        other => CliError::flag(
+            "--segments",
+            &segments.to_string(),
+            &other.to_string(),
+            "lower --segments",
+        ),
+    })
 }
 
 /// Parse and resolve the load test as `plumb load` would, and refuse the flags the renderer sets

@@ -578,7 +578,7 @@ fn validate_streams(settings: &LoadSettings) -> Result<(), LoadError> {
 }
 
 /// A segment must have work of its own: a closed-model connection, a request under `-n`.
-fn validate_segment(settings: &LoadSettings) -> Result<(), LoadError> {
+pub fn validate_segment(settings: &LoadSettings) -> Result<(), LoadError> {
     let Some(segment) = settings.segment else {
         return Ok(());
     };

@@ -31,8 +31,8 @@ mod worker;
 pub use dry_run::{dry_run, DryRun, DrySession, DryStep};
 pub use endpoint::Endpoint;
 pub use engine::{
-    effective_threads, run, Control, Observer, Progress, StopSignal, Unobserved, MAX_LATE_START,
-    MAX_START_WAIT, MAX_STREAMS,
+    effective_threads, run, validate_segment, Control, Observer, Progress, StopSignal, Unobserved,
+    MAX_LATE_START, MAX_START_WAIT, MAX_STREAMS,
 };
 pub use error::LoadError;
 pub use flow_metrics::{FlowRecorder, FlowStats, StepStats};

@@ -205,7 +205,11 @@ fn streams_over_the_servers_limit_are_refused_and_sent_again() {
     assert_eq!(report.totals.requests, 400);
     assert_eq!(server.served(), 400);
     // The first burst (up to 20 - 4 streams) was refused and sent again: retries, not errors.
-    assert!((1..=16).contains(&report.totals.retries), "{}", report.totals.retries);
+    assert!(
+        (1..=16).contains(&report.totals.retries),
+        "{}",
+        report.totals.retries
+    );
     assert!(
         server.peaks().iter().all(|p| *p <= 4),
         "{:?}",

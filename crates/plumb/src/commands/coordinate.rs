@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 /// How long a segment waits for its coordinator to be reachable and to give the start.
-const SEGMENT_WAIT: Duration = Duration::from_secs(600);
+pub const SEGMENT_WAIT: Duration = Duration::from_secs(600);
 
 /// Run `plumb coordinate`.
 pub fn run(args: CoordinateArgs) -> anyhow::Result<Outcome> {

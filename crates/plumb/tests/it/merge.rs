@@ -476,3 +476,152 @@ fn kubectl_documents(file: &Path) -> Option<Vec<serde_json::Value>> {
     let documents = serde_json::Deserializer::from_slice(&out.stdout).into_iter();
     Some(documents.map(Result::unwrap).collect())
 }
+
+#[test]
+fn k8s_render_refuses_a_split_the_pods_would_refuse_and_warns_of_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let render = |url: &str, extra: &[&str]| {
+        let mut args = vec![
+            "k8s",
+            "render",
+            "--segments",
+            "3",
+            "--image",
+            "p:1",
+            "-o",
+            out_dir,
+            "--",
+            url,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let out = render("http://shop:8080/", &["-c", "2", "-d", "30s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("2 connections cannot be split into 3 segments"),
+        "{}",
+        stderr(&out)
+    );
+    let out = render("http://shop:8080/", &["-n", "2", "-c", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("-n 2 cannot be split into 3 segments"),
+        "{}",
+        stderr(&out)
+    );
+    let out = render("http://127.0.0.1:8080/", &["-c", "9", "-d", "30s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is on loopback"), "{}", stderr(&out));
+    let out = render("http://shop:8080/", &["-c", "9", "-d", "30s"]);
+    assert!(!stderr(&out).contains("loopback"), "{}", stderr(&out));
+}
+
+/// gather.sh against a stand-in for kubectl that plays a failed job (a fleet its coordinator
+/// aborted): it still fetches each index's result from its pod's log and merges them.
+#[test]
+fn gather_merges_the_results_of_a_failed_job() {
+    let nginx = plumb_test::Nginx::start();
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let at = SystemTime::now() + Duration::from_secs(2);
+    let at = format!(
+        "@{:.3}",
+        at.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    );
+    let pods: Vec<_> = (0..2)
+        .map(|index| {
+            plumb()
+                .args([
+                    "load",
+                    &nginx.url(),
+                    "-q",
+                    "-c",
+                    "2",
+                    "-n",
+                    "40",
+                    "-o",
+                    "json",
+                ])
+                .args(["--segment", &format!("{index}/2"), "--start-at", &at])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (index, pod) in pods.into_iter().enumerate() {
+        let out = pod.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // A pod's log: stderr's lines around the JSON result.
+        let log = format!("segment {index}/2: starting\n{}done\n", stdout(&out));
+        std::fs::write(logs.join(format!("pod-{index}")), log).unwrap();
+    }
+    let out_dir = dir.path().join("k8s");
+    let out = run(&[
+        "k8s",
+        "render",
+        "--segments",
+        "2",
+        "--image",
+        "p:1",
+        "--coordinator",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--",
+        "http://shop:8080/",
+        "-c",
+        "2",
+        "-n",
+        "40",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let kubectl = format!(
+        "#!/bin/sh\n\
+         case \"$*\" in\n\
+         *'get job/'*) echo 'FailureTarget Failed' ;;\n\
+         *'get pods'*job-completion-index=0*) printf pod-0 ;;\n\
+         *'get pods'*job-completion-index=1*) printf pod-1 ;;\n\
+         *'logs pod-'*) cat \"{}/$4\" ;;\n\
+         *) echo \"unexpected kubectl $*\" >&2; exit 9 ;;\n\
+         esac\n",
+        logs.display()
+    );
+    let fake = bin.join("kubectl");
+    std::fs::write(&fake, kubectl).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_plumb"), bin.join("plumb")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let merged = dir.path().join("merged.json");
+    let out = std::process::Command::new("sh")
+        .arg(out_dir.join("gather.sh"))
+        .args(["--json", merged.to_str().unwrap(), "--no-save"])
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("job/plumb-load failed"),
+        "{}",
+        stderr(&out)
+    );
+    let result: LoadResult =
+        serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(result.summary.requests, 40);
+    assert_eq!(result.merged_from.map(|m| m.len()), Some(2));
+}

@@ -31,7 +31,7 @@ pub fn job(plan: &RenderPlan, start_at: &str) -> Value {
         "template": pod_template(plan, start_at),
     });
     if let Some(planned) = plan.planned {
-        let deadline = plan.start_in + planned + GRACE;
+        let deadline = start_bound(plan) + planned + GRACE;
         spec["activeDeadlineSeconds"] = json!(deadline.as_secs());
     }
     json!({
@@ -110,6 +110,16 @@ pub fn segment_args(plan: &RenderPlan, start_at: &str) -> Vec<String> {
 fn split_at_dashes(args: &[String]) -> (&[String], &[String]) {
     let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
     args.split_at(at)
+}
+
+/// The latest the load starts after rendering: `--start-in`, or with a coordinator the longest a
+/// segment waits for it (the start comes once every segment joined).
+pub fn start_bound(plan: &RenderPlan) -> Duration {
+    if plan.coordinator {
+        crate::commands::coordinate::SEGMENT_WAIT
+    } else {
+        plan.start_in
+    }
 }
 
 /// The coordinator's name: its Pod's and its Service's.

@@ -45,7 +45,24 @@ fn render(plan: &RenderPlan) -> anyhow::Result<Outcome> {
     gather_file.write(gather::script(plan, &start_at).as_bytes())?;
     executable(&gather_path)?;
     crate::output::stdout(summary(plan, &start_at, &job_path, &gather_path).as_bytes())?;
+    if on_loopback(&plan.url) {
+        crate::output::log(&format!(
+            "warning: {} is on loopback, which inside a pod is the pod itself\nhint: give the service's cluster address, e.g. http://shop.default.svc:8080/",
+            plan.url
+        ));
+    }
     Ok(Outcome::Passed)
+}
+
+/// Whether a URL's host is this machine (127.0.0.0/8, localhost, [::1]).
+fn on_loopback(url: &str) -> bool {
+    let authority = url.split("://").nth(1).unwrap_or(url);
+    let host_port = authority.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host_port
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.is_empty() && !host_port.ends_with(']'))
+        .map_or(host_port, |(h, _)| h);
+    host.starts_with("127.") || host.eq_ignore_ascii_case("localhost") || host == "[::1]"
 }
 
 /// job.yaml: the comment that says when the load starts, then the Job.
