@@ -44,7 +44,7 @@ pub enum CoordinateError {
         waited: Duration,
     },
     /// Not every segment joined in time.
-    #[error("segments {missing} did not join within {}\nhint: start every segment with --coordinator pointing here, or raise --join-timeout", humantime_secs(*waited))]
+    #[error("segment(s) {missing} did not join within {}\nhint: start every segment with --coordinator pointing here, or raise --join-timeout", humantime_secs(*waited))]
     Incomplete {
         /// The indices that never joined.
         missing: String,

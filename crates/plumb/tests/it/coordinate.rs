@@ -212,7 +212,7 @@ fn segments_of_another_test_are_refused_and_missing_ones_named() {
     let out = fleet.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("segments 1 did not join within 4 s"),
+        stderr(&out).contains("segment(s) 1 did not join within 4 s"),
         "{}",
         stderr(&out)
     );

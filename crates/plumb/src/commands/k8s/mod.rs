@@ -121,8 +121,9 @@ fn summary(
         String::new()
     } else {
         format!(
-            "; {} thresholds judged by plumb merge on the merged run",
-            plan.thresholds.len()
+            "; {} threshold{} judged by plumb merge on the merged run",
+            plan.thresholds.len(),
+            if plan.thresholds.len() == 1 { "" } else { "s" }
         )
     };
     if plan.coordinator {
