@@ -352,7 +352,7 @@ impl<'a> Fleet<'a> {
         {
             let observed = observed.map_or(String::new(), |o| format!(" (observed {o:.3})"));
             self.abort(format!(
-                "threshold '{expression}' failed over the whole fleet at {}s{observed}",
+                "threshold '{expression}' failed over the whole fleet in second {t_s} (the totals of its first {} s){observed}",
                 t_s + 1
             ));
         }

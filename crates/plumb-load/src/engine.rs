@@ -205,9 +205,9 @@ fn start_time(start_at: Option<SystemTime>) -> Result<(Instant, SystemTime, Dura
         Ok(wait) if wait <= MAX_START_WAIT => Ok((now + wait, at, Duration::ZERO)),
         Ok(wait) => Err(LoadError::Settings {
             message: format!(
-                "--start-at is {} from now, beyond the limit of {}",
+                "--start-at is {} from now, beyond the limit of {} h",
                 humantime::format_duration(Duration::from_secs(wait.as_secs())),
-                humantime::format_duration(MAX_START_WAIT)
+                MAX_START_WAIT.as_secs() / 3600
             ),
             hint: "give a time within the next day, e.g. --start-at +30s".into(),
         }),
