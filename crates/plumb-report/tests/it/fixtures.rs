@@ -34,18 +34,7 @@ fn judged(expression: &str, observed: f64, bound: f64) -> ThresholdOutcome {
 }
 
 fn percentiles(h: &DurationHistogram) -> Percentiles {
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    Percentiles {
-        count: h.len(),
-        min: ms(h.min()),
-        mean: ms(h.mean()),
-        p50: ms(h.percentile(50.0)),
-        p90: ms(h.percentile(90.0)),
-        p95: ms(h.percentile(95.0)),
-        p99: ms(h.percentile(99.0)),
-        p999: ms(h.percentile(99.9)),
-        max: ms(h.max()),
-    }
+    Percentiles::of(h)
 }
 
 /// A 20 s open-model run at 500 req/s with latencies scaled by `scale`, slower in seconds 8 to
