@@ -13,6 +13,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// `PRAGMA journal_mode = WAL`, retried while another process holds the file: SQLite answers a
+/// journal-mode change with "database is locked" at once, without its busy handler, when two
+/// processes open a new ledger together.
+fn switch_to_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Separates `key=value` pairs in the label column of a history query (ASCII unit separator).
 const LABEL_SEPARATOR: char = '\u{1f}';
 
@@ -73,8 +93,7 @@ impl Ledger {
         };
         let mut conn = Connection::open(path).map_err(sqlite("open"))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite("open"))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(sqlite("switch to WAL mode"))?;
+        switch_to_wal(&conn).map_err(sqlite("switch to WAL mode"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite("open"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
